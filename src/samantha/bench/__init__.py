@@ -1,0 +1,1 @@
+"""Benchmarks: commands that print figures (a table for people, JSON for machines)."""

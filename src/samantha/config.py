@@ -1,0 +1,59 @@
+"""One settings object, read once: environment ``SAMANTHA_*``, then ``.env``, then defaults."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "embedded:qwen2.5-1.5b"
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn. Names map to ``SAMANTHA_<NAME>`` variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SAMANTHA_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".samantha")
+    llm: str = DEFAULT_MODEL
+    models_dir: Path | None = None
+    llm_threads: int = Field(default=0, ge=0, description="0: one per free core")
+    llm_parallel: int = Field(default=4, ge=1, le=64)
+    llm_ctx: int = Field(default=4096, ge=512, description="context tokens per parallel slot")
+    max_reply_tokens: int = Field(default=320, ge=16, le=8192)
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    openai_base_url: str = "http://127.0.0.1:8080/v1"
+    openai_api_key: SecretStr | None = None
+    openai_timeout_s: float = Field(default=120.0, gt=0)
+    sim_rate: float = Field(default=20.0, gt=0, description="tokens/s of the simulated model")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8316, ge=0, le=65535)
+    persona: Path | None = None
+    max_message_chars: int = Field(default=4000, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    history_tokens: int = Field(default=1200, ge=64, description="recent-message budget")
+    summary_tokens: int = Field(default=200, ge=16)
+    retry_after_s: int = Field(default=5, ge=1)
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "samantha.db"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.models_dir or self.home / "models"
+
+    @property
+    def threads(self) -> int:
+        return self.llm_threads or max(1, len(os.sched_getaffinity(0)))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,58 @@
+"""Samantha's exceptions: a small tree, each saying what to do next.
+
+SamanthaError
+├── ConfigError          the operator's setting is wrong (unknown model, bad provider string)
+├── InputError           a request is malformed, empty or too large        → HTTP 400/413/422
+├── NotFound             no such person, conversation or model file        → HTTP 404
+├── AuthError            missing or wrong token                            → HTTP 401/403
+└── ModelError           the language model failed
+    ├── ModelUnavailable it cannot be reached or loaded: "operating system not found" → 503
+    └── ModelHTTPError   an OpenAI-compatible server answered with an error status
+"""
+
+
+class SamanthaError(Exception):
+    """Base of every error Samantha raises on purpose."""
+
+    code = "samantha_error"
+
+
+class ConfigError(SamanthaError):
+    code = "config_error"
+
+
+class InputError(SamanthaError):
+    code = "invalid_input"
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+
+class NotFound(SamanthaError):
+    code = "not_found"
+
+
+class AuthError(SamanthaError):
+    code = "unauthorized"
+
+
+class ModelError(SamanthaError):
+    code = "model_error"
+
+
+class ModelUnavailable(ModelError):
+    code = "operating_system_not_found"
+
+
+class ModelHTTPError(ModelError):
+    code = "model_http_error"
+
+    def __init__(self, status: int, body: str):
+        super().__init__(f"the model server answered HTTP {status}: {body[:300]}")
+        self.status = status
+        self.body = body

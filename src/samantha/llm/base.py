@@ -1,0 +1,68 @@
+"""The backend contract: stream text chunks for chat messages, say whether you are up."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+class LLM(ABC):
+    """A language model Samantha can talk through.
+
+    ``stream`` yields text as it is generated; it raises
+    :class:`~samantha.errors.ModelUnavailable` when the model cannot be reached at all and
+    :class:`~samantha.errors.ModelError` for other failures. Closing the iterator early
+    stops generation.
+    """
+
+    provider: ClassVar[str]
+    simulated: ClassVar[bool] = False
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Load or connect. Failure here is reported by ``available``, not raised."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the model."""
+
+    @property
+    def available(self) -> bool:
+        return True
+
+    @abstractmethod
+    def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> AsyncIterator[str]:
+        """Yield the reply in pieces as the model produces them."""
+
+    async def complete(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.2
+    ) -> str:
+        parts = [
+            piece
+            async for piece in self.stream(messages, max_tokens=max_tokens, temperature=temperature)
+        ]
+        return "".join(parts)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "available": self.available,
+            "simulated": self.simulated,
+        }

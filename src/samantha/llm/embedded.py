@@ -1,0 +1,146 @@
+"""The embedded model: llama.cpp in-process through ``xllamacpp``, with parallel slots.
+
+llama.cpp's server core batches every running request into one forward pass (continuous
+batching), so concurrent conversations share the model instead of queueing behind each
+other. Its call blocks, so each stream runs on a worker thread and hands chunks to the
+event loop; returning ``True`` from the chunk callback stops generation, which is how a
+client that went away stops costing tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from samantha.config import Settings
+from samantha.errors import ModelError, ModelUnavailable, SamanthaError
+from samantha.llm import catalog
+from samantha.llm.base import LLM, ChatMessage
+from samantha.llm.registry import register_provider
+
+log = logging.getLogger(__name__)
+_END = object()
+
+
+class EmbeddedLLM(LLM):
+    provider = "embedded"
+
+    def __init__(self, model: str, settings: Settings) -> None:
+        super().__init__(model)
+        self.settings = settings
+        self.path: Path | None = None
+        self.error: str | None = None
+        self._server: Any = None
+        self._pool = ThreadPoolExecutor(
+            max_workers=settings.llm_parallel * 2, thread_name_prefix="llama"
+        )
+        self._lock = asyncio.Lock()
+        self._last_try = 0.0
+
+    def _params(self, path: Path) -> Any:
+        import xllamacpp
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.n_parallel = self.settings.llm_parallel
+        params.n_ctx = self.settings.llm_ctx * self.settings.llm_parallel
+        params.cpuparams.n_threads = self.settings.threads
+        params.cpuparams_batch.n_threads = self.settings.threads
+        params.verbosity = -1
+        params.port = 0  # llama.cpp also listens on loopback; lock it with a key nobody has
+        params.api_keys = [secrets.token_urlsafe(24)]
+        return params
+
+    def _load(self) -> Any:
+        import xllamacpp
+
+        self.path = catalog.resolve(self.model, self.settings.model_dir)
+        try:
+            return xllamacpp.Server(self._params(self.path))
+        except RuntimeError as exc:
+            raise ModelUnavailable(f"llama.cpp could not load {self.path}: {exc}") from exc
+
+    async def start(self) -> None:
+        async with self._lock:
+            if self._server is not None:
+                return
+            if self.error and time.monotonic() - self._last_try < self.settings.retry_after_s:
+                return
+            self._last_try = time.monotonic()
+            try:
+                self._server = await asyncio.get_running_loop().run_in_executor(
+                    self._pool, self._load
+                )
+                self.error = None
+                log.info("embedded model %s loaded from %s", self.model, self.path)
+            except SamanthaError as exc:
+                self.error = str(exc)
+                log.error("embedded model unavailable: %s", exc)
+
+    async def close(self) -> None:
+        self._server = None
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def available(self) -> bool:
+        return self._server is not None
+
+    @property
+    def engine(self) -> Any:
+        """The llama.cpp server object, for benchmarks that call it directly."""
+        return self._server
+
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> AsyncIterator[str]:
+        if self._server is None:
+            await self.start()
+        server = self._server
+        if server is None:
+            raise ModelUnavailable(self.error or "the embedded model is not loaded")
+        request = {
+            "messages": [m.as_dict() for m in messages],
+            "stream": True,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "cache_prompt": True,
+        }
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        stop = threading.Event()
+
+        def on_chunk(chunk: dict[str, Any]) -> bool:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, chunk)
+            except RuntimeError:  # the loop is gone; stop generating
+                return True
+            return stop.is_set()
+
+        def run() -> None:
+            server.handle_chat_completions(request, on_chunk)
+
+        future = loop.run_in_executor(self._pool, run)
+        future.add_done_callback(lambda _: queue.put_nowait(_END))
+        try:
+            while (chunk := await queue.get()) is not _END:
+                if "choices" not in chunk:
+                    raise ModelError(f"llama.cpp error: {chunk.get('error', chunk)}")
+                for choice in chunk["choices"]:
+                    text = (choice.get("delta") or {}).get("content")
+                    if text:
+                        yield text
+            if future.exception() is not None:
+                raise ModelError(f"llama.cpp failed: {future.exception()}")
+        finally:
+            stop.set()
+
+
+def register() -> None:
+    register_provider("embedded", EmbeddedLLM)

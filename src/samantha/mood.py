@@ -1,0 +1,106 @@
+"""A quick read of how the person seems, from their words, passed to the prompt.
+
+Small models miss feelings that are stated plainly; naming them in the prompt ("they seem
+low: 'rough day'") makes the reply meet the person where they are. The read is a lexicon
+of cues with simple negation handling: cheap, explainable, and shown with its evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CUES: dict[str, tuple[str, ...]] = {
+    "low": (
+        "rough day",
+        "bad day",
+        "awful",
+        "terrible",
+        "sad",
+        "down",
+        "depressed",
+        "miserable",
+        "crying",
+        "cried",
+        "hopeless",
+        "heartbroken",
+        "upset",
+        "hurt",
+        "lost my",
+        "miss her",
+        "miss him",
+        "grief",
+        "worst",
+    ),
+    "anxious": (
+        "anxious",
+        "worried",
+        "nervous",
+        "scared",
+        "afraid",
+        "stressed",
+        "stress",
+        "panic",
+        "overwhelmed",
+        "can't sleep",
+        "freaking out",
+        "dread",
+    ),
+    "angry": ("angry", "furious", "annoyed", "pissed", "frustrated", "hate", "unfair", "fed up"),
+    "lonely": ("lonely", "alone", "no one", "nobody", "isolated", "no friends", "left out"),
+    "tired": ("tired", "exhausted", "drained", "worn out", "burnt out", "burned out", "sleepy"),
+    "happy": (
+        "happy",
+        "great news",
+        "good news",
+        "excited",
+        "thrilled",
+        "amazing",
+        "wonderful",
+        "finally",
+        "got the job",
+        "passed",
+        "proud",
+        "love it",
+        "can't wait",
+        "yay",
+        "awesome",
+    ),
+}
+GUIDANCE = {
+    "low": "They seem low. Be gentle and warm; listen and ask what happened before advising.",
+    "anxious": "They seem anxious. Be calm and steady; help them slow down.",
+    "angry": "They seem frustrated. Acknowledge it without arguing or lecturing.",
+    "lonely": "They seem lonely. Be present, and take an interest in the people in their life.",
+    "tired": "They seem tired. Keep it short and kind.",
+    "happy": "They seem happy. Share their joy and ask about it.",
+    "neutral": "Their mood is not clear. Be warm and curious.",
+}
+_NEGATION = re.compile(r"\b(not|never|no longer|isn't|wasn't|don't|didn't|not that)\s+(\w+\s+)?$")
+
+
+@dataclass(frozen=True)
+class Mood:
+    label: str
+    cues: tuple[str, ...]
+
+    def describe(self) -> str:
+        evidence = f" (from: {', '.join(repr(c) for c in self.cues)})" if self.cues else ""
+        return GUIDANCE[self.label] + evidence
+
+
+def read_mood(text: str) -> Mood:
+    """The strongest mood in ``text``, with the words that suggested it."""
+    lowered = " ".join(text.lower().split())
+    scores: dict[str, list[str]] = {}
+    for label, cues in CUES.items():
+        for cue in cues:
+            for match in re.finditer(rf"\b{re.escape(cue)}\b", lowered):
+                if _NEGATION.search(lowered[: match.start()][-20:]):
+                    continue
+                scores.setdefault(label, []).append(cue)
+                break
+    if not scores:
+        return Mood("neutral", ())
+    label = max(scores, key=lambda k: (len(scores[k]), k != "happy"))
+    return Mood(label, tuple(scores[label]))

@@ -1,0 +1,66 @@
+"""The running system: settings, store, model, persona and mind, opened and closed together.
+
+The CLI and the web app both run Samantha through this one object, so a conversation in the
+terminal and one over HTTP are the same code path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from samantha.auth import add_person
+from samantha.config import Settings
+from samantha.llm import LLM, load_llm
+from samantha.persona import Persona, default_persona, load_persona
+from samantha.store import Clock, Person, Store, open_store
+from samantha.turn import Companion
+
+log = logging.getLogger(__name__)
+SIMULATED_WARNING = (
+    "SIMULATED MODEL IN USE: replies are fixed text for load testing, not Samantha. "
+    "Set SAMANTHA_LLM to an embedded: or openai: model for real conversations."
+)
+
+
+@dataclass
+class Samantha:
+    settings: Settings
+    store: Store
+    llm: LLM
+    persona: Persona
+    companion: Companion
+
+    async def person_named(self, name: str, *, create: bool = False) -> Person | None:
+        person = await self.store.person_by_name(name.strip())
+        if person is None and create:
+            person, _ = await add_person(self.store, name)
+        return person
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings,
+    *,
+    llm: LLM | None = None,
+    clock: Clock | None = None,
+    load_model: bool = True,
+) -> AsyncIterator[Samantha]:
+    """Open everything Samantha needs; close it all on the way out."""
+    store = open_store(settings.db_path, clock=clock)
+    await store.open()
+    model = llm or load_llm(settings.llm, settings)
+    if model.simulated:
+        log.warning(SIMULATED_WARNING)
+    persona = load_persona(settings.persona) if settings.persona else default_persona()
+    companion = Companion(store, model, persona, settings)
+    try:
+        if load_model:
+            await model.start()
+        yield Samantha(settings, store, model, persona, companion)
+    finally:
+        await companion.drain()
+        await model.close()
+        await store.close()

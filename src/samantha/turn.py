@@ -1,0 +1,237 @@
+"""One conversational turn: keep the message, compose the prompt, stream the reply, keep it.
+
+The person's message is committed before the model is asked anything. The reply row is
+created when the first words arrive (so an outage adds no half-reply), filled in when the
+stream ends, and marked ``interrupted`` if the stream breaks or its reader goes away.
+
+The prompt keeps what rarely changes first (persona, examples, the rolling summary, the
+conversation so far) so llama.cpp's per-slot cache can reuse it, and what changes every
+turn (date, mood) just before the newest message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import anyio
+
+from samantha.config import Settings
+from samantha.errors import InputError, ModelError
+from samantha.llm import LLM, ChatMessage
+from samantha.mood import Mood, read_mood
+from samantha.persona import Persona
+from samantha.store import Conversation, Message, Person, Store
+from samantha.store.base import MessageStatus
+
+log = logging.getLogger(__name__)
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters a token; close enough to budget a prompt."""
+    return len(text) // 4 + 1
+
+
+def validate_text(text: str, limit: int) -> str:
+    if not isinstance(text, str):
+        raise InputError("message must be text", code="invalid_message")
+    if not text.strip():
+        raise InputError("message is empty", code="empty_message")
+    if len(text) > limit:
+        raise InputError(
+            f"message is {len(text)} characters; the limit is {limit}",
+            code="message_too_long",
+            status=413,
+        )
+    if "\x00" in text:
+        raise InputError("message contains a NUL character", code="invalid_message")
+    return text
+
+
+@dataclass
+class Reply:
+    """A reply being streamed. Iterate it once; it stores itself as it ends."""
+
+    companion: Companion
+    person: Person
+    user_message: Message
+    row: Message
+    mood: Mood
+    _first: str
+    _rest: AsyncIterator[str]
+    text: str = ""
+    status: MessageStatus = "streaming"
+    _consumed: bool = field(default=False, repr=False)
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        if self._consumed:
+            raise RuntimeError("a reply can be read only once")
+        self._consumed = True
+        pieces = [self._first]
+        try:
+            yield self._first
+            async for piece in self._rest:
+                pieces.append(piece)
+                yield piece
+            self.status = "complete"
+        finally:
+            self.text = "".join(pieces).strip()
+            if self.status != "complete":
+                self.status = "interrupted"
+            with anyio.CancelScope(shield=True):
+                await self._finish()
+
+    async def _finish(self) -> None:
+        closer = getattr(self._rest, "aclose", None)
+        if closer is not None:
+            await closer()  # stops generation when the reader went away early
+        store = self.companion.store
+        await store.finish_message(self.person.id, self.row.id, self.text, self.status)
+        if self.status == "complete":
+            self.companion.after_reply(self.person, self.user_message.conversation_id)
+
+    @property
+    def message(self) -> Message:
+        """The stored reply as it stands now."""
+        return replace(self.row, content=self.text, status=self.status)
+
+    async def read_all(self) -> str:
+        async for _ in self:
+            pass
+        return self.text
+
+
+class Companion:
+    """Samantha's mind for turns: one persona, one model, one store, many people."""
+
+    def __init__(self, store: Store, llm: LLM, persona: Persona, settings: Settings) -> None:
+        self.store = store
+        self.llm = llm
+        self.persona = persona
+        self.settings = settings
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def say(self, person: Person, conversation_id: int, text: str) -> Message:
+        """Validate and durably keep what the person said. Nothing is written if it is bad."""
+        text = validate_text(text, self.settings.max_message_chars)
+        return await self.store.add_message(person.id, conversation_id, "user", text)
+
+    async def reply(self, person: Person, conversation_id: int) -> Reply:
+        """Start the reply to the person's newest unanswered message.
+
+        Raises ``ModelUnavailable`` before anything is stored if the model is down; the
+        message stays and this can simply be called again.
+        """
+        conversation = await self.store.conversation(person.id, conversation_id)
+        history = await self._history(person, conversation)
+        if history and history[-1].role == "assistant" and history[-1].status != "complete":
+            history.pop()  # retrying after an interrupted reply: answer the message again
+        if not history or history[-1].role != "user":
+            raise InputError(
+                "there is no message waiting for a reply", code="nothing_to_reply", status=409
+            )
+        mood = read_mood(history[-1].content)
+        prompt = self.compose(conversation, history, mood)
+        stream = self.llm.stream(
+            prompt, max_tokens=self.settings.max_reply_tokens, temperature=self.settings.temperature
+        )
+        first = ""
+        async for piece in stream:
+            first = piece
+            if first.strip():
+                break
+        if not first.strip():
+            raise ModelError("the model returned an empty reply; try again")
+        row = await self.store.add_message(
+            person.id, conversation_id, "assistant", "", status="streaming"
+        )
+        return Reply(self, person, history[-1], row, mood, first.lstrip(), stream)
+
+    async def _history(self, person: Person, conversation: Conversation) -> list[Message]:
+        return await self.store.messages(
+            person.id, conversation.id, after_id=conversation.summary_upto, limit=400
+        )
+
+    def compose(
+        self, conversation: Conversation, history: list[Message], mood: Mood
+    ) -> list[ChatMessage]:
+        system = self.persona.system_prompt()
+        if conversation.summary:
+            system += f"\n\nEarlier in this conversation: {conversation.summary}"
+        prompt = [ChatMessage("system", system)]
+        for user, reply in self.persona.examples:
+            prompt += [ChatMessage("user", user), ChatMessage("assistant", reply)]
+        kept = self._window(history)
+        now = datetime.fromtimestamp(self.store.now()).astimezone()
+        context = (
+            f"Now: {now:%A %d %B %Y, %H:%M}. {mood.describe()} "
+            f"Reply as {self.persona.name}, briefly and warmly."
+        )
+        if self.persona.post_history:
+            context += " " + self.persona.post_history
+        for message in kept[:-1]:
+            if message.content:
+                prompt.append(ChatMessage(message.role, message.content))
+        prompt.append(ChatMessage("system", context))
+        prompt.append(ChatMessage("user", kept[-1].content))
+        return prompt
+
+    def _window(self, history: list[Message]) -> list[Message]:
+        """The newest messages that fit the history budget (always the last one)."""
+        budget, kept = self.settings.history_tokens, list[Message]()
+        for message in reversed(history):
+            budget -= estimate_tokens(message.content)
+            if kept and budget < 0:
+                break
+            kept.append(message)
+        return kept[::-1]
+
+    # -- rolling summary ----------------------------------------------------------------------
+    def after_reply(self, person: Person, conversation_id: int) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._maybe_summarise(person, conversation_id)
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _maybe_summarise(self, person: Person, conversation_id: int) -> None:
+        """Fold the older half of the window into the summary once the window overflows."""
+        try:
+            conversation = await self.store.conversation(person.id, conversation_id)
+            history = await self._history(person, conversation)
+            total = sum(estimate_tokens(m.content) for m in history)
+            if total <= self.settings.history_tokens or len(history) < 4:
+                return
+            older = history[: len(history) // 2]
+            lines = "\n".join(
+                f"{person.name if m.role == 'user' else self.persona.name}: {m.content}"
+                for m in older
+            )
+            prompt = [
+                ChatMessage(
+                    "system",
+                    "You write short, factual running summaries of conversations, in the third "
+                    "person, keeping names, dates, feelings and promises. No invention.",
+                ),
+                ChatMessage(
+                    "user",
+                    f"Summary so far: {conversation.summary or '(none)'}\n\nNew lines:\n{lines}"
+                    "\n\nWrite the updated summary in at most "
+                    f"{self.settings.summary_tokens} words.",
+                ),
+            ]
+            summary = await self.llm.complete(prompt, max_tokens=self.settings.summary_tokens * 2)
+            if summary.strip():
+                await self.store.set_summary(
+                    person.id, conversation_id, summary.strip(), older[-1].id
+                )
+        except Exception:  # a summary is an optimisation; never let it break a conversation
+            log.exception("rolling summary failed for conversation %s", conversation_id)
+
+    async def drain(self) -> None:
+        """Wait for background work (summaries) to finish."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)

@@ -1,0 +1,64 @@
+"""The FastAPI application: API under /v1, OpenAPI at /docs, the chat page at /."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from samantha import __version__
+from samantha.auth import ensure_admin_token
+from samantha.config import Settings
+from samantha.llm import LLM
+from samantha.store import Clock
+from samantha.system import running
+from samantha.web import conversations, errors, people, status
+
+log = logging.getLogger(__name__)
+STATIC = resources.files("samantha") / "web" / "static"
+
+
+def create_app(
+    settings: Settings, *, llm: LLM | None = None, clock: Clock | None = None
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        token, created = ensure_admin_token(settings.home)
+        if created:
+            print(f"Admin token (shown once, kept in {settings.home}/admin.token): {token}")
+        async with running(settings, llm=llm, clock=clock, load_model=False) as sam:
+            interrupted = await sam.store.recover()
+            if interrupted:
+                log.warning("marked %d replies interrupted by the last shutdown", interrupted)
+            app.state.samantha = sam
+            loading = asyncio.create_task(sam.llm.start())  # the page is up while it loads
+            yield
+            await loading
+
+    app = FastAPI(
+        title="Samantha",
+        version=__version__,
+        description="A companion who remembers. Every person sees only their own data.",
+        lifespan=lifespan,
+    )
+    errors.install(app, settings.retry_after_s)
+    app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
+    for module in (people, conversations, status):
+        app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> HTMLResponse:
+        return HTMLResponse((STATIC / "index.html").read_text("utf-8"))
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> FileResponse:
+        return FileResponse(str(STATIC / "icon.svg"), media_type="image/svg+xml")
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    return app

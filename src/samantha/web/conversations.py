@@ -1,0 +1,112 @@
+"""Conversations and messages, with replies streamed as server-sent events.
+
+Events of a streamed reply, in order: ``accepted`` (your message, now stored), ``token``
+(a piece of her reply, repeated), then ``done`` (the stored reply) or ``error``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from samantha.errors import ModelError, ModelUnavailable
+from samantha.store import Message, Person
+from samantha.system import Samantha
+from samantha.turn import Reply
+from samantha.web.deps import CurrentPerson, System
+from samantha.web.errors import error_body, error_response, outage
+from samantha.web.schemas import ConversationOut, MessageOut, NewConversation, NewMessage, ReplyOut
+
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post("", status_code=201)
+async def create_conversation(
+    person: CurrentPerson, sam: System, body: NewConversation | None = None
+) -> ConversationOut:
+    conversation = await sam.store.create_conversation(person.id, body.title if body else "")
+    return ConversationOut.of(conversation)
+
+
+@router.get("")
+async def list_conversations(
+    person: CurrentPerson, sam: System, limit: int = Query(50, ge=1, le=500)
+) -> list[ConversationOut]:
+    return [ConversationOut.of(c) for c in await sam.store.conversations(person.id, limit)]
+
+
+@router.get("/{conversation_id}/messages")
+async def list_messages(
+    conversation_id: int,
+    person: CurrentPerson,
+    sam: System,
+    before: int | None = Query(None, ge=1, description="only messages older than this id"),
+    after: int = Query(0, ge=0, description="only messages newer than this id"),
+    limit: int = Query(50, ge=1, le=500),
+) -> list[MessageOut]:
+    """A page of the conversation, oldest first; page back with ``before``."""
+    await sam.store.conversation(person.id, conversation_id)
+    found = await sam.store.messages(
+        person.id, conversation_id, after_id=after, before_id=before, limit=limit
+    )
+    return [MessageOut.of(m) for m in found]
+
+
+@router.post(
+    "/{conversation_id}/messages",
+    responses={200: {"content": {"text/event-stream": {}}}, 503: {"description": "model down"}},
+)
+async def send_message(
+    conversation_id: int, body: NewMessage, person: CurrentPerson, sam: System
+) -> Any:
+    """Say something. Your message is stored before she starts to answer."""
+    message = await sam.companion.say(person, conversation_id, body.content)
+    return await _answer(sam, person, conversation_id, message, stream=body.stream)
+
+
+@router.post("/{conversation_id}/reply", responses={200: {"content": {"text/event-stream": {}}}})
+async def retry_reply(
+    conversation_id: int, person: CurrentPerson, sam: System, stream: bool = True
+) -> Any:
+    """Answer the newest unanswered message again, after an outage or an interrupted reply."""
+    return await _answer(sam, person, conversation_id, None, stream=stream)
+
+
+async def _answer(
+    sam: Samantha, person: Person, conversation_id: int, message: Message | None, *, stream: bool
+) -> Any:
+    kept = {"kept_message": MessageOut.of(message).model_dump()} if message else {}
+    try:
+        reply = await sam.companion.reply(person, conversation_id)
+    except ModelUnavailable as exc:
+        return outage(sam.settings.retry_after_s, str(exc), **kept)
+    except ModelError as exc:
+        return error_response(
+            502, exc.code, f"{exc}; your message is kept, retry with POST .../reply", **kept
+        )
+    if not stream:
+        await reply.read_all()
+        return ReplyOut(
+            message=MessageOut.of(reply.user_message), reply=MessageOut.of(reply.message)
+        )
+    return StreamingResponse(_events(reply), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _events(reply: Reply) -> AsyncIterator[str]:
+    yield sse("accepted", {"message": MessageOut.of(reply.user_message).model_dump()})
+    try:
+        async for piece in reply:
+            yield sse("token", {"text": piece})
+    except ModelError as exc:
+        yield sse("error", error_body(exc.code, f"{exc}; the partial reply is kept as interrupted"))
+        return
+    yield sse("done", {"message": MessageOut.of(reply.message).model_dump()})

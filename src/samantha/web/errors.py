@@ -1,0 +1,122 @@
+"""Every failure becomes a JSON error with a code a client can act on; never a bare 500.
+
+Shape: ``{"error": {"code": "...", "message": "..."}}``. Model outages answer 503 with
+``operating_system_not_found`` and a ``Retry-After`` header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from samantha.errors import (
+    AuthError,
+    InputError,
+    ModelError,
+    ModelUnavailable,
+    NotFound,
+    SamanthaError,
+)
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, **extra), status_code=status, headers=headers)
+
+
+def outage(retry_after: int, detail: str, **extra: Any) -> JSONResponse:
+    return error_response(
+        503,
+        ModelUnavailable.code,
+        f"Operating System Not Found: {detail}",
+        headers={"Retry-After": str(retry_after)},
+        **extra,
+    )
+
+
+def install(app: FastAPI, retry_after: int) -> None:
+    @app.exception_handler(SamanthaError)
+    async def samantha_error(_: Request, exc: SamanthaError) -> JSONResponse:
+        if isinstance(exc, ModelUnavailable):
+            return outage(retry_after, str(exc))
+        if isinstance(exc, InputError):
+            return error_response(exc.status, exc.code, str(exc))
+        if isinstance(exc, NotFound):
+            return error_response(404, exc.code, str(exc))
+        if isinstance(exc, AuthError):
+            return error_response(401, exc.code, str(exc), headers={"WWW-Authenticate": "Bearer"})
+        if isinstance(exc, ModelError):
+            return error_response(502, exc.code, f"{exc}; your message is kept, try again")
+        return error_response(500, exc.code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = exc.errors()
+        if any(p.get("type") == "json_invalid" for p in problems):
+            return error_response(400, "invalid_json", "the request body is not valid JSON")
+        details = [
+            f"{'.'.join(str(x) for x in p.get('loc', ())[1:]) or 'body'}: {p.get('msg')}"
+            for p in problems
+        ]
+        return error_response(422, "invalid_request", "; ".join(details))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not parse the body at all
+            return error_response(400, "invalid_json", "the request body is not UTF-8 JSON")
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, before any handler sees them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413, "request_too_large", f"the request body is over {self.limit} bytes"
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass

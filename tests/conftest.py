@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from samantha.config import Settings
+from samantha.llm import load_llm
+from samantha.llm.embedded import EmbeddedLLM
+from samantha.system import Samantha, running
+from tests.fakes import ScriptedLLM, register
+
+register()
+SMALL_MODEL = "embedded:smollm2-135m"
+
+
+def make_settings(home: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "home": home,
+        "llm": "fake:",
+        "llm_parallel": 2,
+        "llm_ctx": 2048,
+        "max_reply_tokens": 40,
+        "llm_threads": 2,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "home")
+
+
+@pytest.fixture
+def fake() -> ScriptedLLM:
+    return ScriptedLLM()
+
+
+@pytest.fixture
+async def sam(settings: Settings, fake: ScriptedLLM) -> AsyncIterator[Samantha]:
+    async with running(settings, llm=fake) as system:
+        yield system
+
+
+@pytest.fixture(scope="session")
+async def small_model(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedLLM]:
+    """The smallest bundled model, really running, shared by the tests that need it."""
+    settings = make_settings(tmp_path_factory.mktemp("model-home"), llm=SMALL_MODEL)
+    llm = load_llm(SMALL_MODEL, settings)
+    assert isinstance(llm, EmbeddedLLM)
+    await llm.start()
+    assert llm.available, llm.error
+    yield llm
+    await llm.close()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for running the ``samantha`` command against a fresh home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMANTHA_")}
+    env.update(
+        SAMANTHA_HOME=str(tmp_path / "cli-home"),
+        SAMANTHA_LLM=SMALL_MODEL,
+        SAMANTHA_LLM_PARALLEL="2",
+        SAMANTHA_LLM_CTX="2048",
+        SAMANTHA_MAX_REPLY_TOKENS="40",
+    )
+    return env

@@ -1,0 +1,52 @@
+"""A scripted model registered through the real provider seam, for tests that need control.
+
+``fake:`` replies with the next scripted text, records every prompt it was sent, and can
+be told to be down (``ModelUnavailable``) or to fail part-way through a reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+from samantha.config import Settings
+from samantha.errors import ModelError, ModelUnavailable
+from samantha.llm import LLM, ChatMessage, register_provider
+
+
+class ScriptedLLM(LLM):
+    provider = "fake"
+
+    def __init__(self, model: str = "", settings: Settings | None = None) -> None:
+        super().__init__(model or "scripted")
+        self.replies: list[str] = []
+        self.default = "I hear you. Tell me more?"
+        self.prompts: list[list[ChatMessage]] = []
+        self.down = False
+        self.fail_after: int | None = None
+        self.before_stream: Callable[[], Awaitable[None]] | None = None
+        self.delay = 0.0
+
+    @property
+    def available(self) -> bool:
+        return not self.down
+
+    async def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> AsyncIterator[str]:
+        if self.down:
+            raise ModelUnavailable("the fake model is switched off")
+        self.prompts.append(list(messages))
+        if self.before_stream is not None:
+            await self.before_stream()
+        text = self.replies.pop(0) if self.replies else self.default
+        for i, word in enumerate(text.split(" ")):
+            if self.fail_after is not None and i >= self.fail_after:
+                raise ModelError("the fake model broke mid-reply")
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            yield word if i == 0 else " " + word
+
+
+def register() -> None:
+    register_provider("fake", ScriptedLLM)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import asyncio
+import time
+
+from samantha.errors import ModelUnavailable
+from samantha.llm import ChatMessage, load_llm
+from samantha.llm.embedded import EmbeddedLLM
+from tests.conftest import make_settings
+
+HELLO = [ChatMessage("system", "You are kind."), ChatMessage("user", "Say hello to Theo.")]
+
+
+async def test_the_small_model_really_streams(small_model: EmbeddedLLM) -> None:
+    pieces = [p async for p in small_model.stream(HELLO, max_tokens=16, temperature=0.0)]
+    assert len(pieces) > 3
+    assert "".join(pieces).strip()
+
+
+async def test_parallel_slots_serve_concurrent_streams(small_model: EmbeddedLLM) -> None:
+    async def one(i: int) -> str:
+        prompt = [ChatMessage("user", f"Count from {i} to {i + 5}.")]
+        return await small_model.complete(prompt, max_tokens=24, temperature=0.0)
+
+    replies = await asyncio.gather(*(one(i) for i in range(4)))
+    assert all(r.strip() for r in replies)
+
+
+async def test_closing_a_stream_stops_generation(small_model: EmbeddedLLM) -> None:
+    start = time.perf_counter()
+    stream = small_model.stream(HELLO, max_tokens=400, temperature=0.0)
+    await anext(aiter(stream))
+    await stream.aclose()  # type: ignore[attr-defined]
+    # the slot is free again: a short request completes promptly after the early close
+    assert await small_model.complete(HELLO, max_tokens=4)
+    assert time.perf_counter() - start < 60
+
+
+async def test_missing_model_is_an_outage_not_a_crash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    llm = load_llm("embedded:/nonexistent/model.gguf", make_settings(tmp_path))
+    await llm.start()
+    assert not llm.available
+    try:
+        stream = llm.stream(HELLO, max_tokens=4, temperature=0.0)
+        await anext(aiter(stream))
+        raise AssertionError("expected ModelUnavailable")
+    except ModelUnavailable as exc:
+        assert "does not exist" in str(exc)
+    finally:
+        await llm.close()

@@ -1,0 +1,210 @@
+"""The ``samantha`` command as a person runs it: a real process, the real small model."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def samantha(
+    env: dict[str, str], *args: str, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "samantha", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_one_message_from_the_terminal(cli_env: dict[str, str]) -> None:
+    done = samantha(
+        cli_env, "chat", "--person", "theo", "--message", "Hi, I had a rough day at work."
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.strip()) > 5
+    again = samantha(cli_env, "chat", "--person", "theo", "--message", "Thanks for listening.")
+    assert again.returncode == 0, again.stderr
+    listed = samantha(cli_env, "people", "list")
+    assert listed.stdout.split() == ["1", "theo"]
+
+
+def test_interactive_chat_streams_and_leaves_cleanly(cli_env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "samantha", "chat", "--person", "ada"],
+        input="Hello there\n/quit\n",
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Samantha:" in done.stdout and "you:" in done.stdout
+
+
+def test_people_add_prints_a_token_once(cli_env: dict[str, str]) -> None:
+    done = samantha(cli_env, "people", "add", "Amelia")
+    assert done.returncode == 0 and "sam_" in done.stdout
+    twice = samantha(cli_env, "people", "add", "amelia")
+    assert twice.returncode == 2 and "already exists" in twice.stderr
+    empty = samantha(cli_env, "people", "add", "  ")
+    assert empty.returncode == 2 and "empty" in empty.stderr
+
+
+def test_models_list_and_verify(cli_env: dict[str, str]) -> None:
+    listed = samantha(cli_env, "models", "list")
+    assert listed.returncode == 0 and "qwen2.5-1.5b" in listed.stdout
+    verified = samantha(cli_env, "models", "verify", "smollm2-135m")
+    assert verified.returncode == 0 and "sha256 OK" in verified.stderr
+
+
+def test_bad_settings_and_missing_models_say_what_to_do(cli_env: dict[str, str]) -> None:
+    missing = samantha(
+        {
+            **cli_env,
+            "SAMANTHA_LLM": "embedded:qwen2.5-0.5b",
+            "SAMANTHA_MODELS_DIR": cli_env["SAMANTHA_HOME"] + "/none",
+        },
+        "chat",
+        "--message",
+        "hi",
+    )
+    assert missing.returncode == 3
+    assert "samantha models fetch qwen2.5-0.5b" in missing.stderr
+    bad = samantha({**cli_env, "SAMANTHA_LLM": "nonsense"}, "chat", "--message", "hi")
+    assert bad.returncode == 2 and "provider:model" in bad.stderr
+    bad_port = samantha({**cli_env, "SAMANTHA_PORT": "eighty"}, "serve")
+    assert bad_port.returncode == 2 and "SAMANTHA_PORT" in bad_port.stderr
+
+
+def test_bench_model_prints_figures(cli_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = samantha(
+        cli_env,
+        "bench",
+        "model",
+        "--tokens",
+        "8",
+        "--repeat",
+        "1",
+        "--streams",
+        "2",
+        "--json",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(out.read_text())
+    for key in (
+        "direct_tok_s",
+        "samantha_tok_s",
+        "ratio",
+        "concurrent_streams",
+        "concurrent_aggregate_tok_s",
+        "concurrent_speedup",
+    ):
+        assert figures[key] > 0, key
+
+
+@pytest.fixture
+def server(cli_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "samantha", "serve", "--port", str(port)],
+        env=cli_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise AssertionError((tmp_path / "serve.log").read_text())
+            time.sleep(0.2)
+        yield url, cli_env
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def test_serve_talks_over_http_with_the_real_model(server: tuple[str, dict[str, str]]) -> None:
+    url, env = server
+    made = samantha(env, "people", "add", "Theo")
+    token = made.stdout.split()[-1]
+    who = {"Authorization": f"Bearer {token}"}
+    cid = httpx.post(url + "/v1/conversations", json={}, headers=who).json()["id"]
+    with httpx.stream(
+        "POST",
+        f"{url}/v1/conversations/{cid}/messages",
+        json={"content": "Hi, I had a rough day at work."},
+        headers=who,
+        timeout=120,
+    ) as res:
+        assert res.status_code == 200
+        body = "".join(res.iter_text())
+    assert body.startswith("event: accepted") and "event: token" in body
+    assert "event: done" in body
+    history = httpx.get(f"{url}/v1/conversations/{cid}/messages", headers=who).json()
+    assert history[1]["role"] == "assistant" and history[1]["content"]
+    assert "Samantha" in httpx.get(url + "/").text
+    assert httpx.get(url + "/docs").status_code == 200
+
+
+def test_serve_with_the_model_unreachable_answers_503(cli_env: dict[str, str]) -> None:
+    env = {
+        **cli_env,
+        "SAMANTHA_LLM": "openai:x",
+        "SAMANTHA_OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+    }
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "samantha", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                httpx.get(url + "/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        token = samantha(env, "people", "add", "Theo").stdout.split()[-1]
+        who = {"Authorization": f"Bearer {token}"}
+        cid = httpx.post(url + "/v1/conversations", json={}, headers=who).json()["id"]
+        res = httpx.post(
+            f"{url}/v1/conversations/{cid}/messages", json={"content": "hello?"}, headers=who
+        )
+        assert res.status_code == 503
+        assert res.json()["error"]["code"] == "operating_system_not_found"
+        assert res.headers["retry-after"]
+        kept = httpx.get(f"{url}/v1/conversations/{cid}/messages", headers=who).json()
+        assert [m["content"] for m in kept] == ["hello?"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

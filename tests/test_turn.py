@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from samantha.errors import InputError, ModelError, ModelUnavailable
+from samantha.system import Samantha
+from tests.fakes import ScriptedLLM
+
+
+async def test_message_is_durable_before_the_model_is_asked(
+    sam: Samantha, fake: ScriptedLLM
+) -> None:
+    person = await sam.person_named("theo", create=True)
+    assert person
+    conv = await sam.store.create_conversation(person.id)
+    seen: list[object] = []
+
+    async def look() -> None:
+        db = sqlite3.connect(sam.settings.db_path)
+        seen.extend(db.execute("SELECT content FROM messages").fetchall())
+
+    fake.before_stream = look
+    fake.replies = ["That sounds hard. What happened?"]
+    await sam.companion.say(person, conv.id, "I had a rough day.")
+    reply = await sam.companion.reply(person, conv.id)
+    assert await reply.read_all() == "That sounds hard. What happened?"
+    assert seen == [("I had a rough day.",)]
+    stored = await sam.store.messages(person.id, conv.id)
+    assert [(m.role, m.status) for m in stored] == [("user", "complete"), ("assistant", "complete")]
+
+
+async def test_prompt_has_persona_mood_and_time_before_the_new_message(
+    sam: Samantha, fake: ScriptedLLM
+) -> None:
+    person = await sam.person_named("theo", create=True)
+    assert person
+    conv = await sam.store.create_conversation(person.id)
+    for text in ("My sister Ada visits Friday.", "I'm so anxious about it."):
+        await sam.companion.say(person, conv.id, text)
+        await (await sam.companion.reply(person, conv.id)).read_all()
+    prompt = fake.prompts[-1]
+    assert prompt[0].role == "system" and "Samantha" in prompt[0].content
+    assert prompt[-1].content == "I'm so anxious about it."
+    assert prompt[-2].role == "system" and "anxious" in prompt[-2].content
+    assert "Now:" in prompt[-2].content
+    assert any(m.content == "My sister Ada visits Friday." for m in prompt)
+    # the stable prefix: the first turn's prompt minus its per-turn tail starts the second's
+    first = fake.prompts[0]
+    assert prompt[: len(first) - 2] == first[:-2]
+
+
+async def test_outage_keeps_the_message_and_retry_answers_it(
+    sam: Samantha, fake: ScriptedLLM
+) -> None:
+    person = await sam.person_named("theo", create=True)
+    assert person
+    conv = await sam.store.create_conversation(person.id)
+    fake.down = True
+    await sam.companion.say(person, conv.id, "Are you there?")
+    with pytest.raises(ModelUnavailable):
+        await sam.companion.reply(person, conv.id)
+    assert [m.role for m in await sam.store.messages(person.id, conv.id)] == ["user"]
+    fake.down = False
+    fake.replies = ["I'm here now."]
+    assert await (await sam.companion.reply(person, conv.id)).read_all() == "I'm here now."
+    with pytest.raises(InputError):  # nothing left to answer
+        await sam.companion.reply(person, conv.id)
+
+
+async def test_failure_mid_reply_is_marked_interrupted_and_retryable(
+    sam: Samantha, fake: ScriptedLLM
+) -> None:
+    person = await sam.person_named("theo", create=True)
+    assert person
+    conv = await sam.store.create_conversation(person.id)
+    fake.fail_after = 3
+    fake.replies = ["one two three four five"]
+    await sam.companion.say(person, conv.id, "Tell me a story")
+    reply = await sam.companion.reply(person, conv.id)
+    with pytest.raises(ModelError):
+        await reply.read_all()
+    stored = await sam.store.messages(person.id, conv.id)
+    assert (stored[-1].content, stored[-1].status) == ("one two three", "interrupted")
+    fake.fail_after = None
+    fake.replies = ["Once upon a time."]
+    assert await (await sam.companion.reply(person, conv.id)).read_all() == "Once upon a time."
+
+
+async def test_reader_leaving_early_marks_the_reply_interrupted(
+    sam: Samantha, fake: ScriptedLLM
+) -> None:
+    person = await sam.person_named("theo", create=True)
+    assert person
+    conv = await sam.store.create_conversation(person.id)
+    fake.replies = ["a b c d e f g"]
+    await sam.companion.say(person, conv.id, "hi")
+    reply = await sam.companion.reply(person, conv.id)
+    pieces = aiter(reply)
+    await anext(pieces)
+    await pieces.aclose()  # type: ignore[attr-defined]
+    last = (await sam.store.messages(person.id, conv.id))[-1]
+    assert (last.content, last.status) == ("a", "interrupted")
+
+
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("", "empty_message"),
+        ("   \n", "empty_message"),
+        ("x" * 4001, "message_too_long"),
+        ("nul\x00byte", "invalid_message"),
+    ],
+)
+async def test_bad_messages_write_nothing(sam: Samantha, text: str, code: str) -> None:
+    person = await sam.person_named("theo", create=True)
+    assert person
+    conv = await sam.store.create_conversation(person.id)
+    with pytest.raises(InputError) as caught:
+        await sam.companion.say(person, conv.id, text)
+    assert caught.value.code == code
+    assert await sam.store.messages(person.id, conv.id) == []
+
+
+async def test_rolling_summary_when_the_window_overflows(sam: Samantha, fake: ScriptedLLM) -> None:
+    person = await sam.person_named("theo", create=True)
+    assert person
+    conv = await sam.store.create_conversation(person.id)
+    long = "I keep thinking about the lighthouse trip with my brother Sam. " * 12
+    for i in range(12):
+        fake.replies = [f"reply {i}"]
+        await sam.companion.say(person, conv.id, f"{i}: {long}")
+        await (await sam.companion.reply(person, conv.id)).read_all()
+        await sam.companion.drain()
+    conversation = await sam.store.conversation(person.id, conv.id)
+    assert conversation.summary_upto > 0
+    assert conversation.summary == fake.default  # the fake's answer to the summary request
+    summary_requests = [p for p in fake.prompts if "running summaries" in p[0].content]
+    assert summary_requests and "brother Sam" in summary_requests[0][1].content
+    last_turn = [p for p in fake.prompts if "running summaries" not in p[0].content][-1]
+    assert "Earlier in this conversation: " + fake.default in last_turn[0].content
+    budget = sam.settings.history_tokens + 400  # window plus persona and examples
+    assert sum(len(m.content) // 4 for m in last_turn) < budget * 2
