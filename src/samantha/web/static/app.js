@@ -151,6 +151,6 @@ $("log").addEventListener("scroll", () => { if ($("log").scrollTop === 0 && olde
 
 (async () => {
   const status = await fetch("/v1/status").then((r) => r.json()).catch(() => null);
-  if (status && status.warning) banner(true, status.warning);
+  if (status && status.warning) { $("notice").textContent = status.warning; $("notice").hidden = false; }
   if (!token || !(await signIn(token))) show("signin");
 })();
