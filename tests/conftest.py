@@ -24,6 +24,7 @@ def make_settings(home: Path, **overrides: object) -> Settings:
         "llm_ctx": 2048,
         "max_reply_tokens": 40,
         "llm_threads": 2,
+        "embedder": "hash:",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -67,5 +68,6 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         SAMANTHA_LLM_PARALLEL="2",
         SAMANTHA_LLM_CTX="2048",
         SAMANTHA_MAX_REPLY_TOKENS="40",
+        SAMANTHA_EMBEDDER="hash:",
     )
     return env

@@ -208,3 +208,108 @@ def test_serve_with_the_model_unreachable_answers_503(cli_env: dict[str, str]) -
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_memory_commands(cli_env: dict[str, str]) -> None:
+    said = samantha(
+        cli_env,
+        "chat",
+        "--person",
+        "theo",
+        "--message",
+        "My sister Ada lives in Porto and loves the sea.",
+    )
+    assert said.returncode == 0, said.stderr
+    listed = samantha(cli_env, "memory", "list", "--person", "theo")
+    assert "Ada is their sister" in listed.stdout
+    memory_id = next(
+        line.split("\t")[0] for line in listed.stdout.splitlines() if "Ada is their sister" in line
+    )
+    shown = samantha(cli_env, "memory", "show", "--person", "theo", memory_id)
+    assert "lives in Porto" in shown.stdout
+    found = samantha(cli_env, "memory", "search", "--person", "theo", "Where does Ada live?")
+    assert "Porto" in found.stdout
+    fixed = samantha(
+        cli_env, "memory", "correct", "--person", "theo", memory_id, "Ada is their twin sister"
+    )
+    assert fixed.returncode == 0 and "twin sister" in fixed.stdout
+    new_id = fixed.stdout.split(" is now ")[1].split(":")[0]
+    forgot = samantha(cli_env, "memory", "forget", "--person", "theo", new_id)
+    assert forgot.returncode == 0
+    after = samantha(cli_env, "memory", "search", "--person", "theo", "Ada Porto sea")
+    assert "Porto" not in after.stdout
+    stranger = samantha(cli_env, "memory", "list", "--person", "nobody")
+    assert stranger.returncode == 2 and "no person named" in stranger.stderr
+    amy = samantha(cli_env, "chat", "--person", "amy", "--message", "Hello, I like boats.")
+    assert amy.returncode == 0
+    theirs = samantha(cli_env, "memory", "search", "--person", "amy", "Ada Porto sister sea")
+    assert "Porto" not in theirs.stdout and "Ada" not in theirs.stdout
+
+
+def test_bench_memory_on_a_small_locomo_file(cli_env: dict[str, str], tmp_path: Path) -> None:
+    sample = {
+        "sample_id": "tiny",
+        "conversation": {
+            "speaker_a": "Mia",
+            "speaker_b": "Leo",
+            "session_1_date_time": "1:56 pm on 8 May, 2023",
+            "session_1": [
+                {
+                    "speaker": "Mia",
+                    "dia_id": "D1:1",
+                    "text": "I adopted a cat named Pixel yesterday!",
+                },
+                {"speaker": "Leo", "dia_id": "D1:2", "text": "Congrats! I started pottery class."},
+                {"speaker": "Mia", "dia_id": "D1:3", "text": "Pottery sounds fun."},
+            ],
+            "session_2_date_time": "10:00 am on 20 June, 2023",
+            "session_2": [
+                {"speaker": "Leo", "dia_id": "D2:1", "text": "My pottery bowl won a prize."},
+                {"speaker": "Mia", "dia_id": "D2:2", "text": "Pixel knocked over my plant."},
+            ],
+        },
+        "qa": [
+            {
+                "question": "When did Mia adopt Pixel?",
+                "answer": "7 May 2023",
+                "evidence": ["D1:1"],
+                "category": 2,
+            },
+            {
+                "question": "What did Leo make in pottery?",
+                "answer": "a bowl",
+                "evidence": ["D2:1", "D1:2"],
+                "category": 1,
+            },
+            {"question": "What is broken?", "answer": "x", "evidence": ["D9:9"], "category": 4},
+        ],
+    }
+    data = tmp_path / "tiny.json"
+    data.write_text(json.dumps([sample]))
+    out, plot = tmp_path / "memory.json", tmp_path / "memory.png"
+    done = samantha(
+        cli_env,
+        "bench",
+        "memory",
+        "--locomo",
+        str(data),
+        "--json",
+        str(out),
+        "--plot",
+        str(plot),
+        "--embedder",
+        "hash:",
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["skipped"] == 1
+    assert result["categories"]["2"]["recall@5"] == 1.0
+    assert set(result) >= {
+        "k",
+        "categories",
+        "overall_1_4",
+        "overall_1_5",
+        "bm25_overall_1_4",
+        "latency_ms",
+    }
+    assert plot.read_bytes().startswith(b"\x89PNG")

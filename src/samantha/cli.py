@@ -21,12 +21,18 @@ from rich.table import Table
 
 from samantha.auth import add_person, ensure_admin_token
 from samantha.config import Settings, get_settings
-from samantha.errors import ModelError, SamanthaError
+from samantha.errors import ModelError, NotFound, SamanthaError
 from samantha.llm import catalog
+from samantha.store import MEMORY_KINDS
 from samantha.system import Samantha, running
 
 err = Console(stderr=True)
 out = Console(highlight=False)
+
+
+def row(*fields: object) -> None:
+    """One tab-separated line on stdout, for people and for `cut -f`."""
+    print("\t".join(str(f) for f in fields), flush=True)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -37,14 +43,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     err.print(f"Samantha is listening on http://{host}:{port}  (model {settings.llm})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
     return 0
 
 
 async def _people_add(settings: Settings, name: str) -> int:
     async with running(settings, load_model=False) as sam:
         person, token = await add_person(sam.store, name)
-    out.print(f"Created {person.name}. Their token (shown once): {token}")
+    out.print(f"Created {person.name}. Their sign-in link (shown once):")
+    out.print(f"  http://{settings.host}:{settings.port}/#token={token}", markup=False)
+    out.print(f"Their token (shown once): {token}", markup=False)
     return 0
 
 
@@ -52,7 +60,7 @@ async def _people_list(settings: Settings) -> int:
     async with running(settings, load_model=False) as sam:
         people = await sam.store.list_people()
     for person in people:
-        out.print(f"{person.id}\t{person.name}")
+        row(person.id, person.name)
     return 0
 
 
@@ -106,6 +114,40 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_chat(settings, args.person or getpass.getuser(), args.message, args.new))
 
 
+async def _memory(settings: Settings, args: argparse.Namespace) -> int:
+    async with running(settings, load_model=False) as sam:
+        person = await sam.person_named(args.person)
+        if person is None:
+            raise NotFound(f"no person named {args.person!r}; see `samantha people list`")
+        await sam.memory.learn(person.id, person.name)
+        if args.action == "list":
+            for record in await sam.store.memories(person.id, kind=args.kind, limit=args.limit):
+                row(record.id, record.kind, record.text, record.happened_on or "")
+        elif args.action == "search":
+            for found in await sam.memory.recall(person.id, args.query, k=args.limit):
+                row(found.message.id, found.day, found.message.role, found.message.content)
+        elif args.action == "show":
+            record = await sam.store.memory(person.id, args.id)
+            row(record.id, record.kind, record.text)
+            for source in await sam.memory.sources(person.id, record):
+                out.print(
+                    f"  from message {source.id} ({source.role}): {source.content}", markup=False
+                )
+        elif args.action == "correct":
+            record = await sam.memory.correct(person.id, args.id, args.text)
+            out.print(
+                f"Corrected: memory {args.id} is now {record.id}: {record.text}", markup=False
+            )
+        else:
+            turns = await sam.store.forget_memory(person.id, args.id)
+            out.print(f"Forgotten: memory {args.id} and {turns} source message(s) for recall.")
+    return 0
+
+
+def cmd_memory(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_memory(settings, args))
+
+
 def _progress(label: str) -> tuple[Progress, Callable[[int, int], None]]:
     bar = Progress(
         "[progress.description]{task.description}",
@@ -143,9 +185,12 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from samantha.bench.memory import run_memory_bench
     from samantha.bench.model import run_model_bench
     from samantha.bench.replies import run_replies_bench
 
+    if args.bench == "memory":
+        return run_memory_bench(args, out)
     run = run_model_bench if args.bench == "model" else run_replies_bench
     return asyncio.run(run(settings, args, out))
 
@@ -173,6 +218,29 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--new", action="store_true", help="start a new conversation")
     chat.set_defaults(run=cmd_chat)
 
+    memory = sub.add_parser("memory", help="what she remembers about a person")
+    memory_sub = memory.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("list", "memories, newest first"),
+        ("search", "recall as in conversation"),
+        ("show", "a memory and its source messages"),
+        ("correct", "replace a memory's words"),
+        ("forget", "forget a memory and its source words"),
+    ):
+        p = memory_sub.add_parser(action, help=text)
+        p.add_argument("--person", required=True)
+        if action == "list":
+            p.add_argument("--kind", choices=MEMORY_KINDS)
+        if action in ("list", "search"):
+            p.add_argument("--limit", type=int, default=50)
+        if action == "search":
+            p.add_argument("query")
+        if action in ("show", "correct", "forget"):
+            p.add_argument("id", type=int)
+        if action == "correct":
+            p.add_argument("text")
+    memory.set_defaults(run=cmd_memory)
+
     models = sub.add_parser("models", help="the model catalog")
     models_sub = models.add_subparsers(dest="action", required=True)
     models_sub.add_parser("list", help="catalog models and where they are")
@@ -187,12 +255,19 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--json", type=Path, help="also write the figures here")
     model.add_argument("--tokens", type=int, default=96, help="tokens per stream")
     model.add_argument("--streams", type=int, default=4, help="concurrent streams")
-    model.add_argument("--repeat", type=int, default=2, help="runs of each measurement")
+    model.add_argument("--repeat", type=int, default=3, help="runs of each measurement")
     replies = bench_sub.add_parser("replies", help="fixed companion exchanges on each model")
     replies.add_argument(
         "--model", action="append", required=True, help="provider:model, repeatable"
     )
     replies.add_argument("--json", type=Path, help="also write the replies here")
+    memory = bench_sub.add_parser("memory", help="LoCoMo evidence recall beside plain BM25")
+    memory.add_argument("--locomo", type=Path, required=True, help="a LoCoMo JSON file")
+    memory.add_argument("--k", type=int, nargs="+", default=[5, 10])
+    memory.add_argument("--json", type=Path)
+    memory.add_argument("--plot", type=Path, help="draw recall per category beside BM25 (PNG)")
+    memory.add_argument("--limit", type=int, default=0, help="only the first N conversations")
+    memory.add_argument("--embedder", default="onnx:minilm", help="onnx:minilm, hash: or none")
     bench.set_defaults(run=cmd_bench)
     return parser
 

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 from samantha.auth import add_person
 from samantha.config import Settings
+from samantha.embeddings import Embedder, load_embedder
+from samantha.errors import ConfigError
 from samantha.llm import LLM, load_llm
+from samantha.memory import Memory
 from samantha.persona import Persona, default_persona, load_persona
 from samantha.store import Clock, Person, Store, open_store
 from samantha.turn import Companion
@@ -32,6 +35,10 @@ class Samantha:
     llm: LLM
     persona: Persona
     companion: Companion
+
+    @property
+    def memory(self) -> Memory:
+        return self.companion.memory
 
     async def person_named(self, name: str, *, create: bool = False) -> Person | None:
         person = await self.store.person_by_name(name.strip())
@@ -55,12 +62,23 @@ async def running(
     if model.simulated:
         log.warning(SIMULATED_WARNING)
     persona = load_persona(settings.persona) if settings.persona else default_persona()
-    companion = Companion(store, model, persona, settings)
+    memory = Memory(store, _embedder(settings), self_name=persona.name)
+    companion = Companion(store, model, persona, settings, memory)
     try:
         if load_model:
             await model.start()
         yield Samantha(settings, store, model, persona, companion)
     finally:
         await companion.drain()
+        await memory.close()
         await model.close()
         await store.close()
+
+
+def _embedder(settings: Settings) -> Embedder | None:
+    """The configured embedder; without its packages, recall goes on by words alone."""
+    try:
+        return load_embedder(settings.embedder, settings.embed_threads)
+    except ConfigError as exc:
+        log.warning("dense recall is off: %s", exc)
+        return None

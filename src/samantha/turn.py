@@ -15,13 +15,15 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 import anyio
 
+from samantha import honesty
 from samantha.config import Settings
 from samantha.errors import InputError, ModelError
 from samantha.llm import LLM, ChatMessage
+from samantha.memory import Memory, Recollection
 from samantha.mood import Mood, read_mood
 from samantha.persona import Persona
 from samantha.store import Conversation, Message, Person, Store
@@ -107,17 +109,22 @@ class Reply:
 class Companion:
     """Samantha's mind for turns: one persona, one model, one store, many people."""
 
-    def __init__(self, store: Store, llm: LLM, persona: Persona, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, llm: LLM, persona: Persona, settings: Settings, memory: Memory
+    ) -> None:
         self.store = store
         self.llm = llm
         self.persona = persona
         self.settings = settings
+        self.memory = memory
         self._background: set[asyncio.Task[None]] = set()
 
     async def say(self, person: Person, conversation_id: int, text: str) -> Message:
         """Validate and durably keep what the person said. Nothing is written if it is bad."""
         text = validate_text(text, self.settings.max_message_chars)
-        return await self.store.add_message(person.id, conversation_id, "user", text)
+        message = await self.store.add_message(person.id, conversation_id, "user", text)
+        self.memory.learn_soon(person.id, person.name)
+        return message
 
     async def reply(self, person: Person, conversation_id: int) -> Reply:
         """Start the reply to the person's newest unanswered message.
@@ -133,11 +140,28 @@ class Companion:
             raise InputError(
                 "there is no message waiting for a reply", code="nothing_to_reply", status=409
             )
-        mood = read_mood(history[-1].content)
-        prompt = self.compose(conversation, history, mood)
-        stream = self.llm.stream(
-            prompt, max_tokens=self.settings.max_reply_tokens, temperature=self.settings.temperature
+        said = history[-1].content
+        mood = read_mood(said)
+        window = self._window(history)
+        recalled = (
+            await self.memory.recall(
+                person.id,
+                said,
+                k=self.settings.memory_k,
+                today=self.today(),
+                exclude=[m.id for m in window],
+            )
+            if self.settings.memory_k
+            else []
         )
+        stream = await self._answer_from_memory(person, said, recalled)
+        if stream is None:
+            prompt = self.compose(conversation, history, mood, recalled, person.name)
+            stream = self.llm.stream(
+                prompt,
+                max_tokens=self.settings.max_reply_tokens,
+                temperature=self.settings.temperature,
+            )
         first = ""
         async for piece in stream:
             first = piece
@@ -150,24 +174,49 @@ class Companion:
         )
         return Reply(self, person, history[-1], row, mood, first.lstrip(), stream)
 
+    def today(self) -> date:
+        return datetime.fromtimestamp(self.store.now()).date()
+
+    async def _answer_from_memory(
+        self, person: Person, said: str, recalled: list[Recollection]
+    ) -> AsyncIterator[str] | None:
+        """Questions about her memory get answers from the store, not from the model."""
+        if honesty.asks_about_me(said):
+            records = await self.store.memories(person.id, limit=12)
+            return _spoken(honesty.remembered_reply(person.name, records))
+        if honesty.is_probe(said) and not honesty.probe_supported(said, recalled):
+            return _spoken(honesty.NOT_REMEMBERED)
+        return None
+
     async def _history(self, person: Person, conversation: Conversation) -> list[Message]:
         return await self.store.messages(
             person.id, conversation.id, after_id=conversation.summary_upto, limit=400
         )
 
-    def compose(
-        self, conversation: Conversation, history: list[Message], mood: Mood
-    ) -> list[ChatMessage]:
+    def prefix(self, summary: str = "") -> list[ChatMessage]:
+        """The part of every prompt that does not change from turn to turn."""
         system = self.persona.system_prompt()
-        if conversation.summary:
-            system += f"\n\nEarlier in this conversation: {conversation.summary}"
+        if summary:
+            system += f"\n\nEarlier in this conversation: {summary}"
         prompt = [ChatMessage("system", system)]
         for user, reply in self.persona.examples:
             prompt += [ChatMessage("user", user), ChatMessage("assistant", reply)]
+        return prompt
+
+    def compose(
+        self,
+        conversation: Conversation,
+        history: list[Message],
+        mood: Mood,
+        recalled: list[Recollection] | None = None,
+        name: str = "them",
+    ) -> list[ChatMessage]:
+        prompt = self.prefix(conversation.summary)
         kept = self._window(history)
         now = datetime.fromtimestamp(self.store.now()).astimezone()
         context = (
-            f"Now: {now:%A %d %B %Y, %H:%M}. {mood.describe()} "
+            f"Now: {now:%A %d %B %Y, %H:%M}. You are talking with {name}. {mood.describe()}\n"
+            f"{self._memories(recalled or [], name)}\n"
             f"Reply as {self.persona.name}, briefly and warmly."
         )
         if self.persona.post_history:
@@ -178,6 +227,27 @@ class Companion:
         prompt.append(ChatMessage("system", context))
         prompt.append(ChatMessage("user", kept[-1].content))
         return prompt
+
+    def _memories(self, recalled: list[Recollection], name: str) -> str:
+        """Recalled memories with their dates, within the memory token budget."""
+        if not recalled:
+            return (
+                "You recall nothing from earlier conversations about this; if they ask about "
+                "the past, say you don't remember rather than guess."
+            )
+        lines, budget = [], self.settings.memory_tokens
+        for item in recalled:
+            who = name if item.message.role == "user" else "you"
+            text = "; ".join(m.text for m in item.memories) or item.message.content
+            line = f"- On {item.day:%d %B %Y} {who} said: {text}"
+            budget -= estimate_tokens(line)
+            if budget < 0:
+                break
+            lines.append(line)
+        return (
+            f"From earlier conversations with {name} you remember (use only what helps; "
+            "never invent more):\n" + "\n".join(lines)
+        )
 
     def _window(self, history: list[Message]) -> list[Message]:
         """The newest messages that fit the history budget (always the last one)."""
@@ -191,6 +261,7 @@ class Companion:
 
     # -- rolling summary ----------------------------------------------------------------------
     def after_reply(self, person: Person, conversation_id: int) -> None:
+        self.memory.learn_soon(person.id, person.name)
         task = asyncio.get_running_loop().create_task(
             self._maybe_summarise(person, conversation_id)
         )
@@ -232,6 +303,13 @@ class Companion:
             log.exception("rolling summary failed for conversation %s", conversation_id)
 
     async def drain(self) -> None:
-        """Wait for background work (summaries) to finish."""
+        """Wait for background work (summaries, learning) to finish."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self.memory.drain()
+
+
+async def _spoken(text: str) -> AsyncIterator[str]:
+    """Text the system composed, streamed like a model's reply."""
+    for i, word in enumerate(text.split(" ")):
+        yield word if i == 0 else " " + word

@@ -1,10 +1,12 @@
 """``samantha bench model``: tokens/s of the embedded model, engine alone vs through Samantha.
 
 Both paths get the same prompt (Samantha's own, composed for a fresh conversation) with
-greedy sampling, so they generate the same tokens; each figure is tokens over wall time
-from the request to the last token. Through Samantha that time includes validating and
-storing the message, composing the prompt and storing the reply. Concurrent streams go
-through Samantha, one person each, and show what llama.cpp's parallel slots give.
+greedy sampling, so they generate the same tokens, after every slot has read the persona
+(as in a running server). ``*_tok_s`` is the generation rate (tokens after the first over
+the time they took); ``*_e2e_tok_s`` counts from the request, so prompt reading and, through
+Samantha, storing the message, composing the prompt and storing the reply are included.
+Concurrent streams go through Samantha, one person each, showing what parallel slots give:
+``concurrent_aggregate_tok_s`` counts the tokens of all streams while all were generating.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,33 +41,74 @@ PROMPTS = [
 ]
 
 
-async def _direct(engine: Any, messages: list[dict[str, str]], tokens: int) -> tuple[int, float]:
+@dataclass(frozen=True)
+class Stream:
+    """One reply's timeline: when it was asked, and when each token came."""
+
+    asked: float
+    times: tuple[float, ...]
+
+    @property
+    def tokens(self) -> int:
+        return len(self.times)
+
+    @property
+    def first(self) -> float:
+        return self.times[0]
+
+    @property
+    def last(self) -> float:
+        return self.times[-1]
+
+
+def _together(streams: Sequence[Stream]) -> float:
+    """Aggregate tokens/s while every stream was generating (their common window).
+
+    Replies end at different lengths; counting only the window they share measures what
+    the parallel slots do, not how long the longest reply ran alone.
+    """
+    start = max(s.first for s in streams)
+    end = min(s.last for s in streams)
+    if end <= start:
+        raise ConfigError("concurrent streams did not overlap; use more --tokens")
+    inside = sum(1 for s in streams for t in s.times if start < t <= end)
+    return inside / (end - start)
+
+
+def _rate(streams: Sequence[Stream]) -> float:
+    """Generation tokens/s: tokens after the first over the time they took to come."""
+    return sum(s.tokens - 1 for s in streams) / sum(s.last - s.first for s in streams)
+
+
+def _e2e(streams: Sequence[Stream]) -> float:
+    """Tokens over wall time from the request to the last token (prompt reading included)."""
+    return sum(s.tokens for s in streams) / sum(s.last - s.asked for s in streams)
+
+
+async def _direct(engine: Any, messages: list[dict[str, str]], tokens: int) -> Stream:
     request = {"messages": messages, "stream": True, "max_tokens": tokens, "temperature": 0.0}
-    count = 0
+    times: list[float] = []
 
     def on_chunk(chunk: dict[str, Any]) -> bool:
-        nonlocal count
         for choice in chunk.get("choices", []):
             if (choice.get("delta") or {}).get("content"):
-                count += 1
+                times.append(time.perf_counter())
         return False
 
-    start = time.perf_counter()
+    asked = time.perf_counter()
     await asyncio.to_thread(engine.handle_chat_completions, request, on_chunk)
-    return count, time.perf_counter() - start
+    return Stream(asked, tuple(times))
 
 
-async def _through_samantha(sam: Samantha, name: str, text: str) -> tuple[int, float]:
+async def _through_samantha(sam: Samantha, name: str, text: str) -> Stream:
     person = await sam.person_named(name, create=True)
     assert person is not None
     conversation = await sam.store.create_conversation(person.id)
-    start = time.perf_counter()
+    asked = time.perf_counter()
     await sam.companion.say(person, conversation.id, text)
     reply = await sam.companion.reply(person, conversation.id)
-    count = 0
-    async for _ in reply:
-        count += 1
-    return count, time.perf_counter() - start
+    times = [time.perf_counter() async for _ in reply]
+    return Stream(asked, tuple(times))
 
 
 async def _prompt_for(sam: Samantha, text: str) -> list[dict[str, str]]:
@@ -102,8 +147,9 @@ async def run_model_bench(settings: Settings, args: argparse.Namespace, out: Con
 
 
 async def _measure(sam: Samantha, engine: Any, args: argparse.Namespace) -> dict[str, Any]:
-    await _direct(engine, await _prompt_for(sam, "Hello!"), 8)  # warm up
-    direct, through = [], []
+    await sam.llm.warm(sam.companion.prefix())  # every slot holds the persona, as when serving
+    direct: list[Stream] = []
+    through: list[Stream] = []
     for i in range(args.repeat * 2):
         text = PROMPTS[i % len(PROMPTS)] + f" ({i})"
         if i % 2 == 0:  # alternate which path goes first so neither gets a warmer cache
@@ -112,27 +158,34 @@ async def _measure(sam: Samantha, engine: Any, args: argparse.Namespace) -> dict
         else:
             through.append(await _through_samantha(sam, f"bench-{i}", text))
             direct.append(await _direct(engine, await _prompt_for(sam, text), args.tokens))
-    direct_rate = sum(n for n, _ in direct) / sum(t for _, t in direct)
-    samantha_rate = sum(n for n, _ in through) / sum(t for _, t in through)
 
-    rounds = []
+    rounds, rounds_e2e = [], []
     for r in range(args.repeat):
-        start = time.perf_counter()
-        done = await asyncio.gather(
+        streams = await asyncio.gather(
             *(
                 _through_samantha(sam, f"bench-c{r}-{s}", PROMPTS[s % len(PROMPTS)] + f" [{r}]")
                 for s in range(args.streams)
             )
         )
-        rounds.append(sum(n for n, _ in done) / (time.perf_counter() - start))
-    aggregate = statistics.mean(rounds)
+        rounds.append(_together(streams))
+        last = max(s.last for s in streams)
+        rounds_e2e.append(sum(s.tokens for s in streams) / (last - min(s.asked for s in streams)))
+    single = _rate(through)
     return {
-        "direct_tok_s": round(direct_rate, 2),
-        "samantha_tok_s": round(samantha_rate, 2),
-        "ratio": round(samantha_rate / direct_rate, 3),
+        "direct_tok_s": round(_rate(direct), 2),
+        "samantha_tok_s": round(single, 2),
+        "ratio": round(single / _rate(direct), 3),
         "concurrent_streams": args.streams,
-        "concurrent_aggregate_tok_s": round(aggregate, 2),
-        "concurrent_speedup": round(aggregate / samantha_rate, 3),
+        "concurrent_aggregate_tok_s": round(statistics.mean(rounds), 2),
+        "concurrent_speedup": round(statistics.mean(rounds) / single, 3),
+        "direct_e2e_tok_s": round(_e2e(direct), 2),
+        "samantha_e2e_tok_s": round(_e2e(through), 2),
+        "e2e_ratio": round(_e2e(through) / _e2e(direct), 3),
+        "concurrent_e2e_speedup": round(statistics.mean(rounds_e2e) / _e2e(through), 3),
+        "direct_first_token_ms": round(1000 * statistics.median(s.first - s.asked for s in direct)),
+        "samantha_first_token_ms": round(
+            1000 * statistics.median(s.first - s.asked for s in through)
+        ),
         "tokens_per_stream": args.tokens,
         "runs": args.repeat,
         "threads": sam.settings.threads,

@@ -44,6 +44,9 @@ class LLM(ABC):
     def available(self) -> bool:
         return True
 
+    async def warm(self, prefix: Sequence[ChatMessage]) -> None:  # noqa: B027 - optional hook
+        """Read a prompt prefix ahead of time, where the backend keeps prompt caches."""
+
     @abstractmethod
     def stream(
         self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float

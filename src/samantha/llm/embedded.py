@@ -92,6 +92,21 @@ class EmbeddedLLM(LLM):
     def available(self) -> bool:
         return self._server is not None
 
+    async def warm(self, prefix: Sequence[ChatMessage]) -> None:
+        """Read ``prefix`` into every parallel slot, so no first conversation pays for it.
+
+        Each slot keeps its own cache; without this, the first turn on each slot reads the
+        whole persona (seconds on a CPU) while a warm slot reads only the new words.
+        """
+        if self._server is None:
+            return
+        await asyncio.gather(
+            *(
+                self.complete([*prefix, ChatMessage("user", f"({slot})")], max_tokens=1)
+                for slot in range(self.settings.llm_parallel)
+            )
+        )
+
     @property
     def engine(self) -> Any:
         """The llama.cpp server object, for benchmarks that call it directly."""

@@ -9,10 +9,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from samantha.store.base import Clock, Conversation, Message, Person, Store
+from samantha.store.base import (
+    MEMORY_KINDS,
+    Clock,
+    Conversation,
+    Learned,
+    MemoryKind,
+    MemoryRecord,
+    Message,
+    NewMemory,
+    Person,
+    Store,
+)
 from samantha.store.sqlite import SQLiteStore
 
-__all__ = ["Clock", "Conversation", "Message", "Person", "SQLiteStore", "Store", "open_store"]
+__all__ = [
+    "MEMORY_KINDS",
+    "Clock",
+    "Conversation",
+    "Learned",
+    "MemoryKind",
+    "MemoryRecord",
+    "Message",
+    "NewMemory",
+    "Person",
+    "SQLiteStore",
+    "Store",
+    "open_store",
+]
 
 
 def open_store(path: Path, clock: Clock | None = None) -> Store:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 Clock = Callable[[], float]
 MessageStatus = Literal["complete", "streaming", "interrupted", "failed"]
+Role = Literal["user", "assistant"]
 
 
 @dataclass(frozen=True)
@@ -119,3 +120,107 @@ class Store(ABC):
     @abstractmethod
     async def recover(self) -> int:
         """Mark replies left streaming by a crash as interrupted; return how many."""
+
+    @abstractmethod
+    async def messages_by_id(self, person_id: int, ids: Sequence[int]) -> list[Message]:
+        """The person's recallable messages among ``ids`` (others' ids find nothing)."""
+
+    # one person's memory
+    @abstractmethod
+    async def add_memories(self, person_id: int, memories: Sequence[NewMemory]) -> list[int]: ...
+
+    @abstractmethod
+    async def memories(
+        self,
+        person_id: int,
+        *,
+        kind: MemoryKind | None = None,
+        include_superseded: bool = False,
+        limit: int = 200,
+        before_id: int | None = None,
+    ) -> list[MemoryRecord]: ...
+
+    @abstractmethod
+    async def memories_by_id(self, person_id: int, ids: Sequence[int]) -> list[MemoryRecord]: ...
+
+    @abstractmethod
+    async def memory(self, person_id: int, memory_id: int) -> MemoryRecord: ...
+
+    @abstractmethod
+    async def correct_memory(
+        self, person_id: int, memory_id: int, text: str, vector: bytes | None = None
+    ) -> int: ...
+
+    @abstractmethod
+    async def forget_memory(self, person_id: int, memory_id: int) -> int: ...
+
+    @abstractmethod
+    async def unlearned(self, person_id: int, limit: int = 64) -> list[Message]: ...
+
+    @abstractmethod
+    async def people_to_learn(self, limit: int = 100) -> list[int]: ...
+
+    @abstractmethod
+    async def learn(
+        self, person_id: int, learned: Sequence[Learned], memories: Sequence[NewMemory]
+    ) -> list[int]: ...
+
+    @abstractmethod
+    async def search_turns(
+        self, person_id: int, terms: Sequence[str], limit: int
+    ) -> list[tuple[int, float]]: ...
+
+    @abstractmethod
+    async def search_memories(
+        self, person_id: int, terms: Sequence[str], limit: int
+    ) -> list[tuple[int, float]]: ...
+
+    @abstractmethod
+    async def vector_version(self, person_id: int) -> tuple[int, int]: ...
+
+    @abstractmethod
+    async def all_vectors(self, person_id: int) -> list[tuple[str, int, bytes]]: ...
+
+
+MemoryKind = Literal["fact", "event", "preference", "relation", "reflection"]
+MEMORY_KINDS: tuple[MemoryKind, ...] = ("fact", "event", "preference", "relation", "reflection")
+
+
+@dataclass(frozen=True)
+class NewMemory:
+    """A memory about to be kept, with the messages it came from."""
+
+    kind: MemoryKind
+    text: str
+    source_ids: tuple[int, ...]
+    subject: str = ""
+    happened_on: str | None = None
+    happened_until: str | None = None
+    importance: float = 0.5
+    origin: str = "rule"
+    vector: bytes | None = None
+
+
+@dataclass(frozen=True)
+class MemoryRecord:
+    id: int
+    person_id: int
+    kind: MemoryKind
+    text: str
+    subject: str
+    happened_on: str | None
+    happened_until: str | None
+    importance: float
+    origin: str
+    created_at: float
+    superseded_by: int | None
+    source_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What the learning step found in one message: its searchable text and its vector."""
+
+    message_id: int
+    search_text: str
+    vector: bytes | None

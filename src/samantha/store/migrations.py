@@ -46,7 +46,51 @@ def m001_people_conversations_messages() -> str:
     """
 
 
-MIGRATIONS: list[Migration] = [m001_people_conversations_messages]
+def m002_memory() -> str:
+    """Memory records with their source messages, full-text and vector indexes.
+
+    Full-text rows carry the owner as an indexed token (``p<id>``) so a search is an
+    intersection inside FTS5, never a scan of everyone's words.
+    """
+    return """
+        ALTER TABLE messages ADD COLUMN recallable INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE messages ADD COLUMN learned INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX messages_to_learn ON messages(person_id, id) WHERE learned = 0;
+        CREATE TABLE memories (
+            id INTEGER PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL
+                CHECK (kind IN ('fact', 'event', 'preference', 'relation', 'reflection')),
+            text TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            happened_on TEXT,
+            happened_until TEXT,
+            importance REAL NOT NULL DEFAULT 0.5,
+            origin TEXT NOT NULL DEFAULT 'rule',
+            created_at REAL NOT NULL,
+            superseded_by INTEGER REFERENCES memories(id) ON DELETE SET NULL
+        );
+        CREATE INDEX memories_by_person ON memories(person_id, kind, id);
+        CREATE INDEX memories_by_subject ON memories(person_id, subject) WHERE subject != '';
+        CREATE TABLE memory_sources (
+            memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            PRIMARY KEY (memory_id, message_id)
+        );
+        CREATE INDEX memory_sources_by_message ON memory_sources(message_id);
+        CREATE VIRTUAL TABLE turn_fts USING fts5(owner, body, tokenize = 'porter unicode61');
+        CREATE VIRTUAL TABLE memory_fts USING fts5(owner, body, tokenize = 'porter unicode61');
+        CREATE TABLE vectors (
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            item TEXT NOT NULL CHECK (item IN ('turn', 'memory')),
+            item_id INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (person_id, item, item_id)
+        ) WITHOUT ROWID;
+    """
+
+
+MIGRATIONS: list[Migration] = [m001_people_conversations_messages, m002_memory]
 
 
 def migrate(db: sqlite3.Connection) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from importlib import resources
 
 from fastapi import FastAPI
@@ -17,11 +17,16 @@ from samantha.auth import ensure_admin_token
 from samantha.config import Settings
 from samantha.llm import LLM
 from samantha.store import Clock
-from samantha.system import running
-from samantha.web import conversations, errors, people, status
+from samantha.system import Samantha, running
+from samantha.web import conversations, errors, memories, people, status
 
 log = logging.getLogger(__name__)
 STATIC = resources.files("samantha") / "web" / "static"
+
+
+async def _load(sam: Samantha) -> None:
+    await sam.llm.start()
+    await sam.llm.warm(sam.companion.prefix())
 
 
 def create_app(
@@ -37,9 +42,11 @@ def create_app(
             if interrupted:
                 log.warning("marked %d replies interrupted by the last shutdown", interrupted)
             app.state.samantha = sam
-            loading = asyncio.create_task(sam.llm.start())  # the page is up while it loads
+            loading = asyncio.create_task(_load(sam))  # the page is up while the model loads
             yield
-            await loading
+            loading.cancel()
+            with suppress(asyncio.CancelledError):
+                await loading
 
     app = FastAPI(
         title="Samantha",
@@ -49,7 +56,7 @@ def create_app(
     )
     errors.install(app, settings.retry_after_s)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
-    for module in (people, conversations, status):
+    for module in (people, conversations, memories, status):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

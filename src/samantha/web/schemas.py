@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from samantha.store import Conversation, Message, Person
+from samantha.memory import Recollection
+from samantha.store import Conversation, MemoryRecord, Message, Person
 
 
 class Strict(BaseModel):
@@ -82,3 +83,52 @@ class MessageOut(BaseModel):
 class ReplyOut(BaseModel):
     message: MessageOut
     reply: MessageOut
+
+
+class CorrectMemory(Strict):
+    text: str = Field(min_length=1, max_length=2000, description="what is true instead")
+
+
+class MemoryOut(BaseModel):
+    id: int
+    kind: str
+    text: str
+    happened_on: str | None
+    importance: float
+    origin: str
+    created_at: str
+    superseded_by: int | None
+    source_ids: list[int]
+
+    @classmethod
+    def of(cls, m: MemoryRecord) -> MemoryOut:
+        return cls(
+            id=m.id,
+            kind=m.kind,
+            text=m.text,
+            happened_on=m.happened_on,
+            importance=m.importance,
+            origin=m.origin,
+            created_at=iso(m.created_at),
+            superseded_by=m.superseded_by,
+            source_ids=list(m.source_ids),
+        )
+
+
+class MemoryDetail(BaseModel):
+    memory: MemoryOut
+    sources: list[MessageOut]
+
+
+class RecalledOut(BaseModel):
+    message: MessageOut
+    score: float
+    memories: list[MemoryOut]
+
+    @classmethod
+    def of(cls, r: Recollection) -> RecalledOut:
+        return cls(
+            message=MessageOut.of(r.message),
+            score=round(r.score, 5),
+            memories=[MemoryOut.of(m) for m in r.memories],
+        )

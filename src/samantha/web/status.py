@@ -18,7 +18,12 @@ router = APIRouter(tags=["status"])
 async def status(sam: System) -> dict[str, Any]:
     """Whether the model is up, and whether it is a simulation. Open to everyone."""
     model = sam.llm.describe()
-    body: dict[str, Any] = {"version": __version__, "persona": sam.persona.name, "model": model}
+    body: dict[str, Any] = {
+        "version": __version__,
+        "persona": sam.persona.name,
+        "greeting": sam.persona.greeting,
+        "model": model,
+    }
     if model["simulated"]:
         body["warning"] = SIMULATED_WARNING
     return body

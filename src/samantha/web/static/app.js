@@ -7,6 +7,7 @@ let token = localStorage.getItem("samantha.token") || "";
 let conversation = null;
 let oldest = null;
 let busy = false;
+let greeting = "";
 
 function api(path, options = {}) {
   const headers = { "Authorization": `Bearer ${token}`, ...(options.headers || {}) };
@@ -15,6 +16,7 @@ function api(path, options = {}) {
 }
 
 function show(view) {
+  if (view === "signin") setState("signed out");
   $("signin").hidden = view !== "signin";
   $("chat").hidden = view !== "chat";
 }
@@ -60,6 +62,7 @@ async function loadEarlier() {
   const log = $("log");
   const height = log.scrollHeight;
   for (const m of page.reverse()) bubble(m.role, m.content, m.status, true);
+  if (!q && !page.length && greeting) bubble("assistant", greeting, "greeting");
   if (page.length) oldest = page[page.length - 1].id;
   log.scrollTop = oldest && q ? log.scrollHeight - height : log.scrollHeight;
 }
@@ -150,7 +153,10 @@ $("say").addEventListener("keydown", (e) => {
 $("log").addEventListener("scroll", () => { if ($("log").scrollTop === 0 && oldest) loadEarlier(); });
 
 (async () => {
+  const invited = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (invited) { token = invited; history.replaceState(null, "", location.pathname); }
   const status = await fetch("/v1/status").then((r) => r.json()).catch(() => null);
+  greeting = (status && status.greeting) || "";
   if (status && status.warning) { $("notice").textContent = status.warning; $("notice").hidden = false; }
   if (!token || !(await signIn(token))) show("signin");
 })();

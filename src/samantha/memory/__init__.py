@@ -1,0 +1,138 @@
+"""Long-term memory, per person: every turn kept and indexed, memories found in it, recall.
+
+``Memory`` is the one object the rest of Samantha talks to. After each turn it learns in
+the background (a reply never waits): it indexes the new turns for full-text and dense
+search and keeps the memories found in the person's words, each linked to its source.
+In each turn it recalls what matters for the newest message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import date
+
+from samantha.embeddings import Embedder
+from samantha.memory.extract import extract, search_text
+from samantha.memory.recall import Recaller, Recollection, Weights, query_terms
+from samantha.store import Learned, MemoryRecord, Message, NewMemory, Store
+
+__all__ = ["Memory", "Recollection", "Weights", "query_terms"]
+log = logging.getLogger(__name__)
+
+
+class Memory:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder | None,
+        *,
+        self_name: str = "Samantha",
+        weights: Weights | None = None,
+        extract_from: Sequence[str] = ("user",),
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.self_name = self_name
+        self.extract_from = tuple(extract_from)
+        self.recaller = Recaller(store, embedder, weights or Weights())
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._again: set[int] = set()
+
+    async def close(self) -> None:
+        await self.drain()
+        self._pool.shutdown(wait=True)
+
+    # -- learning -----------------------------------------------------------------------------
+    def learn_soon(self, person_id: int, person_name: str) -> None:
+        """Learn from the person's new turns in the background; calls coalesce per person."""
+        if person_id in self._tasks:
+            self._again.add(person_id)
+            return
+        task = asyncio.get_running_loop().create_task(self._learn_loop(person_id, person_name))
+        self._tasks[person_id] = task
+
+    async def _learn_loop(self, person_id: int, person_name: str) -> None:
+        try:
+            while True:
+                self._again.discard(person_id)
+                await self.learn(person_id, person_name)
+                if person_id not in self._again:
+                    return
+        except Exception:  # learning is background work; the conversation goes on
+            log.exception("learning failed for person %s", person_id)
+        finally:
+            self._tasks.pop(person_id, None)
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+    async def learn(self, person_id: int, person_name: str, *, other_name: str = "") -> int:
+        """Index and extract from every unlearned turn of this person; return how many."""
+        total = 0
+        while batch := await self.store.unlearned(person_id, limit=64):
+            memories = [
+                found
+                for message in batch
+                if message.role in self.extract_from
+                for found in extract(message)
+            ]
+            speakers = {"user": person_name, "assistant": other_name or self.self_name}
+            texts = [search_text(m, speakers[m.role]) for m in batch]
+            turn_vectors, memory_vectors = await self._embed(
+                [m.content for m in batch], [m.text for m in memories]
+            )
+            learned = [
+                Learned(m.id, text, vector)
+                for m, text, vector in zip(batch, texts, turn_vectors, strict=True)
+            ]
+            memories = [replace(m, vector=v) for m, v in zip(memories, memory_vectors, strict=True)]
+            await self.store.learn(person_id, learned, memories)
+            total += len(batch)
+        return total
+
+    async def _embed(
+        self, turns: list[str], memories: list[str]
+    ) -> tuple[list[bytes | None], list[bytes | None]]:
+        if self.embedder is None:
+            return [None] * len(turns), [None] * len(memories)
+        embedder = self.embedder
+        rows = await asyncio.get_running_loop().run_in_executor(
+            self._pool, lambda: embedder.embed(turns + memories)
+        )
+        blobs: list[bytes | None] = [row.tobytes() for row in rows]
+        return blobs[: len(turns)], blobs[len(turns) :]
+
+    # -- recall and control -------------------------------------------------------------------
+    async def recall(
+        self,
+        person_id: int,
+        query: str,
+        *,
+        k: int = 10,
+        today: date | None = None,
+        exclude: Sequence[int] = (),
+    ) -> list[Recollection]:
+        return await self.recaller.recall(person_id, query, k=k, today=today, exclude=exclude)
+
+    async def correct(self, person_id: int, memory_id: int, text: str) -> MemoryRecord:
+        vector = None
+        if self.embedder is not None:
+            embedder = self.embedder
+            rows = await asyncio.get_running_loop().run_in_executor(
+                self._pool, lambda: embedder.embed([text])
+            )
+            vector = rows[0].tobytes()
+        new_id = await self.store.correct_memory(person_id, memory_id, text, vector)
+        return await self.store.memory(person_id, new_id)
+
+    async def sources(self, person_id: int, record: MemoryRecord) -> list[Message]:
+        return await self.store.messages_by_id(person_id, record.source_ids)
+
+    async def add(self, person_id: int, memories: Sequence[NewMemory]) -> list[int]:
+        return await self.store.add_memories(person_id, memories)

@@ -1,0 +1,229 @@
+"""Hybrid recall over one person's memory: words, meaning, time, and the turns around a hit.
+
+Four rankings are fused by reciprocal rank (each contributes ``weight / (60 + rank)``):
+full-text BM25 over the person's turns, BM25 over their memory records (credited to the
+turns they came from), and dense cosine similarity over turn and record vectors. When the
+question names a time ("last week", "in May 2023") turns from that time are lifted; then
+each strong turn lends part of its score to its neighbours, since an answer often sits
+just before or after the words that match. Everything is read through the store with the
+person's id, so nothing of anyone else's can be ranked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from samantha.embeddings import Embedder
+from samantha.memory.dates import find_times
+from samantha.store import MemoryRecord, Message, Store
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren't as at be because been before
+    being below between both but by can can't could did didn't do does doesn't doing don't down
+    during each few for from further had has have having he her here hers herself him himself
+    his how i i'd i'll i'm i've if in into is isn't it it's its itself just let's me more most
+    my myself no nor not of off on once only or other ought our ours ourselves out over own
+    same she should so some such than that that's the their theirs them themselves then there
+    these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your yours yourself yourselves may might also ever
+    really much many remember tell told know say said like get got
+    """.split()  # noqa: SIM905 - a word list reads best as text
+)
+_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
+RRF_K = 60.0
+
+
+def query_terms(text: str) -> list[str]:
+    """Content words of a question, for full-text search (order kept, no repeats)."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(text.lower()):
+        word = word.strip("'-")
+        if len(word) > 1 and word not in STOPWORDS:
+            seen.setdefault(word.removesuffix("'s"), None)
+    return list(seen)[:32]
+
+
+@dataclass(frozen=True)
+class Weights:
+    turns: float = 1.0
+    memories: float = 0.8
+    dense: float = 0.7
+    time: float = 1.5
+    neighbours: float = 0.35
+    depth: int = 60
+
+
+@dataclass(frozen=True)
+class Recollection:
+    """One recalled turn, with the memory records that pointed at it."""
+
+    message: Message
+    score: float
+    memories: tuple[MemoryRecord, ...] = ()
+
+    @property
+    def day(self) -> date:
+        return datetime.fromtimestamp(self.message.created_at).date()
+
+
+@dataclass
+class _Vectors:
+    version: tuple[int, int]
+    turn_ids: npt.NDArray[np.int64]
+    memory_ids: npt.NDArray[np.int64]
+    turns: npt.NDArray[np.float32]
+    memories: npt.NDArray[np.float32]
+
+
+@dataclass
+class Recaller:
+    store: Store
+    embedder: Embedder | None
+    weights: Weights = field(default_factory=Weights)
+    cache_size: int = 256
+    _cache: OrderedDict[int, _Vectors] = field(default_factory=OrderedDict)
+
+    async def recall(
+        self,
+        person_id: int,
+        query: str,
+        *,
+        k: int = 10,
+        today: date | None = None,
+        exclude: Sequence[int] = (),
+    ) -> list[Recollection]:
+        """The ``k`` turns of this person's history that best answer ``query``."""
+        w = self.weights
+        terms = query_terms(query)
+        lexical, records = await asyncio.gather(
+            self.store.search_turns(person_id, terms, w.depth),
+            self.store.search_memories(person_id, terms, w.depth // 2),
+        )
+        scores: dict[int, float] = {}
+        via: dict[int, set[int]] = {}
+
+        def credit(ranked: Sequence[int], weight: float) -> None:
+            for rank, message_id in enumerate(ranked):
+                scores[message_id] = scores.get(message_id, 0.0) + weight / (RRF_K + rank)
+
+        credit([m for m, _ in lexical], w.turns)
+        memory_hits = [m for m, _ in records]
+        dense_turns, dense_memories = await self._dense(person_id, query, w.depth)
+        memory_hits += [m for m in dense_memories if m not in memory_hits]
+        found = {r.id: r for r in await self.store.memories_by_id(person_id, memory_hits)}
+        for ranking, weight in (([m for m, _ in records], w.memories), (dense_memories, w.dense)):
+            sources = []
+            for memory_id in ranking:
+                if memory_id in found:
+                    sources.append(found[memory_id].source_ids)
+            for rank, source_ids in enumerate(sources):
+                for message_id in source_ids:
+                    scores[message_id] = scores.get(message_id, 0.0) + weight / (RRF_K + rank)
+        credit(dense_turns, w.dense)
+        for record in found.values():
+            for message_id in record.source_ids:
+                via.setdefault(message_id, set()).add(record.id)
+
+        candidates = await self.store.messages_by_id(person_id, list(scores))
+        by_id = {m.id: m for m in candidates}
+        self._lift_times(query, today, by_id, scores)
+        await self._spread(person_id, by_id, scores)
+        ranked = sorted(
+            (i for i in scores if i in by_id and i not in set(exclude)),
+            key=lambda i: scores[i],
+            reverse=True,
+        )[:k]
+        return [
+            Recollection(
+                by_id[i], scores[i], tuple(found[m] for m in sorted(via.get(i, ())) if m in found)
+            )
+            for i in ranked
+        ]
+
+    def _lift_times(
+        self, query: str, today: date | None, by_id: dict[int, Message], scores: dict[int, float]
+    ) -> None:
+        mentions = find_times(query, today or date.today())
+        if not mentions:
+            return
+        start = min(m.start for m in mentions)
+        end = max(m.end for m in mentions)
+        lift = self.weights.time / RRF_K
+        for message_id, message in by_id.items():
+            day = datetime.fromtimestamp(message.created_at).date()
+            if start <= day <= end:
+                scores[message_id] = scores.get(message_id, 0.0) + lift
+
+    async def _spread(
+        self, person_id: int, by_id: dict[int, Message], scores: dict[int, float]
+    ) -> None:
+        """Neighbouring turns of the strongest hits share in their score."""
+        top = sorted(scores, key=lambda i: scores[i], reverse=True)[:20]
+        wanted = {n for i in top for n in (i - 1, i + 1)} - set(by_id)
+        for message in await self.store.messages_by_id(person_id, sorted(wanted)):
+            by_id[message.id] = message
+        share = self.weights.neighbours
+        for message_id in top:
+            source = by_id.get(message_id)
+            for neighbour in (message_id - 1, message_id + 1):
+                other = by_id.get(neighbour)
+                if source and other and other.conversation_id == source.conversation_id:
+                    scores[neighbour] = scores.get(neighbour, 0.0) + share * scores[message_id]
+
+    async def _dense(self, person_id: int, query: str, depth: int) -> tuple[list[int], list[int]]:
+        if self.embedder is None:
+            return [], []
+        vectors = await self._vectors(person_id)
+        if vectors is None:
+            return [], []
+        embedder = self.embedder
+        q = (await asyncio.to_thread(embedder.embed, [query]))[0]
+
+        def top(ids: npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]) -> list[int]:
+            if not len(ids):
+                return []
+            sims = matrix @ q
+            best = np.argsort(-sims)[:depth]
+            return [int(ids[i]) for i in best if sims[i] > 0.2]
+
+        return top(vectors.turn_ids, vectors.turns), top(vectors.memory_ids, vectors.memories)
+
+    async def _vectors(self, person_id: int) -> _Vectors | None:
+        assert self.embedder is not None
+        version = await self.store.vector_version(person_id)
+        cached = self._cache.get(person_id)
+        if cached is not None and cached.version == version:
+            self._cache.move_to_end(person_id)
+            return cached
+        if version[0] == 0:
+            return None
+        rows = await self.store.all_vectors(person_id)
+        dim = self.embedder.dim
+        turns = [(i, v) for kind, i, v in rows if kind == "turn"]
+        memories = [(i, v) for kind, i, v in rows if kind == "memory"]
+
+        def stack(items: list[tuple[int, bytes]]) -> npt.NDArray[np.float32]:
+            if not items:
+                return np.zeros((0, dim), dtype=np.float32)
+            return np.frombuffer(b"".join(v for _, v in items), dtype=np.float32).reshape(-1, dim)
+
+        entry = _Vectors(
+            version,
+            np.array([i for i, _ in turns], dtype=np.int64),
+            np.array([i for i, _ in memories], dtype=np.int64),
+            stack(turns),
+            stack(memories),
+        )
+        self._cache[person_id] = entry
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return entry

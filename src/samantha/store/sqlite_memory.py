@@ -1,0 +1,334 @@
+"""The memory half of the SQLite store: records, their sources, full-text and vectors.
+
+Every statement names the person. Full-text rows carry an owner token (``p<id>``) that
+each search must match, and every hit is joined back to its row with the same person.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from samantha.errors import NotFound
+from samantha.store.base import Learned, MemoryKind, MemoryRecord, Message, NewMemory
+from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
+
+_MEMORY = (
+    "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
+    "m.importance, m.origin, m.created_at, m.superseded_by"
+)
+
+
+def owner(person_id: int) -> str:
+    return f"p{person_id}"
+
+
+def _match(person_id: int, terms: Sequence[str]) -> str:
+    quoted = " OR ".join('"' + t.replace('"', "") + '"' for t in terms if t.replace('"', ""))
+    return f"owner : {owner(person_id)} AND body : ({quoted})"
+
+
+def _record(row: tuple[Any, ...], sources: dict[int, list[int]]) -> MemoryRecord:
+    memory_id, person_id, kind, text, subject, on, until, importance, origin, at, newer = row
+    return MemoryRecord(
+        memory_id,
+        person_id,
+        kind,
+        text,
+        subject,
+        on,
+        until,
+        importance,
+        origin,
+        at,
+        newer,
+        tuple(sources.get(memory_id, ())),
+    )
+
+
+def _sources(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for memory_id, message_id in db.execute(
+            f"SELECT memory_id, message_id FROM memory_sources WHERE memory_id IN ({marks})"
+            " ORDER BY message_id",
+            chunk,
+        ):
+            found.setdefault(memory_id, []).append(message_id)
+    return found
+
+
+def _insert(
+    db: sqlite3.Connection, person_id: int, memories: Sequence[NewMemory], now: float
+) -> list[int]:
+    ids = []
+    for new in memories:
+        wanted = set(new.source_ids)
+        owned = db.execute(
+            f"SELECT count(*) FROM messages WHERE person_id = ? AND id IN "
+            f"({','.join('?' * len(wanted))})",
+            (person_id, *wanted),
+        ).fetchone()[0]
+        if not wanted or owned != len(wanted):
+            raise NotFound("a memory's source messages must be the person's own")
+        cur = db.execute(
+            "INSERT INTO memories (person_id, kind, text, subject, happened_on,"
+            " happened_until, importance, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                person_id,
+                new.kind,
+                new.text,
+                new.subject,
+                new.happened_on,
+                new.happened_until,
+                new.importance,
+                new.origin,
+                now,
+            ),
+        )
+        memory_id = int(cur.lastrowid or 0)
+        if new.subject:
+            db.execute(
+                "UPDATE memories SET superseded_by = ? WHERE person_id = ? AND subject = ?"
+                " AND id != ? AND superseded_by IS NULL",
+                (memory_id, person_id, new.subject, memory_id),
+            )
+        db.executemany(
+            "INSERT OR IGNORE INTO memory_sources VALUES (?, ?)",
+            [(memory_id, m) for m in sorted(wanted)],
+        )
+        db.execute(
+            "INSERT INTO memory_fts (rowid, owner, body) VALUES (?, ?, ?)",
+            (memory_id, owner(person_id), new.text),
+        )
+        if new.vector is not None:
+            db.execute(
+                "INSERT OR REPLACE INTO vectors VALUES (?, 'memory', ?, ?)",
+                (person_id, memory_id, new.vector),
+            )
+        ids.append(memory_id)
+    return ids
+
+
+class SQLiteMemory(SQLiteCore):
+    async def add_memories(self, person_id: int, memories: Sequence[NewMemory]) -> list[int]:
+        """Keep memories; a new one with a known subject supersedes the older one."""
+        now = self.now()
+        return await self._write(lambda db: _insert(db, person_id, memories, now))
+
+    async def memories(
+        self,
+        person_id: int,
+        *,
+        kind: MemoryKind | None = None,
+        include_superseded: bool = False,
+        limit: int = 200,
+        before_id: int | None = None,
+    ) -> list[MemoryRecord]:
+        def run(db: sqlite3.Connection) -> list[MemoryRecord]:
+            sql = f"SELECT {_MEMORY} FROM memories m WHERE m.person_id = ? AND m.id < ?"
+            args: list[Any] = [person_id, before_id or 2**62]
+            if kind:
+                sql += " AND m.kind = ?"
+                args.append(kind)
+            if not include_superseded:
+                sql += " AND m.superseded_by IS NULL"
+            rows = db.execute(sql + " ORDER BY m.id DESC LIMIT ?", (*args, limit)).fetchall()
+            sources = _sources(db, [r[0] for r in rows])
+            return [_record(r, sources) for r in rows]
+
+        return await self._read(run)
+
+    async def memories_by_id(self, person_id: int, ids: Sequence[int]) -> list[MemoryRecord]:
+        def run(db: sqlite3.Connection) -> list[MemoryRecord]:
+            marks = ",".join("?" * len(ids))
+            rows = db.execute(
+                f"SELECT {_MEMORY} FROM memories m WHERE m.person_id = ? AND m.id IN ({marks})",
+                (person_id, *ids),
+            ).fetchall()
+            sources = _sources(db, [r[0] for r in rows])
+            return [_record(r, sources) for r in rows]
+
+        return await self._read(run) if ids else []
+
+    async def memory(self, person_id: int, memory_id: int) -> MemoryRecord:
+        found = await self.memories_by_id(person_id, [memory_id])
+        if not found:
+            raise NotFound(f"memory {memory_id} not found")
+        return found[0]
+
+    async def correct_memory(
+        self, person_id: int, memory_id: int, text: str, vector: bytes | None = None
+    ) -> int:
+        """Replace a memory's words; the old record is kept, marked superseded."""
+        old = await self.memory(person_id, memory_id)
+        subject = old.subject or f"corrected:{old.id}"
+        new = NewMemory(
+            old.kind,
+            text,
+            old.source_ids,
+            subject,
+            old.happened_on,
+            old.happened_until,
+            max(old.importance, 0.7),
+            "corrected",
+        )
+        if not old.subject:
+            await self._write(
+                lambda db: db.execute(
+                    "UPDATE memories SET subject = ? WHERE person_id = ? AND id = ?",
+                    (subject, person_id, old.id),
+                )
+            )
+        return (await self.add_memories(person_id, [new]))[0]
+
+    async def forget_memory(self, person_id: int, memory_id: int) -> int:
+        """Forget a memory and its source turns for recall; returns how many turns went."""
+        record = await self.memory(person_id, memory_id)
+
+        def run(db: sqlite3.Connection) -> int:
+            turns = list(record.source_ids)
+            related = {memory_id}
+            for start in range(0, len(turns), 500):
+                chunk = turns[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                related.update(
+                    r[0]
+                    for r in db.execute(
+                        f"SELECT s.memory_id FROM memory_sources s JOIN memories m"
+                        f" ON m.id = s.memory_id WHERE m.person_id = ? AND s.message_id IN"
+                        f" ({marks})",
+                        (person_id, *chunk),
+                    )
+                )
+                db.execute(
+                    f"UPDATE messages SET recallable = 0 WHERE person_id = ? AND id IN ({marks})",
+                    (person_id, *chunk),
+                )
+                db.executemany("DELETE FROM turn_fts WHERE rowid = ?", [(t,) for t in chunk])
+                db.executemany(
+                    "DELETE FROM vectors WHERE person_id = ? AND item = 'turn' AND item_id = ?",
+                    [(person_id, t) for t in chunk],
+                )
+            for gone in related:  # memories drawn from the same words go with them
+                db.execute("DELETE FROM memory_fts WHERE rowid = ?", (gone,))
+                db.execute(
+                    "DELETE FROM vectors WHERE person_id = ? AND item = 'memory' AND item_id = ?",
+                    (person_id, gone),
+                )
+                db.execute("DELETE FROM memories WHERE person_id = ? AND id = ?", (person_id, gone))
+            return len(turns)
+
+        return await self._write(run)
+
+    # -- learning -------------------------------------------------------------------------------
+    async def unlearned(self, person_id: int, limit: int = 64) -> list[Message]:
+        rows = await self._rows(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE person_id = ? AND learned = 0"
+            " AND status = 'complete' AND content != '' ORDER BY id LIMIT ?",
+            (person_id, limit),
+        )
+        return [Message(*row) for row in rows]
+
+    async def people_to_learn(self, limit: int = 100) -> list[int]:
+        rows = await self._rows(
+            "SELECT DISTINCT person_id FROM messages WHERE learned = 0 AND status = 'complete'"
+            " LIMIT ?",
+            (limit,),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def learn(
+        self, person_id: int, learned: Sequence[Learned], memories: Sequence[NewMemory]
+    ) -> list[int]:
+        """Index learned turns and keep the memories found in them, in one transaction."""
+        now = self.now()
+
+        def run(db: sqlite3.Connection) -> list[int]:
+            fresh = set()
+            for item in learned:
+                cur = db.execute(
+                    "UPDATE messages SET learned = 1 WHERE person_id = ? AND id = ?"
+                    " AND recallable = 1 AND learned = 0",
+                    (person_id, item.message_id),
+                )
+                if cur.rowcount != 1:
+                    continue
+                fresh.add(item.message_id)
+                db.execute(
+                    "INSERT INTO turn_fts (rowid, owner, body) VALUES (?, ?, ?)",
+                    (item.message_id, owner(person_id), item.search_text),
+                )
+                if item.vector is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO vectors VALUES (?, 'turn', ?, ?)",
+                        (person_id, item.message_id, item.vector),
+                    )
+            kept = [m for m in memories if set(m.source_ids) <= fresh]
+            return _insert(db, person_id, kept, now)
+
+        return await self._write(run)
+
+    # -- recall ---------------------------------------------------------------------------------
+    async def search_turns(
+        self, person_id: int, terms: Sequence[str], limit: int
+    ) -> list[tuple[int, float]]:
+        """(message id, BM25 score: higher is better) for the person's recallable turns."""
+        if not terms:
+            return []
+        rows = await self._rows(
+            "SELECT f.rowid, -bm25(turn_fts, 0.0, 1.0) AS score FROM turn_fts f"
+            " JOIN messages m ON m.id = f.rowid"
+            " WHERE turn_fts MATCH ? AND m.person_id = ? AND m.recallable = 1"
+            " ORDER BY bm25(turn_fts, 0.0, 1.0) LIMIT ?",
+            (_match(person_id, terms), person_id, limit),
+        )
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    async def search_memories(
+        self, person_id: int, terms: Sequence[str], limit: int
+    ) -> list[tuple[int, float]]:
+        if not terms:
+            return []
+        rows = await self._rows(
+            "SELECT f.rowid, -bm25(memory_fts, 0.0, 1.0) FROM memory_fts f"
+            " JOIN memories m ON m.id = f.rowid"
+            " WHERE memory_fts MATCH ? AND m.person_id = ? AND m.superseded_by IS NULL"
+            " ORDER BY bm25(memory_fts, 0.0, 1.0) LIMIT ?",
+            (_match(person_id, terms), person_id, limit),
+        )
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    async def vector_version(self, person_id: int) -> tuple[int, int]:
+        rows = await self._rows(
+            "SELECT count(*), coalesce(sum(item_id), 0) FROM vectors WHERE person_id = ?",
+            (person_id,),
+        )
+        return int(rows[0][0]), int(rows[0][1])
+
+    async def all_vectors(self, person_id: int) -> list[tuple[str, int, bytes]]:
+        rows = await self._rows(
+            "SELECT item, item_id, vector FROM vectors WHERE person_id = ?", (person_id,)
+        )
+        return [(str(r[0]), int(r[1]), bytes(r[2])) for r in rows]
+
+    async def messages_by_id(self, person_id: int, ids: Sequence[int]) -> list[Message]:
+        if not ids:
+            return []
+
+        def run(db: sqlite3.Connection) -> list[Message]:
+            found = []
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                found += db.execute(
+                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE person_id = ?"
+                    f" AND recallable = 1 AND id IN ({marks})",
+                    (person_id, *chunk),
+                ).fetchall()
+            return [Message(*row) for row in found]
+
+        return await self._read(run)

@@ -1,0 +1,142 @@
+"""Recall through the real store and memory, with the hashing embedder for speed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from samantha.embeddings import HashEmbedder
+from samantha.memory import Memory
+from samantha.store import Person, SQLiteStore
+from samantha.store.base import Role
+
+
+class Clock:
+    def __init__(self, when: str) -> None:
+        self.t = datetime.fromisoformat(when).timestamp()
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+async def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
+    clock = Clock("2026-03-02 09:00")
+    store = SQLiteStore(tmp_path / "m.db", clock=clock)
+    await store.open()
+    memory = Memory(store, HashEmbedder())
+    yield store, memory, clock
+    await memory.close()
+    await store.close()
+
+
+async def history(store: SQLiteStore, person: Person, lines: list[str], clock: Clock) -> list[int]:
+    conversation = await store.create_conversation(person.id)
+    ids = []
+    for i, line in enumerate(lines):
+        role: Role = "user" if i % 2 == 0 else "assistant"
+        ids.append((await store.add_message(person.id, conversation.id, role, line)).id)
+        clock.t += 60
+    return ids
+
+
+async def test_recall_finds_the_turn_and_its_neighbour(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h1")
+    ids = await history(
+        store,
+        theo,
+        [
+            "I adopted a greyhound called Biscuit.",
+            "What a lovely name!",
+            "Work has been slow lately.",
+            "Slow can be restful.",
+            "My sister Ada visits next Thursday.",
+            "How exciting, are you close?",
+        ],
+        clock,
+    )
+    assert await memory.learn(theo.id, "Theo") == 6
+    found = await memory.recall(theo.id, "What is the name of my dog, the greyhound?")
+    assert {ids[0], ids[1]} == {r.message.id for r in found[:2]}  # the hit and its neighbour
+    ada = await memory.recall(theo.id, "When is Ada coming?")
+    assert ada[0].message.id == ids[4]
+    assert any(m.kind == "relation" for m in ada[0].memories)
+
+
+async def test_questions_about_a_time_lift_turns_from_then(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h1")
+    await history(store, theo, ["We baked bread together.", "Smells good!"], clock)
+    clock.t = datetime.fromisoformat("2026-04-20 09:00").timestamp()
+    later = await history(store, theo, ["We baked a cake today.", "Yum!"], clock)
+    await memory.learn(theo.id, "Theo")
+    found = await memory.recall(theo.id, "What did we bake last week?", today=date(2026, 4, 27))
+    assert found[0].message.id == later[0]
+
+
+async def test_forgotten_memories_never_return(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h1")
+    ids = await history(store, theo, ["My sister Ada hates marmalade.", "Noted!"], clock)
+    await memory.learn(theo.id, "Theo")
+    record = next(m for m in await store.memories(theo.id) if m.kind == "relation")
+    assert record.source_ids == (ids[0],)
+    await store.forget_memory(theo.id, record.id)
+    assert all(
+        "marmalade" not in r.message.content
+        for r in await memory.recall(theo.id, "Ada marmalade sister")
+    )
+    assert all("Ada" not in m.text for m in await store.memories(theo.id))
+    await memory.learn(theo.id, "Theo")  # learning again brings nothing back
+    assert all(
+        "marmalade" not in r.message.content for r in await memory.recall(theo.id, "marmalade")
+    )
+
+
+async def test_corrections_supersede_and_facts_move_on(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h1")
+    await history(
+        store, theo, ["I live in Paris.", "Lovely.", "I moved to Berlin.", "Big change!"], clock
+    )
+    await memory.learn(theo.id, "Theo")
+    current = [m.text for m in await store.memories(theo.id, kind="fact")]
+    assert current == ["I moved to Berlin."]
+    every = await store.memories(theo.id, kind="fact", include_superseded=True)
+    assert len(every) == 2 and every[1].superseded_by == every[0].id
+    fixed = await memory.correct(theo.id, every[0].id, "Theo lives in Berlin-Kreuzberg.")
+    assert fixed.origin == "corrected" and fixed.source_ids == every[0].source_ids
+    assert [m.text for m in await store.memories(theo.id, kind="fact")] == [fixed.text]
+
+
+async def test_no_one_else_can_recall_your_words(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h1")
+    amy = await store.create_person("Amy", "h2")
+    await history(store, theo, ["My bank PIN is zebra-4471.", "I'll keep it safe."], clock)
+    await history(store, amy, ["I like zebras.", "They're striking."], clock)
+    await memory.learn(theo.id, "Theo")
+    await memory.learn(amy.id, "Amy")
+    found = await memory.recall(amy.id, "zebra-4471 bank PIN", k=50)
+    assert found and all(r.message.person_id == amy.id for r in found)
+    assert all("4471" not in r.message.content for r in found)
+    assert await store.memories(amy.id, kind="fact") == []
+
+
+async def test_hostile_queries_are_just_words(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h1")
+    await history(store, theo, ["hello there", "hi"], clock)
+    await memory.learn(theo.id, "Theo")
+    for query in [
+        '" OR owner : p1 OR "',
+        "NEAR(a b)",
+        "*",
+        "",
+        "a" * 100_000,
+        "'; DROP TABLE x;--",
+    ]:
+        await memory.recall(theo.id, query)
