@@ -25,6 +25,7 @@ def make_settings(home: Path, **overrides: object) -> Settings:
         "max_reply_tokens": 40,
         "llm_threads": 2,
         "embedder": "hash:",
+        "memory_llm_extraction": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -69,5 +70,6 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         SAMANTHA_LLM_CTX="2048",
         SAMANTHA_MAX_REPLY_TOKENS="40",
         SAMANTHA_EMBEDDER="hash:",
+        SAMANTHA_MEMORY_LLM_EXTRACTION="false",
     )
     return env

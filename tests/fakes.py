@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
 from samantha.config import Settings
 from samantha.errors import ModelError, ModelUnavailable
@@ -22,6 +23,7 @@ class ScriptedLLM(LLM):
         self.replies: list[str] = []
         self.default = "I hear you. Tell me more?"
         self.prompts: list[list[ChatMessage]] = []
+        self.schemas: list[dict[str, Any] | None] = []
         self.down = False
         self.fail_after: int | None = None
         self.before_stream: Callable[[], Awaitable[None]] | None = None
@@ -32,11 +34,17 @@ class ScriptedLLM(LLM):
         return not self.down
 
     async def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        json_schema: dict[str, Any] | None = None,
     ) -> AsyncIterator[str]:
         if self.down:
             raise ModelUnavailable("the fake model is switched off")
         self.prompts.append(list(messages))
+        self.schemas.append(json_schema)
         if self.before_stream is not None:
             await self.before_stream()
         text = self.replies.pop(0) if self.replies else self.default

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     sim_rate: float = Field(default=20.0, gt=0, description="tokens/s of the simulated model")
     embedder: str = Field(default="onnx:minilm", description="onnx:minilm, hash: or none")
     embed_threads: int = Field(default=1, ge=1, le=64)
+    memory_llm_extraction: bool = Field(
+        default=True, description="the model also reads each turn for memories (background)"
+    )
     memory_k: int = Field(default=6, ge=0, le=50, description="turns recalled into each prompt")
     memory_tokens: int = Field(default=300, ge=0, description="prompt budget for memories")
     host: str = "127.0.0.1"

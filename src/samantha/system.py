@@ -62,7 +62,12 @@ async def running(
     if model.simulated:
         log.warning(SIMULATED_WARNING)
     persona = load_persona(settings.persona) if settings.persona else default_persona()
-    memory = Memory(store, _embedder(settings), self_name=persona.name)
+    memory = Memory(
+        store,
+        _embedder(settings),
+        self_name=persona.name,
+        llm=model if settings.memory_llm_extraction and not model.simulated else None,
+    )
     companion = Companion(store, model, persona, settings, memory)
     try:
         if load_model:

@@ -29,7 +29,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from samantha.bench.plot import bars
+from samantha.bench.scale import measure_scale
 from samantha.embeddings import load_embedder
+from samantha.errors import ConfigError
 from samantha.memory import Memory
 from samantha.store import SQLiteStore
 from samantha.store.base import Role
@@ -95,6 +97,19 @@ def recall_at(ranked: Sequence[str], evidence: set[str], k: int) -> float:
 
 
 def run_memory_bench(args: argparse.Namespace, out: Console) -> int:
+    if args.scale:
+        results = [asyncio.run(measure_scale(n, args.embedder)) for n in args.scale]
+        for r in results:
+            out.print(
+                f"{r['turns']} turns, {r['memory_records']} memory records: recall p50 "
+                f"{r['latency_ms']['p50']} ms, p99 {r['latency_ms']['p99']} ms "
+                f"(embedder {r['embedder']}; built in {r['build_s']} s)"
+            )
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        return 0
+    if args.locomo is None:
+        raise ConfigError("give --locomo FILE (LoCoMo recall) or --scale N (latency)")
     data = json.loads(Path(args.locomo).read_text("utf-8"))
     samples = data[: args.limit] if args.limit else data
     result = asyncio.run(_measure(samples, args, out))

@@ -49,16 +49,33 @@ class LLM(ABC):
 
     @abstractmethod
     def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        json_schema: dict[str, Any] | None = None,
     ) -> AsyncIterator[str]:
-        """Yield the reply in pieces as the model produces them."""
+        """Yield the reply in pieces as the model produces them.
+
+        With ``json_schema``, a backend that can constrain its output to the schema (a
+        grammar in llama.cpp, ``response_format`` on OpenAI-style servers) does so; callers
+        still validate, since not every server honours it.
+        """
 
     async def complete(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float = 0.2
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.2,
+        json_schema: dict[str, Any] | None = None,
     ) -> str:
         parts = [
             piece
-            async for piece in self.stream(messages, max_tokens=max_tokens, temperature=temperature)
+            async for piece in self.stream(
+                messages, max_tokens=max_tokens, temperature=temperature, json_schema=json_schema
+            )
         ]
         return "".join(parts)
 

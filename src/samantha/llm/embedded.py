@@ -113,7 +113,12 @@ class EmbeddedLLM(LLM):
         return self._server
 
     async def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        json_schema: dict[str, Any] | None = None,
     ) -> AsyncIterator[str]:
         if self._server is None:
             await self.start()
@@ -127,6 +132,8 @@ class EmbeddedLLM(LLM):
             "temperature": temperature,
             "cache_prompt": True,
         }
+        if json_schema is not None:
+            request["response_format"] = {"type": "json_object", "schema": json_schema}
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         stop = threading.Event()

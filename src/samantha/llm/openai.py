@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import httpx
 
@@ -41,7 +42,12 @@ class OpenAICompatibleLLM(LLM):
         return self._up
 
     async def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        json_schema: dict[str, Any] | None = None,
     ) -> AsyncIterator[str]:
         body = {
             "model": self.model,
@@ -50,6 +56,11 @@ class OpenAICompatibleLLM(LLM):
             "max_tokens": max_tokens,
             "temperature": temperature,
         }
+        if json_schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": json_schema, "strict": True},
+            }
         try:
             async with self._client.stream("POST", "/chat/completions", json=body) as response:
                 if response.status_code >= 400:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from samantha.config import Settings
 from samantha.errors import ConfigError
@@ -44,7 +45,12 @@ class SimulatedLLM(LLM):
             raise ConfigError("sim rate must be above 0 tokens/s")
 
     async def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        json_schema: dict[str, Any] | None = None,
     ) -> AsyncIterator[str]:
         words = self.text.split(" ")[:max_tokens]
         for i, word in enumerate(words):

@@ -16,8 +16,10 @@ from dataclasses import replace
 from datetime import date
 
 from samantha.embeddings import Embedder
+from samantha.llm import LLM
 from samantha.memory.extract import extract, search_text
 from samantha.memory.recall import Recaller, Recollection, Weights, query_terms
+from samantha.memory.understand import understand
 from samantha.store import Learned, MemoryRecord, Message, NewMemory, Store
 
 __all__ = ["Memory", "Recollection", "Weights", "query_terms"]
@@ -33,11 +35,13 @@ class Memory:
         self_name: str = "Samantha",
         weights: Weights | None = None,
         extract_from: Sequence[str] = ("user",),
+        llm: LLM | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.self_name = self_name
         self.extract_from = tuple(extract_from)
+        self.llm = llm  # when set, the model also reads the person's words for memories
         self.recaller = Recaller(store, embedder, weights or Weights())
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -76,25 +80,42 @@ class Memory:
         """Index and extract from every unlearned turn of this person; return how many."""
         total = 0
         while batch := await self.store.unlearned(person_id, limit=64):
-            memories = [
-                found
-                for message in batch
-                if message.role in self.extract_from
-                for found in extract(message)
-            ]
+            theirs = [m for m in batch if m.role in self.extract_from]
+            memories = [found for message in theirs for found in extract(message)]
+            if self.llm is not None:
+                memories += await understand(self.llm, person_name, theirs)
             speakers = {"user": person_name, "assistant": other_name or self.self_name}
             texts = [search_text(m, speakers[m.role]) for m in batch]
+            before = await self._previous(person_id, batch)
             turn_vectors, memory_vectors = await self._embed(
                 [m.content for m in batch], [m.text for m in memories]
             )
             learned = [
-                Learned(m.id, text, vector)
+                Learned(m.id, text, vector, *before.get(m.id, ("", None)), m.content)
                 for m, text, vector in zip(batch, texts, turn_vectors, strict=True)
             ]
             memories = [replace(m, vector=v) for m, v in zip(memories, memory_vectors, strict=True)]
             await self.store.learn(person_id, learned, memories)
             total += len(batch)
         return total
+
+    async def _previous(
+        self, person_id: int, batch: list[Message]
+    ) -> dict[int, tuple[str, int | None]]:
+        """Each message's previous turn in its conversation, for context indexing."""
+        before: dict[int, tuple[str, int | None]] = {}
+        last: dict[int, Message] = {}
+        for message in batch:
+            prior = last.get(message.conversation_id)
+            if prior is None:
+                found = await self.store.messages(
+                    person_id, message.conversation_id, before_id=message.id, limit=1
+                )
+                prior = found[0] if found else None
+            if prior is not None:
+                before[message.id] = (prior.content, prior.id)
+            last[message.conversation_id] = message
+        return before
 
     async def _embed(
         self, turns: list[str], memories: list[str]

@@ -167,7 +167,7 @@ class Store(ABC):
 
     @abstractmethod
     async def search_turns(
-        self, person_id: int, terms: Sequence[str], limit: int
+        self, person_id: int, terms: Sequence[str], limit: int, context_weight: float = 0.3
     ) -> list[tuple[int, float]]: ...
 
     @abstractmethod
@@ -219,8 +219,15 @@ class MemoryRecord:
 
 @dataclass(frozen=True)
 class Learned:
-    """What the learning step found in one message: its searchable text and its vector."""
+    """What the learning step found in one message: its searchable text and its vector.
+
+    ``context`` is the turn before it: an answer like "yes, last week!" is found by the
+    question it answers; the turn before (``previous_id``) gains this one as context too.
+    """
 
     message_id: int
     search_text: str
     vector: bytes | None
+    context: str = ""
+    previous_id: int | None = None
+    content: str = ""

@@ -78,7 +78,9 @@ def m002_memory() -> str:
             PRIMARY KEY (memory_id, message_id)
         );
         CREATE INDEX memory_sources_by_message ON memory_sources(message_id);
-        CREATE VIRTUAL TABLE turn_fts USING fts5(owner, body, tokenize = 'porter unicode61');
+        CREATE VIRTUAL TABLE turn_fts USING fts5(
+            owner, body, context, tokenize = 'porter unicode61'
+        );
         CREATE VIRTUAL TABLE memory_fts USING fts5(owner, body, tokenize = 'porter unicode61');
         CREATE TABLE vectors (
             person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,

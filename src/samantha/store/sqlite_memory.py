@@ -24,9 +24,9 @@ def owner(person_id: int) -> str:
     return f"p{person_id}"
 
 
-def _match(person_id: int, terms: Sequence[str]) -> str:
+def _match(person_id: int, terms: Sequence[str], columns: str = "body") -> str:
     quoted = " OR ".join('"' + t.replace('"', "") + '"' for t in terms if t.replace('"', ""))
-    return f"owner : {owner(person_id)} AND body : ({quoted})"
+    return f"owner : {owner(person_id)} AND {columns} : ({quoted})"
 
 
 def _record(row: tuple[Any, ...], sources: dict[int, list[int]]) -> MemoryRecord:
@@ -259,9 +259,15 @@ class SQLiteMemory(SQLiteCore):
                     continue
                 fresh.add(item.message_id)
                 db.execute(
-                    "INSERT INTO turn_fts (rowid, owner, body) VALUES (?, ?, ?)",
-                    (item.message_id, owner(person_id), item.search_text),
+                    "INSERT INTO turn_fts (rowid, owner, body, context) VALUES (?, ?, ?, ?)",
+                    (item.message_id, owner(person_id), item.search_text, item.context),
                 )
+                if item.previous_id is not None and item.content:
+                    db.execute(
+                        "UPDATE turn_fts SET context = context || ' ' || ? WHERE rowid = ?"
+                        " AND owner = ?",
+                        (item.content, item.previous_id, owner(person_id)),
+                    )
                 if item.vector is not None:
                     db.execute(
                         "INSERT OR REPLACE INTO vectors VALUES (?, 'turn', ?, ?)",
@@ -274,17 +280,17 @@ class SQLiteMemory(SQLiteCore):
 
     # -- recall ---------------------------------------------------------------------------------
     async def search_turns(
-        self, person_id: int, terms: Sequence[str], limit: int
+        self, person_id: int, terms: Sequence[str], limit: int, context_weight: float = 0.3
     ) -> list[tuple[int, float]]:
         """(message id, BM25 score: higher is better) for the person's recallable turns."""
         if not terms:
             return []
         rows = await self._rows(
-            "SELECT f.rowid, -bm25(turn_fts, 0.0, 1.0) AS score FROM turn_fts f"
+            "SELECT f.rowid, -bm25(turn_fts, 0.0, 1.0, ?) AS score FROM turn_fts f"
             " JOIN messages m ON m.id = f.rowid"
             " WHERE turn_fts MATCH ? AND m.person_id = ? AND m.recallable = 1"
-            " ORDER BY bm25(turn_fts, 0.0, 1.0) LIMIT ?",
-            (_match(person_id, terms), person_id, limit),
+            " ORDER BY score DESC LIMIT ?",
+            (context_weight, _match(person_id, terms, "{body context}"), person_id, limit),
         )
         return [(int(r[0]), float(r[1])) for r in rows]
 

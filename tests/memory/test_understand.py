@@ -1,0 +1,97 @@
+"""The model's reading of a person's words: constrained, validated, never trusted blindly."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from samantha.llm import ChatMessage
+from samantha.llm.embedded import EmbeddedLLM
+from samantha.memory.understand import INSTRUCTIONS, SCHEMA, parse, understand, validate
+from samantha.store import Message
+from tests.fakes import ScriptedLLM
+
+
+def said(i: int, text: str) -> Message:
+    return Message(i, 1, 1, "user", text, "complete", datetime(2026, 3, 2, 10).timestamp())
+
+
+MESSAGES = [said(11, "We finally signed the lease on the flat in Leeds!"), said(12, "ok")]
+
+
+@pytest.mark.parametrize(
+    "raw,count",
+    [
+        ('{"memories": [{"message": 1, "kind": "fact", "text": "Theo lives in Leeds"}]}', 1),
+        ('Sure! {"memories": [{"message": 1, "kind": "fact", "text": "Theo lives in Leeds"}', 1),
+        ('{"memories": [{"message": 1, "kind": "fact", "text": "Theo lives in Leeds"},]}', 1),
+        ("no json at all", 0),
+        ('{"memories": "lots"}', 0),
+        ("[1, 2, 3]", 0),
+        ("{" * 1000, 0),
+        ('{"memories": [{"message": 1, "kind": "fact", "text": "A"}, {"message": 1, "kin', 1),
+    ],
+)
+def test_parse_repairs_or_drops(raw: str, count: int) -> None:
+    assert len(parse(raw)) == count
+
+
+def test_validate_keeps_only_well_formed_items_with_real_sources() -> None:
+    items = [
+        {
+            "message": 1,
+            "kind": "fact",
+            "text": "Theo lives in Leeds",
+            "subject": "Home",
+            "importance": 3,
+        },
+        {"message": 1, "kind": "event", "text": "Theo signed a lease", "when": "2026-03-02"},
+        {"message": 1, "kind": "event", "text": "bad date", "when": "2026-13-45"},
+        {"message": 9, "kind": "fact", "text": "points at nothing"},
+        {"message": 1, "kind": "secret", "text": "bad kind"},
+    ]
+    kept = validate(items, MESSAGES)
+    assert [m.text for m in kept] == ["Theo lives in Leeds", "Theo signed a lease", "bad date"]
+    assert len(validate(items * 3, MESSAGES)) == 3  # at most MAX_ITEMS are read
+    assert kept[0].subject == "model:home" and kept[0].importance == 1.0
+    assert kept[0].source_ids == (11,) and kept[0].origin == "model"
+    assert kept[1].happened_on == "2026-03-02" and kept[2].happened_on is None
+
+
+async def test_understand_sends_the_schema_and_survives_failure() -> None:
+    fake = ScriptedLLM()
+    fake.replies = [
+        json.dumps(
+            {
+                "memories": [
+                    {
+                        "message": 1,
+                        "kind": "fact",
+                        "text": "Theo now lives in Leeds",
+                        "subject": "home",
+                    }
+                ]
+            }
+        )
+    ]
+    found = await understand(fake, "Theo", MESSAGES)
+    assert [m.text for m in found] == ["Theo now lives in Leeds"]
+    assert fake.schemas[-1] == SCHEMA
+    fake.down = True
+    assert await understand(fake, "Theo", MESSAGES) == []
+
+
+async def test_the_real_small_model_answers_within_the_schema(small_model: EmbeddedLLM) -> None:
+    prompt = [
+        ChatMessage("system", INSTRUCTIONS),
+        ChatMessage(
+            "user", "The person is Theo. Their messages:\n1. We signed the lease in Leeds!"
+        ),
+    ]
+    text = await small_model.complete(prompt, max_tokens=400, temperature=0.0, json_schema=SCHEMA)
+    assert text.lstrip().startswith("{") and '"memories"' in text[:40]  # held to the schema
+    assert isinstance(parse(text), list)  # ...and a reply cut off by max_tokens is repaired
+    items = await understand(small_model, "Theo", MESSAGES)
+    assert all(m.source_ids[0] in (11, 12) for m in items)  # and what it says is validated
