@@ -95,3 +95,34 @@ async def test_the_real_small_model_answers_within_the_schema(small_model: Embed
     assert isinstance(parse(text), list)  # ...and a reply cut off by max_tokens is repaired
     items = await understand(small_model, "Theo", MESSAGES)
     assert all(m.source_ids[0] in (11, 12) for m in items)  # and what it says is validated
+
+
+async def test_reflections_come_from_the_persons_own_memories(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from samantha.memory import REFLECT_AFTER, Memory
+    from samantha.store import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "r.db")
+    await store.open()
+    fake = ScriptedLLM()
+    fake.default = '{"memories": []}'
+    memory = Memory(store, None, llm=fake)
+    theo = await store.create_person("Theo", "h1")
+    amy = await store.create_person("Amy", "h2")
+    for person, secret in ((amy, "Amy's code is heron-55"), (theo, "")):
+        conversation = await store.create_conversation(person.id)
+        names = ["Ana", "Bo", "Cy", "Di", "Ed", "Flo", "Gil", "Hal", "Ivy", "Jo"]
+        lines = [f"My friend {n} taught me {n.lower()}ball." for n in names[:REFLECT_AFTER]]
+        for line in [secret, *lines] if secret else lines:
+            await store.add_message(person.id, conversation.id, "user", line)
+    await memory.learn(amy.id, "Amy")
+    assert await memory.learn(theo.id, "Theo") == REFLECT_AFTER
+    fake.replies = ["Theo's friendships matter deeply to him; chess is how he connects."]
+    reflection_id = await memory.reflect(theo.id, "Theo")
+    assert reflection_id is not None
+    record = await store.memory(theo.id, reflection_id)
+    assert record.kind == "reflection" and record.source_ids
+    notes = fake.prompts[-1][1].content
+    assert "Ana" in notes and "heron" not in notes
+    assert await memory.reflect(theo.id, "Theo") is None  # nothing new since
+    await memory.close()
+    await store.close()

@@ -16,13 +16,15 @@ from dataclasses import replace
 from datetime import date
 
 from samantha.embeddings import Embedder
-from samantha.llm import LLM
+from samantha.errors import SamanthaError
+from samantha.llm import LLM, ChatMessage
 from samantha.memory.extract import extract, search_text
 from samantha.memory.recall import Recaller, Recollection, Weights, query_terms
 from samantha.memory.understand import understand
 from samantha.store import Learned, MemoryRecord, Message, NewMemory, Store
 
 __all__ = ["Memory", "Recollection", "Weights", "query_terms"]
+REFLECT_AFTER = 8  # new memories before she reflects again
 log = logging.getLogger(__name__)
 
 
@@ -64,7 +66,8 @@ class Memory:
         try:
             while True:
                 self._again.discard(person_id)
-                await self.learn(person_id, person_name)
+                if await self.learn(person_id, person_name) and self.llm is not None:
+                    await self.reflect(person_id, person_name)
                 if person_id not in self._again:
                     return
         except Exception:  # learning is background work; the conversation goes on
@@ -98,6 +101,42 @@ class Memory:
             await self.store.learn(person_id, learned, memories)
             total += len(batch)
         return total
+
+    async def reflect(self, person_id: int, person_name: str) -> int | None:
+        """Write down what she has come to understand, once enough new memories gathered."""
+        if self.llm is None:
+            return None
+        last = await self.store.memories(person_id, kind="reflection", limit=1)
+        since = last[0].id if last else 0
+        fresh = [
+            m
+            for m in await self.store.memories(person_id, limit=REFLECT_AFTER * 4)
+            if m.id > since and m.kind != "reflection"
+        ]
+        if len(fresh) < REFLECT_AFTER:
+            return None
+        notes = "\n".join(f"- {m.text}" for m in reversed(fresh))
+        prompt = [
+            ChatMessage(
+                "system",
+                f"You are {self.self_name}, reflecting privately on what you have come to "
+                f"understand about {person_name}: what matters to them, patterns, how to be "
+                "good to them. Two or three sentences, only from these memories; invent nothing.",
+            ),
+            ChatMessage("user", notes),
+        ]
+        try:
+            text = (await self.llm.complete(prompt, max_tokens=160)).strip()
+        except SamanthaError as exc:
+            log.warning("reflection skipped: %s", exc)
+            return None
+        if len(text) < 10:
+            return None
+        sources = sorted({s for m in fresh for s in m.source_ids})[-40:]
+        reflection = NewMemory(
+            "reflection", text[:1000], tuple(sources), importance=0.8, origin="reflection"
+        )
+        return (await self.store.add_memories(person_id, [reflection]))[0]
 
     async def _previous(
         self, person_id: int, batch: list[Message]

@@ -64,6 +64,8 @@ class Weights:
     dense: float = 0.2
     time: float = 1.5
     neighbours: float = 0.1
+    recency: float = 0.05
+    recency_days: float = 90.0
     depth: int = 60
 
 
@@ -126,13 +128,11 @@ class Recaller:
         memory_hits += [m for m in dense_memories if m not in memory_hits]
         found = {r.id: r for r in await self.store.memories_by_id(person_id, memory_hits)}
         for ranking, weight in (([m for m, _ in records], w.memories), (dense_memories, w.dense)):
-            sources = []
-            for memory_id in ranking:
-                if memory_id in found:
-                    sources.append(found[memory_id].source_ids)
-            for rank, source_ids in enumerate(sources):
-                for message_id in source_ids:
-                    scores[message_id] = scores.get(message_id, 0.0) + weight / (RRF_K + rank)
+            hits = [found[m] for m in ranking if m in found]
+            for rank, record in enumerate(hits):
+                credit_ = weight * (0.5 + record.importance) / (RRF_K + rank)
+                for message_id in record.source_ids:
+                    scores[message_id] = scores.get(message_id, 0.0) + credit_
         credit(dense_turns, w.dense)
         for record in found.values():
             for message_id in record.source_ids:
@@ -141,6 +141,7 @@ class Recaller:
         candidates = await self.store.messages_by_id(person_id, list(scores))
         by_id = {m.id: m for m in candidates}
         self._lift_times(query, today, by_id, scores)
+        self._lift_recent(today, by_id, scores)
         await self._spread(person_id, by_id, scores)
         ranked = sorted(
             (i for i in scores if i in by_id and i not in set(exclude)),
@@ -167,6 +168,19 @@ class Recaller:
             day = datetime.fromtimestamp(message.created_at).date()
             if start <= day <= end:
                 scores[message_id] = scores.get(message_id, 0.0) + lift
+
+    def _lift_recent(
+        self, today: date | None, by_id: dict[int, Message], scores: dict[int, float]
+    ) -> None:
+        """Newer turns count a little more: a half-life of ``recency_days``."""
+        if not self.weights.recency:
+            return
+        now = datetime.combine(today or date.today(), datetime.max.time()).timestamp()
+        lift = self.weights.recency / RRF_K
+        for message_id, message in by_id.items():
+            if message_id in scores:
+                age_days = max(0.0, now - message.created_at) / 86400
+                scores[message_id] += lift * 0.5 ** (age_days / self.weights.recency_days)
 
     async def _spread(
         self, person_id: int, by_id: dict[int, Message], scores: dict[int, float]

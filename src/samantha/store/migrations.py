@@ -71,7 +71,8 @@ def m002_memory() -> str:
             superseded_by INTEGER REFERENCES memories(id) ON DELETE SET NULL
         );
         CREATE INDEX memories_by_person ON memories(person_id, kind, id);
-        CREATE INDEX memories_by_subject ON memories(person_id, subject) WHERE subject != '';
+        CREATE INDEX memories_current ON memories(person_id, subject)
+            WHERE subject != '' AND superseded_by IS NULL;
         CREATE TABLE memory_sources (
             memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
             message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
@@ -89,6 +90,10 @@ def m002_memory() -> str:
             vector BLOB NOT NULL,
             PRIMARY KEY (person_id, item, item_id)
         ) WITHOUT ROWID;
+        CREATE TABLE vector_versions (
+            person_id INTEGER PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL
+        );
     """
 
 

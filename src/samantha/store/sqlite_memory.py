@@ -61,6 +61,15 @@ def _sources(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[int]]
     return found
 
 
+def _bump(db: sqlite3.Connection, person_id: int) -> None:
+    """Note that the person's vectors changed, so cached copies are reloaded."""
+    db.execute(
+        "INSERT INTO vector_versions VALUES (?, 1)"
+        " ON CONFLICT (person_id) DO UPDATE SET version = version + 1",
+        (person_id,),
+    )
+
+
 def _insert(
     db: sqlite3.Connection, person_id: int, memories: Sequence[NewMemory], now: float
 ) -> list[int]:
@@ -93,7 +102,7 @@ def _insert(
         if new.subject:
             db.execute(
                 "UPDATE memories SET superseded_by = ? WHERE person_id = ? AND subject = ?"
-                " AND id != ? AND superseded_by IS NULL",
+                " AND subject != '' AND superseded_by IS NULL AND id != ?",
                 (memory_id, person_id, new.subject, memory_id),
             )
         db.executemany(
@@ -109,6 +118,7 @@ def _insert(
                 "INSERT OR REPLACE INTO vectors VALUES (?, 'memory', ?, ?)",
                 (person_id, memory_id, new.vector),
             )
+            _bump(db, person_id)
         ids.append(memory_id)
     return ids
 
@@ -213,6 +223,7 @@ class SQLiteMemory(SQLiteCore):
                     "DELETE FROM vectors WHERE person_id = ? AND item = 'turn' AND item_id = ?",
                     [(person_id, t) for t in chunk],
                 )
+            _bump(db, person_id)
             for gone in related:  # memories drawn from the same words go with them
                 db.execute("DELETE FROM memory_fts WHERE rowid = ?", (gone,))
                 db.execute(
@@ -273,6 +284,8 @@ class SQLiteMemory(SQLiteCore):
                         "INSERT OR REPLACE INTO vectors VALUES (?, 'turn', ?, ?)",
                         (person_id, item.message_id, item.vector),
                     )
+            if fresh:
+                _bump(db, person_id)
             kept = [m for m in memories if set(m.source_ids) <= fresh]
             return _insert(db, person_id, kept, now)
 
@@ -310,10 +323,9 @@ class SQLiteMemory(SQLiteCore):
 
     async def vector_version(self, person_id: int) -> tuple[int, int]:
         rows = await self._rows(
-            "SELECT count(*), coalesce(sum(item_id), 0) FROM vectors WHERE person_id = ?",
-            (person_id,),
+            "SELECT version FROM vector_versions WHERE person_id = ?", (person_id,)
         )
-        return int(rows[0][0]), int(rows[0][1])
+        return (int(rows[0][0]) if rows else 0), 0
 
     async def all_vectors(self, person_id: int) -> list[tuple[str, int, bytes]]:
         rows = await self._rows(

@@ -18,7 +18,7 @@ from samantha.config import Settings
 from samantha.llm import LLM
 from samantha.store import Clock
 from samantha.system import Samantha, running
-from samantha.web import conversations, errors, memories, people, status
+from samantha.web import conversations, errors, memories, openai_compat, people, status
 
 log = logging.getLogger(__name__)
 STATIC = resources.files("samantha") / "web" / "static"
@@ -56,7 +56,7 @@ def create_app(
     )
     errors.install(app, settings.retry_after_s)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
-    for module in (people, conversations, memories, status):
+    for module in (people, conversations, memories, openai_compat, status):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
