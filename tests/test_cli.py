@@ -313,3 +313,30 @@ def test_bench_memory_on_a_small_locomo_file(cli_env: dict[str, str], tmp_path: 
         "latency_ms",
     }
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_models_fetch_assembles_with_a_checked_sha(cli_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**cli_env, "SAMANTHA_MODELS_DIR": str(tmp_path / "models")}
+    done = samantha(env, "models", "fetch", "smollm2-135m")
+    assert done.returncode == 0, done.stderr
+    assert "sha256 checked" in done.stderr
+    assert (tmp_path / "models" / "smollm2-135m.gguf").stat().st_size == 98_362_432
+
+
+def test_bench_replies_and_memory_scale(cli_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "replies.json"
+    done = samantha(
+        cli_env, "bench", "replies", "--model", "embedded:smollm2-135m", "--json", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    replies = json.loads(out.read_text())[0]
+    assert replies["gen_tok_s"] > 0 and len(replies["replies"]) == 5
+    assert all(r["reply"] for r in replies["replies"])
+    scale = tmp_path / "scale.json"
+    done = samantha(
+        cli_env, "bench", "memory", "--scale", "300", "--embedder", "hash:", "--json", str(scale)
+    )
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(scale.read_text())[0]
+    assert measured["turns"] == 300 and measured["memory_records"] > 0
+    assert measured["latency_ms"]["p99"] > 0

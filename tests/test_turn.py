@@ -44,7 +44,7 @@ async def test_prompt_has_persona_mood_and_time_before_the_new_message(
     assert prompt[0].role == "system" and "Samantha" in prompt[0].content
     assert prompt[-1].content == "I'm so anxious about it."
     assert prompt[-2].role == "system" and "anxious" in prompt[-2].content
-    assert "Now:" in prompt[-2].content
+    assert "talking with theo" in prompt[-2].content
     assert any(m.content == "My sister Ada visits Friday." for m in prompt)
     # the stable prefix: the first turn's prompt minus its per-turn tail starts the second's
     first = fake.prompts[0]

@@ -68,13 +68,13 @@ CUES: dict[str, tuple[str, ...]] = {
     ),
 }
 GUIDANCE = {
-    "low": "They seem low. Be gentle and warm; listen and ask what happened before advising.",
-    "anxious": "They seem anxious. Be calm and steady; help them slow down.",
-    "angry": "They seem frustrated. Acknowledge it without arguing or lecturing.",
-    "lonely": "They seem lonely. Be present, and take an interest in the people in their life.",
-    "tired": "They seem tired. Keep it short and kind.",
-    "happy": "They seem happy. Share their joy and ask about it.",
-    "neutral": "Their mood is not clear. Be warm and curious.",
+    "low": "They seem low: be gentle, listen first.",
+    "anxious": "They seem anxious: be calm and steady.",
+    "angry": "They seem frustrated: acknowledge it, don't lecture.",
+    "lonely": "They seem lonely: be present, ask about their people.",
+    "tired": "They seem tired: keep it short and kind.",
+    "happy": "They seem happy: share their joy.",
+    "neutral": "",
 }
 _NEGATION = re.compile(r"\b(not|never|no longer|isn't|wasn't|don't|didn't|not that)\s+(\w+\s+)?$")
 
@@ -85,8 +85,8 @@ class Mood:
     cues: tuple[str, ...]
 
     def describe(self) -> str:
-        evidence = f" (from: {', '.join(repr(c) for c in self.cues)})" if self.cues else ""
-        return GUIDANCE[self.label] + evidence
+        """The guidance for the prompt: short, since every word here is read every turn."""
+        return GUIDANCE[self.label]
 
 
 def read_mood(text: str) -> Mood:

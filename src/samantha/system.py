@@ -67,6 +67,7 @@ async def running(
         _embedder(settings),
         self_name=persona.name,
         llm=model if settings.memory_llm_extraction and not model.simulated else None,
+        idle=model,
     )
     companion = Companion(store, model, persona, settings, memory)
     try:

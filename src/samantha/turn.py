@@ -214,10 +214,14 @@ class Companion:
         prompt = self.prefix(conversation.summary)
         kept = self._window(history)
         now = datetime.fromtimestamp(self.store.now()).astimezone()
-        context = (
-            f"Now: {now:%A %d %B %Y, %H:%M}. You are talking with {name}. {mood.describe()}\n"
-            f"{self._memories(recalled or [], name)}\n"
-            f"Reply as {self.persona.name}, briefly and warmly."
+        context = " ".join(
+            part
+            for part in (
+                f"{now:%a %d %b %Y %H:%M}, talking with {name}.",
+                mood.describe(),
+                self._memories(recalled or [], name),
+            )
+            if part
         )
         if self.persona.post_history:
             context += " " + self.persona.post_history
@@ -231,10 +235,7 @@ class Companion:
     def _memories(self, recalled: list[Recollection], name: str) -> str:
         """Recalled memories with their dates, within the memory token budget."""
         if not recalled:
-            return (
-                "You recall nothing from earlier conversations about this; if they ask about "
-                "the past, say you don't remember rather than guess."
-            )
+            return ""
         lines, budget = [], self.settings.memory_tokens
         for item in recalled:
             who = name if item.message.role == "user" else "you"
@@ -244,10 +245,7 @@ class Companion:
             if budget < 0:
                 break
             lines.append(line)
-        return (
-            f"From earlier conversations with {name} you remember (use only what helps; "
-            "never invent more):\n" + "\n".join(lines)
-        )
+        return "You remember (use only if it helps, invent nothing):\n" + "\n".join(lines)
 
     def _window(self, history: list[Message]) -> list[Message]:
         """The newest messages that fit the history budget (always the last one)."""

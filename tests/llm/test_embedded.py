@@ -48,3 +48,16 @@ async def test_missing_model_is_an_outage_not_a_crash(tmp_path) -> None:  # type
         assert "does not exist" in str(exc)
     finally:
         await llm.close()
+
+
+async def test_background_work_waits_for_replies_to_finish(small_model: EmbeddedLLM) -> None:
+    await small_model.until_idle(0.01)  # idle: returns at once
+    stream = small_model.stream(HELLO, max_tokens=200, temperature=0.0)
+    await anext(aiter(stream))
+    start = time.perf_counter()
+    await small_model.until_idle(0.3)  # busy: waits, but never longer than asked
+    assert time.perf_counter() - start >= 0.25
+    await stream.aclose()  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    await small_model.until_idle(5)
+    assert time.perf_counter() - start < 1

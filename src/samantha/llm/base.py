@@ -44,6 +44,13 @@ class LLM(ABC):
     def available(self) -> bool:
         return True
 
+    async def until_idle(self, longest: float) -> None:  # noqa: B027 - optional hook
+        """Wait (at most ``longest`` seconds) until no reply is being generated.
+
+        Background work that needs the CPU (embedding, extraction) waits here, so it does
+        not slow a reply someone is waiting for on a machine with few cores.
+        """
+
     async def warm(self, prefix: Sequence[ChatMessage]) -> None:  # noqa: B027 - optional hook
         """Read a prompt prefix ahead of time, where the backend keeps prompt caches."""
 

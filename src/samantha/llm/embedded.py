@@ -10,6 +10,7 @@ client that went away stops costing tokens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import threading
@@ -43,6 +44,8 @@ class EmbeddedLLM(LLM):
         )
         self._lock = asyncio.Lock()
         self._last_try = 0.0
+        self._active = 0
+        self._idle: asyncio.Event | None = None
 
     def _params(self, path: Path) -> Any:
         import xllamacpp
@@ -91,6 +94,16 @@ class EmbeddedLLM(LLM):
     @property
     def available(self) -> bool:
         return self._server is not None
+
+    def _quiet(self) -> asyncio.Event:
+        if self._idle is None:
+            self._idle = asyncio.Event()
+            self._idle.set()
+        return self._idle
+
+    async def until_idle(self, longest: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._quiet().wait(), longest)
 
     async def warm(self, prefix: Sequence[ChatMessage]) -> None:
         """Read ``prefix`` into every parallel slot, so no first conversation pays for it.
@@ -150,6 +163,8 @@ class EmbeddedLLM(LLM):
 
         future = loop.run_in_executor(self._pool, run)
         future.add_done_callback(lambda _: queue.put_nowait(_END))
+        self._active += 1
+        self._quiet().clear()
         try:
             while (chunk := await queue.get()) is not _END:
                 if "choices" not in chunk:
@@ -162,6 +177,9 @@ class EmbeddedLLM(LLM):
                 raise ModelError(f"llama.cpp failed: {future.exception()}")
         finally:
             stop.set()
+            self._active -= 1
+            if self._active == 0:
+                self._quiet().set()
 
 
 def register() -> None:

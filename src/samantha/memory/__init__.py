@@ -25,6 +25,7 @@ from samantha.store import Learned, MemoryRecord, Message, NewMemory, Store
 
 __all__ = ["Memory", "Recollection", "Weights", "query_terms"]
 REFLECT_AFTER = 8  # new memories before she reflects again
+IDLE_WAIT_S = 20.0  # background learning waits at most this long for the model to be idle
 log = logging.getLogger(__name__)
 
 
@@ -38,12 +39,14 @@ class Memory:
         weights: Weights | None = None,
         extract_from: Sequence[str] = ("user",),
         llm: LLM | None = None,
+        idle: LLM | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.self_name = self_name
         self.extract_from = tuple(extract_from)
         self.llm = llm  # when set, the model also reads the person's words for memories
+        self.idle = idle or llm  # the model whose replies background learning makes way for
         self.recaller = Recaller(store, embedder, weights or Weights())
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -66,6 +69,8 @@ class Memory:
         try:
             while True:
                 self._again.discard(person_id)
+                if self.idle is not None:  # let the reply someone is waiting for finish first
+                    await self.idle.until_idle(IDLE_WAIT_S)
                 if await self.learn(person_id, person_name) and self.llm is not None:
                     await self.reflect(person_id, person_name)
                 if person_id not in self._again:

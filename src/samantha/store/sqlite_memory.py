@@ -196,11 +196,24 @@ class SQLiteMemory(SQLiteCore):
         return (await self.add_memories(person_id, [new]))[0]
 
     async def forget_memory(self, person_id: int, memory_id: int) -> int:
-        """Forget a memory and its source turns for recall; returns how many turns went."""
+        """Forget a memory, its source turns and her replies to them, for recall.
+
+        Returns how many turns are no longer recallable.
+        """
         record = await self.memory(person_id, memory_id)
 
         def run(db: sqlite3.Connection) -> int:
             turns = list(record.source_ids)
+            for source in record.source_ids:  # her reply to those words often repeats them
+                answer = db.execute(
+                    "SELECT r.id FROM messages r JOIN messages m ON m.id = ?"
+                    " AND r.conversation_id = m.conversation_id WHERE r.person_id = ?"
+                    " AND m.person_id = ? AND r.id > m.id AND r.role = 'assistant'"
+                    " AND m.role = 'user' ORDER BY r.id LIMIT 1",
+                    (source, person_id, person_id),
+                ).fetchone()
+                if answer:
+                    turns.append(int(answer[0]))
             related = {memory_id}
             for start in range(0, len(turns), 500):
                 chunk = turns[start : start + 500]
