@@ -95,6 +95,9 @@ async def test_probes_of_things_never_said_get_i_dont_remember(
     reply = await turn(sam, theo, other.id, "Do you remember my trip to Lisbon?")
     assert reply == "Yes, the trams!"
     assert "Lisbon" in fake.prompts[-1][-2].content
+    fake.replies = ["Sorry, I'll stop asking."]
+    reply = await turn(sam, theo, other.id, "I told you the trams were my favourite part!")
+    assert reply == "Sorry, I'll stop asking."  # said in this very conversation: no denial
 
 
 async def test_another_persons_secrets_never_reach_your_prompt_or_replies(
@@ -120,3 +123,20 @@ async def test_another_persons_secrets_never_reach_your_prompt_or_replies(
     assert secret not in seen.replace(f"What is the locker code {secret}?", "")
     assert "Ada" not in " ".join(replies)
     assert "sister Ada knows it" not in seen
+
+
+@pytest.mark.parametrize(
+    "text,probe",
+    [
+        ("do you remember my trip to Lisbon", True),
+        ("Did I tell you about Ada?", True),
+        ("remember when we met", True),
+        ("I told you the trams were great!", False),
+        ("I remember that day.", False),
+        ("What do you remember about me?", False),  # answered from the store instead
+    ],
+)
+def test_which_messages_are_probes_of_the_past(text: str, probe: bool) -> None:
+    from samantha.honesty import is_probe
+
+    assert is_probe(text) is probe

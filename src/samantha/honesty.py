@@ -20,7 +20,7 @@ ABOUT_ME = re.compile(
 )
 PROBE = re.compile(
     r"\b(?:do|did|can) you (?:still )?(?:remember|recall)\b|\bremember (?:when|that|how|what|the)\b"
-    r"|\bdid i (?:ever )?(?:tell|mention)\b|\bi (?:told|mentioned to) you\b",
+    r"|\bdid i (?:ever )?(?:tell|mention)\b",
     re.IGNORECASE,
 )
 GENERIC = {"time", "thing", "things", "something", "day", "talk", "talked", "conversation", "once"}
@@ -31,11 +31,15 @@ def asks_about_me(text: str) -> bool:
 
 
 def is_probe(text: str) -> bool:
-    return bool(PROBE.search(text)) and not asks_about_me(text)
+    """A question about a shared past ("do you remember…?"); "I told you…" is not one."""
+    asked = "?" in text or bool(re.match(r"\s*(?:do|did|can|remember)\b", text, re.IGNORECASE))
+    return asked and bool(PROBE.search(text)) and not asks_about_me(text)
 
 
-def probe_supported(text: str, recalled: Sequence[Recollection]) -> bool:
-    """Whether recall holds the specific words a "do you remember..." question is about."""
+def probe_supported(
+    text: str, recalled: Sequence[Recollection], conversation: Sequence[str] = ()
+) -> bool:
+    """Whether recall, or this conversation so far, holds the words a probe is about."""
     terms = [t for t in query_terms(text) if t not in GENERIC]
     if not terms:
         return bool(recalled)
@@ -44,6 +48,7 @@ def probe_supported(text: str, recalled: Sequence[Recollection]) -> bool:
     haystack = " ".join(
         [r.message.content.lower() for r in recalled]
         + [m.text.lower() for r in recalled for m in r.memories]
+        + [line.lower() for line in conversation]
     )
     present = [t for t in terms if t in haystack]
     if any(n not in haystack for n in names):

@@ -154,7 +154,8 @@ class Companion:
             if self.settings.memory_k
             else []
         )
-        stream = await self._answer_from_memory(person, said, recalled)
+        earlier = [m.content for m in window[:-1]]
+        stream = await self._answer_from_memory(person, said, recalled, earlier)
         if stream is None:
             prompt = self.compose(conversation, history, mood, recalled, person.name)
             stream = self.llm.stream(
@@ -178,13 +179,13 @@ class Companion:
         return datetime.fromtimestamp(self.store.now()).date()
 
     async def _answer_from_memory(
-        self, person: Person, said: str, recalled: list[Recollection]
+        self, person: Person, said: str, recalled: list[Recollection], earlier: list[str]
     ) -> AsyncIterator[str] | None:
         """Questions about her memory get answers from the store, not from the model."""
         if honesty.asks_about_me(said):
             records = await self.store.memories(person.id, limit=12)
             return _spoken(honesty.remembered_reply(person.name, records))
-        if honesty.is_probe(said) and not honesty.probe_supported(said, recalled):
+        if honesty.is_probe(said) and not honesty.probe_supported(said, recalled, earlier):
             return _spoken(honesty.NOT_REMEMBERED)
         return None
 
