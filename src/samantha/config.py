@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     embedder: str = Field(default="onnx:minilm", description="onnx:minilm, hash: or none")
     embed_threads: int = Field(default=1, ge=1, le=64)
     memory_llm_extraction: bool = Field(
-        default=True, description="the model also reads each turn for memories (background)"
+        default=False,
+        description="the model also reads each turn for memories and writes reflections "
+        "(background); off by default: the bundled 1.5B model invents too often",
     )
     memory_k: int = Field(default=6, ge=0, le=50, description="turns recalled into each prompt")
     memory_tokens: int = Field(default=300, ge=0, description="prompt budget for memories")

@@ -64,8 +64,8 @@ def remembered_reply(name: str, records: Sequence[MemoryRecord]) -> str:
         )
     lines = []
     for record in records:
-        when = f" ({record.happened_on})" if record.happened_on else ""
-        lines.append(f"- {record.text}{when}")
+        dated = record.happened_on and record.origin != "rule"  # rule events carry their date
+        lines.append(f"- {record.text}" + (f" ({record.happened_on})" if dated else ""))
     return (
         f"Here's what I remember about you, {name}, straight from my memory:\n"
         + "\n".join(lines)

@@ -196,7 +196,11 @@ class Companion:
 
     def prefix(self, summary: str = "") -> list[ChatMessage]:
         """The part of every prompt that does not change from turn to turn."""
-        system = self.persona.system_prompt()
+        system = self.persona.system_prompt() + (
+            f"\n\nWhat you run on: you are self-hosted software on this computer; your words "
+            f"come from the open language model {self.llm.model!r} ({self.llm.provider}). "
+            "Do not claim any company made you."
+        )
         if summary:
             system += f"\n\nEarlier in this conversation: {summary}"
         prompt = [ChatMessage("system", system)]

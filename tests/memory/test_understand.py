@@ -48,16 +48,33 @@ def test_validate_keeps_only_well_formed_items_with_real_sources() -> None:
             "importance": 3,
         },
         {"message": 1, "kind": "event", "text": "Theo signed a lease", "when": "2026-03-02"},
-        {"message": 1, "kind": "event", "text": "bad date", "when": "2026-13-45"},
+        {"message": 1, "kind": "event", "text": "Theo moved on a bad date", "when": "2026-13-45"},
+        {"message": 1, "kind": "fact", "text": "The person is Theo."},
         {"message": 9, "kind": "fact", "text": "points at nothing"},
         {"message": 1, "kind": "secret", "text": "bad kind"},
     ]
     kept = validate(items, MESSAGES)
-    assert [m.text for m in kept] == ["Theo lives in Leeds", "Theo signed a lease", "bad date"]
+    assert [m.text for m in kept] == [
+        "Theo lives in Leeds",
+        "Theo signed a lease",
+        "Theo moved on a bad date",
+    ]
     assert len(validate(items * 3, MESSAGES)) == 3  # at most MAX_ITEMS are read
+    assert (
+        validate([{"message": 1, "kind": "fact", "text": "Do I live in Leeds now?"}], MESSAGES)
+        == []
+    )
     assert kept[0].subject == "model:home" and kept[0].importance == 1.0
     assert kept[0].source_ids == (11,) and kept[0].origin == "model"
     assert kept[1].happened_on == "2026-03-02" and kept[2].happened_on is None
+
+
+async def test_questions_are_never_read_as_facts() -> None:
+    fake = ScriptedLLM()
+    fake.default = '{"memories": [{"message": 1, "kind": "event", "text": "Theo went to Lisbon"}]}'
+    probe = [said(5, "Do you remember when I told you about my trip to Lisbon?")]
+    assert await understand(fake, "Theo", probe) == []
+    assert fake.prompts == []  # the model was not even asked
 
 
 async def test_understand_sends_the_schema_and_survives_failure() -> None:

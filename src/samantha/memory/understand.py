@@ -22,6 +22,7 @@ from samantha.store import MEMORY_KINDS, Message, NewMemory
 
 log = logging.getLogger(__name__)
 MAX_ITEMS = 4
+EMPTY_FACT = re.compile(r"(?:the person|the user|they|he|she)(?:'s name)? is \w+\.?$", re.I)
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -57,6 +58,12 @@ INSTRUCTIONS = (
 )
 
 
+def is_question(text: str) -> bool:
+    """Questions state nothing about the person; small models turn them into false memories
+    ("do you remember my trip to Lisbon?" became "I told you about my trip to Lisbon")."""
+    return text.rstrip().endswith("?")
+
+
 def parse(raw: str) -> list[dict[str, Any]]:
     """The list of memory items in ``raw``, repairing what can be repaired."""
     text = raw.strip()
@@ -90,6 +97,8 @@ def validate(items: Sequence[dict[str, Any]], messages: Sequence[Message]) -> li
             continue
         if not isinstance(text, str) or not 3 <= len(text.strip()) <= 300:
             continue
+        if len(text.split()) < 4 or "?" in text or EMPTY_FACT.match(text.strip()):
+            continue
         when = item.get("when")
         happened = None
         if isinstance(when, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", when):
@@ -120,6 +129,7 @@ def validate(items: Sequence[dict[str, Any]], messages: Sequence[Message]) -> li
 
 async def understand(llm: LLM, name: str, messages: Sequence[Message]) -> list[NewMemory]:
     """Memories the model finds in ``messages`` (the person's own), or none on any failure."""
+    messages = [m for m in messages if not is_question(m.content)]
     if not messages:
         return []
     numbered = "\n".join(
