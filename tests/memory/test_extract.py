@@ -34,6 +34,9 @@ def test_likes_and_facts_with_subjects_for_supersession() -> None:
 
 def test_nothing_found_in_small_talk_or_junk() -> None:
     assert extract(said("hmm ok")) == []
+    assert extract(said("I'm a bit anxious about the visit, to be honest.")) == []
+    roles = [m.subject for m in extract(said("I'm a nurse at the city hospital."))]
+    assert roles == ["fact:role"]
     assert extract(said("\x00" * 10 + "💥" * 1000)) == []
 
 

@@ -121,7 +121,10 @@ FACTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bI(?: just| recently)? moved to ([A-Z][^.!?,;]{1,40})"), "home"),
     (re.compile(r"\bI work (?:as|at|for|in) ([^.!?,;]{2,50})", re.IGNORECASE), "job"),
     (
-        re.compile(r"\bI(?: am|'m) (?:a|an) ([a-z][a-z \-]{2,40}?)(?: at| for| in|[.!?,;]|$)"),
+        re.compile(
+            r"\bI(?: am|'m) (?:a|an) (?!bit\b|little\b|lot\b|tad\b|few\b|bunch\b)"
+            r"([a-z][a-z \-]{2,40}?)(?: at| for| in|[.!?,;]|$)"
+        ),
         "role",
     ),
     (re.compile(r"\bI (?:study|am studying|'m studying) ([^.!?,;]{2,50})", re.IGNORECASE), "study"),
