@@ -340,3 +340,28 @@ def test_bench_replies_and_memory_scale(cli_env: dict[str, str], tmp_path: Path)
     measured = json.loads(scale.read_text())[0]
     assert measured["turns"] == 300 and measured["memory_records"] > 0
     assert measured["latency_ms"]["p99"] > 0
+
+
+@pytest.mark.parametrize(
+    "args,error",
+    [
+        (["--person", "theo", "--message", ""], "message is empty"),
+        (["--person", "theo", "--message", "x" * 5000], "limit is 4000"),
+        (["--person", "n" * 100, "--message", "hi"], "over 64 characters"),
+        (["--person", "bad\x01name", "--message", "hi"], "control characters"),
+        (["--person", "theo", "--message", "caf\udcff"], "not valid UTF-8"),
+    ],
+)
+def test_bad_chat_input_creates_nothing(
+    cli_env: dict[str, str], args: list[str], error: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "samantha", "chat", *args],
+        env=cli_env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert error in done.stderr.decode("utf-8", "replace")
+    assert not Path(cli_env["SAMANTHA_HOME"], "samantha.db").exists()

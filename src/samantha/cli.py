@@ -19,12 +19,13 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from samantha.auth import add_person, ensure_admin_token
+from samantha.auth import add_person, clean_name, ensure_admin_token
 from samantha.config import Settings, get_settings
 from samantha.errors import ModelError, NotFound, SamanthaError
 from samantha.llm import catalog
 from samantha.store import MEMORY_KINDS
 from samantha.system import Samantha, running
+from samantha.turn import validate_text
 
 err = Console(stderr=True)
 out = Console(highlight=False)
@@ -82,6 +83,9 @@ async def _one_turn(sam: Samantha, person_name: str, text: str, conversation: in
 
 
 async def _chat(settings: Settings, name: str, message: str | None, new: bool) -> int:
+    if message is not None:  # refuse bad input before anything is created
+        validate_text(message, settings.max_message_chars)
+    clean_name(name)
     async with running(settings) as sam:
         person = await sam.person_named(name, create=True)
         assert person is not None

@@ -50,6 +50,10 @@ def validate_text(text: str, limit: int) -> str:
         )
     if "\x00" in text:
         raise InputError("message contains a NUL character", code="invalid_message")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("message is not valid UTF-8 text", code="invalid_encoding") from None
     return text
 
 
