@@ -140,6 +140,7 @@ def count_messages(client: TestClient, settings: Settings) -> int:
         (b'{"content": 5}', "application/json", 422, "invalid_request"),
         (b'{"content": "hi"', "application/json", 400, "invalid_json"),
         (b'{"content": "\xff\xfe bad"}', "application/json", 400, "invalid_json"),
+        (b'{"content": "lone \\udcff surrogate"}', "application/json", 400, "invalid_encoding"),
         (b"[1, 2]", "application/json", 422, "invalid_request"),
         (b"", "application/json", 422, "invalid_request"),
     ],
