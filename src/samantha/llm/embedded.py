@@ -95,6 +95,11 @@ class EmbeddedLLM(LLM):
     def available(self) -> bool:
         return self._server is not None
 
+    @property
+    def generating(self) -> int:
+        """How many replies are being generated right now."""
+        return self._active
+
     def _quiet(self) -> asyncio.Event:
         if self._idle is None:
             self._idle = asyncio.Event()
