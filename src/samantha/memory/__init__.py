@@ -198,6 +198,3 @@ class Memory:
 
     async def sources(self, person_id: int, record: MemoryRecord) -> list[Message]:
         return await self.store.messages_by_id(person_id, record.source_ids)
-
-    async def add(self, person_id: int, memories: Sequence[NewMemory]) -> list[int]:
-        return await self.store.add_memories(person_id, memories)

@@ -143,8 +143,9 @@ class Recaller:
         self._lift_times(query, today, by_id, scores)
         self._lift_recent(today, by_id, scores)
         await self._spread(person_id, by_id, scores)
+        skip = set(exclude)
         ranked = sorted(
-            (i for i in scores if i in by_id and i not in set(exclude)),
+            (i for i in scores if i in by_id and i not in skip),
             key=lambda i: scores[i],
             reverse=True,
         )[:k]

@@ -158,9 +158,6 @@ class Store(ABC):
     async def unlearned(self, person_id: int, limit: int = 64) -> list[Message]: ...
 
     @abstractmethod
-    async def people_to_learn(self, limit: int = 100) -> list[int]: ...
-
-    @abstractmethod
     async def learn(
         self, person_id: int, learned: Sequence[Learned], memories: Sequence[NewMemory]
     ) -> list[int]: ...

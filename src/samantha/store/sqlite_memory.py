@@ -257,14 +257,6 @@ class SQLiteMemory(SQLiteCore):
         )
         return [Message(*row) for row in rows]
 
-    async def people_to_learn(self, limit: int = 100) -> list[int]:
-        rows = await self._rows(
-            "SELECT DISTINCT person_id FROM messages WHERE learned = 0 AND status = 'complete'"
-            " LIMIT ?",
-            (limit,),
-        )
-        return [int(r[0]) for r in rows]
-
     async def learn(
         self, person_id: int, learned: Sequence[Learned], memories: Sequence[NewMemory]
     ) -> list[int]:
