@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import os
+import socket
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from samantha.config import Settings
@@ -73,3 +76,21 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         SAMANTHA_MEMORY_LLM_EXTRACTION="false",
     )
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, path: str = "/healthz", tries: int = 300) -> bool:
+    """Poll a local server until ``path`` answers 200; False if it never does."""
+    for _ in range(tries):
+        try:
+            if httpx.get(url + path, timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    return False

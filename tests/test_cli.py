@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.conftest import free_port, wait_until_up
 
 
 def samantha(
@@ -25,12 +25,6 @@ def samantha(
         timeout=timeout,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_one_message_from_the_terminal(cli_env: dict[str, str]) -> None:
@@ -134,15 +128,8 @@ def server(cli_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, dict[
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise AssertionError((tmp_path / "serve.log").read_text())
-            time.sleep(0.2)
+        if not wait_until_up(url, "/readyz", tries=600):
+            raise AssertionError((tmp_path / "serve.log").read_text())
         yield url, cli_env
     finally:
         proc.terminate()
@@ -188,12 +175,7 @@ def test_serve_with_the_model_unreachable_answers_503(cli_env: dict[str, str]) -
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                httpx.get(url + "/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        assert wait_until_up(url)
         token = samantha(env, "people", "add", "Theo").stdout.split()[-1]
         who = {"Authorization": f"Bearer {token}"}
         cid = httpx.post(url + "/v1/conversations", json={}, headers=who).json()["id"]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import uvicorn
 from samantha.auth import admin_token_path
 from samantha.config import Settings
 from samantha.web import create_app
-from tests.conftest import make_settings
+from tests.conftest import free_port, make_settings, wait_until_up
 from tests.fakes import ScriptedLLM
 
 
@@ -24,21 +22,14 @@ from tests.fakes import ScriptedLLM
 def served(tmp_path: Path) -> Iterator[tuple[str, Settings, ScriptedLLM]]:
     settings = make_settings(tmp_path / "home")
     fake = ScriptedLLM()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, llm=fake), port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(url + "/healthz", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
+    assert wait_until_up(url)
     yield url, settings, fake
     server.should_exit = True
     thread.join(timeout=10)
