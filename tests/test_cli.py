@@ -120,6 +120,7 @@ def test_bench_model_prints_figures(cli_env: dict[str, str], tmp_path: Path) -> 
 def server(cli_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     port = free_port()
     log = (tmp_path / "serve.log").open("w")
+    cli_env["SAMANTHA_LOG_FORMAT"] = "json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "samantha", "serve", "--port", str(port)],
         env=cli_env,
@@ -137,7 +138,9 @@ def server(cli_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, dict[
         log.close()
 
 
-def test_serve_talks_over_http_with_the_real_model(server: tuple[str, dict[str, str]]) -> None:
+def test_serve_talks_over_http_with_the_real_model(
+    server: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
     url, env = server
     made = samantha(env, "people", "add", "Theo")
     token = made.stdout.split()[-1]
@@ -158,6 +161,17 @@ def test_serve_talks_over_http_with_the_real_model(server: tuple[str, dict[str, 
     assert history[1]["role"] == "assistant" and history[1]["content"]
     assert "Samantha" in httpx.get(url + "/").text
     assert httpx.get(url + "/docs").status_code == 200
+    admin = (Path(env["SAMANTHA_HOME"]) / "admin.token").read_text().strip()
+    metrics = httpx.get(url + "/metrics", headers={"Authorization": f"Bearer {admin}"}).text
+    assert 'samantha_turns_total{outcome="complete"} 1.0' in metrics
+    logged = [
+        json.loads(line)
+        for line in (tmp_path / "serve.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    routes = {entry.get("route") for entry in logged if entry["logger"] == "samantha.http"}
+    assert "/v1/conversations/{conversation_id}/messages" in routes
+    assert all("rough day" not in json.dumps(entry).lower() for entry in logged)
 
 
 def test_serve_with_the_model_unreachable_answers_503(cli_env: dict[str, str]) -> None:
@@ -347,3 +361,23 @@ def test_bad_chat_input_creates_nothing(
     assert done.returncode == 2
     assert error in done.stderr.decode("utf-8", "replace")
     assert not Path(cli_env["SAMANTHA_HOME"], "samantha.db").exists()
+
+
+def test_persona_export_and_check(cli_env: dict[str, str], tmp_path: Path) -> None:
+    card = tmp_path / "samantha.png"
+    made = samantha(cli_env, "persona", "export", "--out", str(card))
+    assert made.returncode == 0, made.stderr
+    assert card.read_bytes().startswith(b"\x89PNG")
+    checked = samantha(cli_env, "persona", "check", str(card))
+    assert checked.returncode == 0 and "Samantha: a valid persona" in checked.stdout
+    again = samantha(cli_env, "persona", "export", "--out", str(card))
+    assert again.returncode != 0 and "already exists" in again.stderr
+    as_json = samantha(cli_env, "persona", "export")
+    assert json.loads(as_json.stdout)["spec"] == "chara_card_v2"
+    nowhere = samantha(cli_env, "persona", "export", "--out", str(tmp_path / "no" / "x.json"))
+    assert nowhere.returncode != 0 and "cannot write" in nowhere.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    bad = samantha(cli_env, "persona", "check", str(broken))
+    assert bad.returncode != 0 and "not valid JSON" in bad.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []

@@ -4,6 +4,7 @@ import base64
 import io
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,14 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from samantha.errors import InputError
-from samantha.persona import HONESTY_RULE, default_persona, import_card, load_persona
+from samantha.persona import (
+    HONESTY_RULE,
+    card_png,
+    default_persona,
+    export_card,
+    import_card,
+    load_persona,
+)
 
 CARD = {
     "spec": "chara_card_v2",
@@ -113,3 +121,56 @@ def test_yaml_persona_file_rejects_unknown_fields(tmp_path: Path) -> None:
         load_persona(bad)
     with pytest.raises(InputError):
         load_persona(tmp_path / "missing.yaml")
+
+
+# the fields of `data` in the published Character Card V2 spec, and their JSON types
+V2_FIELDS = {
+    "name": str,
+    "description": str,
+    "personality": str,
+    "scenario": str,
+    "first_mes": str,
+    "mes_example": str,
+    "creator_notes": str,
+    "system_prompt": str,
+    "post_history_instructions": str,
+    "alternate_greetings": list,
+    "tags": list,
+    "creator": str,
+    "character_version": str,
+    "extensions": dict,
+}
+
+
+def test_exported_card_follows_the_v2_spec_and_carries_honesty() -> None:
+    card = export_card(default_persona())
+    assert card["spec"] == "chara_card_v2" and card["spec_version"] == "2.0"
+    data = card["data"]
+    assert set(V2_FIELDS) <= set(data)
+    for key, kind in V2_FIELDS.items():
+        assert isinstance(data[key], kind), key
+    assert data["name"] == "Samantha" and data["first_mes"].startswith("Hi, I'm Samantha")
+    assert HONESTY_RULE in data["system_prompt"]  # she stays honest in other apps too
+    assert data["mes_example"].count("<START>") == len(default_persona().examples)
+
+
+def test_export_then_import_is_the_same_persona_as_json_and_png() -> None:
+    persona = default_persona()
+    from_json = import_card(json.dumps(export_card(persona)).encode())
+    png = card_png(persona)
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == (400, 600)
+    from_png = import_card(png)
+    expected = replace(persona, source="character_card_v2")
+    assert from_json == expected and from_png == expected
+
+
+def test_an_imported_card_exports_back_unchanged() -> None:
+    multi_line = json.loads(json.dumps(CARD))
+    multi_line["data"]["mes_example"] += "\n<START>\n{{user}}: Two lines?\n{{char}}: Yes.\nAnd two."
+    persona = import_card(json.dumps(multi_line).encode())
+    assert persona.examples[-1] == ("Two lines?", "Yes.\nAnd two.")
+    again = import_card(card_png(persona))
+    assert again == persona
+    exported = export_card(persona)["data"]
+    assert exported["tags"] == ["calm"] and exported["creator"] == "tests"

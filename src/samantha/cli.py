@@ -1,4 +1,4 @@
-"""The ``samantha`` command: serve, chat, people, models, bench.
+"""The ``samantha`` command: serve, chat, people, memory, persona, models, bench.
 
 Each sub-command is a small function; the async work runs through the same system object
 the web app uses (``samantha.system.running``).
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,10 +19,13 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from samantha import logs
 from samantha.auth import add_person, clean_name, ensure_admin_token
 from samantha.config import Settings, get_settings
-from samantha.errors import ModelError, NotFound, SamanthaError
+from samantha.errors import InputError, ModelError, NotFound, SamanthaError
+from samantha.files import write_atomically
 from samantha.llm import catalog
+from samantha.persona import card_png, default_persona, export_card, load_persona
 from samantha.store import MEMORY_KINDS
 from samantha.system import Samantha, running
 from samantha.turn import validate_text
@@ -188,6 +191,27 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
+def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "check":
+        persona = load_persona(args.file)
+        out.print(f"{persona.name}: a valid persona ({persona.source})", markup=False)
+        return 0
+    persona = load_persona(settings.persona) if settings.persona else default_persona()
+    kind = args.format or ("png" if args.out and args.out.suffix.lower() == ".png" else "json")
+    if kind == "png":
+        data = card_png(persona)
+    else:
+        data = (json.dumps(export_card(persona), indent=2, ensure_ascii=False) + "\n").encode()
+    if args.out is None:
+        if kind == "png":
+            raise InputError("a PNG card needs --out FILE")
+        sys.stdout.write(data.decode())
+        return 0
+    write_atomically(args.out, data, force=args.force)
+    err.print(f"{persona.name} exported as a Character Card V2 ({kind}) to {args.out}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from samantha.bench.memory import run_memory_bench
     from samantha.bench.model import run_model_bench
@@ -245,6 +269,16 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("text")
     memory.set_defaults(run=cmd_memory)
 
+    persona = sub.add_parser("persona", help="her persona as a Character Card V2")
+    persona_sub = persona.add_subparsers(dest="action", required=True)
+    export = persona_sub.add_parser("export", help="write the persona as a card (JSON or PNG)")
+    export.add_argument("--out", type=Path, help="file to write (default: JSON on stdout)")
+    export.add_argument("--format", choices=["json", "png"], help="default: from --out's suffix")
+    export.add_argument("--force", action="store_true", help="replace an existing file")
+    check = persona_sub.add_parser("check", help="read a persona file or card and say if valid")
+    check.add_argument("file", type=Path)
+    persona.set_defaults(run=cmd_persona)
+
     models = sub.add_parser("models", help="the model catalog")
     models_sub = models.add_subparsers(dest="action", required=True)
     models_sub.add_parser("list", help="catalog models and where they are")
@@ -279,10 +313,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
     try:
         settings = get_settings()
     except ValidationError as exc:
@@ -290,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = "SAMANTHA_" + "_".join(str(x) for x in problem["loc"]).upper()
             err.print(f"[red]setting {name}: {problem['msg']}[/]")
         return 2
+    logs.setup(settings.log_format, verbose=args.verbose)
     try:
         result: int = args.run(args, settings)
         return result

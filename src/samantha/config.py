@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,12 @@ class Settings(BaseSettings):
     history_tokens: int = Field(default=1200, ge=64, description="recent-message budget")
     summary_tokens: int = Field(default=200, ge=16)
     retry_after_s: int = Field(default=5, ge=1)
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per line, for log collectors"
+    )
+    metrics_public: bool = Field(
+        default=False, description="serve /metrics without the admin token"
+    )
 
     @property
     def db_path(self) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
 import struct
 import zlib
@@ -168,16 +169,26 @@ def _inflate(data: bytes) -> bytes:
 
 
 def _examples(mes_example: str, char: str) -> tuple[tuple[str, str], ...]:
-    """Pairs from a card's ``mes_example`` (``<START>`` blocks of ``{{user}}:``/``{{char}}:``)."""
+    """Pairs from a card's ``mes_example``: ``<START>`` blocks of ``{{user}}:``/``{{char}}:``
+    lines; a line with neither label continues the line before it."""
     pairs: list[tuple[str, str]] = []
     for block in mes_example.split("<START>"):
-        user: str | None = None
+        turns: list[list[str]] = []  # [speaker, text]
         for line in block.splitlines():
-            line = line.strip()
-            if line.startswith("{{user}}:"):
-                user = line[len("{{user}}:") :].strip()
-            elif line.startswith("{{char}}:") and user is not None:
-                pairs.append((user, line[len("{{char}}:") :].strip().replace("{{char}}", char)))
+            stripped = line.strip()
+            for speaker in ("{{user}}:", "{{char}}:"):
+                if stripped.startswith(speaker):
+                    turns.append([speaker, stripped[len(speaker) :].strip()])
+                    break
+            else:
+                if turns and stripped:
+                    turns[-1][1] += "\n" + stripped
+        user: str | None = None
+        for speaker, text in turns:
+            if speaker == "{{user}}:":
+                user = text
+            elif user is not None:
+                pairs.append((user, text.replace("{{char}}", char)))
                 user = None
     return tuple(pairs[:8])
 
@@ -207,15 +218,83 @@ def import_card(raw: bytes) -> Persona:
     def field_(key: str) -> str:
         return _text(data.get(key), key).replace("{{char}}", name)
 
+    # a card Samantha exported carries her own fields; other apps' cards map as usual
+    extensions = data.get("extensions")
+    own = extensions.get("samantha") if isinstance(extensions, dict) else None
+    own = own if isinstance(own, dict) else {}
     return Persona(
         name=name,
         description=field_("description"),
-        temperament=field_("personality"),
+        temperament=_text(own.get("temperament"), "temperament")
+        if "temperament" in own
+        else field_("personality"),
         scenario=field_("scenario"),
         greeting=field_("first_mes"),
-        voice=field_("system_prompt"),
+        voice=_text(own.get("voice"), "voice") if "voice" in own else field_("system_prompt"),
+        honesty=_text(own.get("honesty"), "honesty"),
         post_history=field_("post_history_instructions"),
         examples=_examples(_text(data.get("mes_example"), "mes_example"), name),
         source="character_card_v2",
         extra={k: data[k] for k in ("creator", "character_version", "tags") if k in data},
     )
+
+
+def export_card(persona: Persona) -> dict[str, Any]:
+    """The persona as a Character Card V2 (``chara_card_v2``, spec 2.0).
+
+    Standard fields carry what other apps understand: the honesty rule travels in
+    ``system_prompt``, so she stays honest elsewhere too. ``extensions.samantha`` keeps her
+    own fields, so a card exported here imports back to the same persona.
+    """
+    examples = "\n".join(
+        f"<START>\n{{{{user}}}}: {user}\n{{{{char}}}}: {reply}" for user, reply in persona.examples
+    )
+    system = "\n\n".join(
+        part
+        for part in (persona.voice, persona.honesty and f"Honesty: {persona.honesty}", HONESTY_RULE)
+        if part
+    )
+    extra = persona.extra
+    return {
+        "spec": "chara_card_v2",
+        "spec_version": "2.0",
+        "data": {
+            "name": persona.name,
+            "description": persona.description,
+            "personality": persona.temperament,
+            "scenario": persona.scenario,
+            "first_mes": persona.greeting,
+            "mes_example": examples,
+            "creator_notes": f"Exported from Samantha. {persona.name} is an AI and says so.",
+            "system_prompt": system,
+            "post_history_instructions": persona.post_history,
+            "alternate_greetings": [],
+            "tags": list(extra.get("tags") or ["companion", "ai"]),
+            "creator": str(extra.get("creator") or "Samantha"),
+            "character_version": str(extra.get("character_version") or "1"),
+            "extensions": {
+                "samantha": {
+                    "voice": persona.voice,
+                    "temperament": persona.temperament,
+                    "honesty": persona.honesty,
+                }
+            },
+        },
+    }
+
+
+def card_png(persona: Persona, size: tuple[int, int] = (400, 600)) -> bytes:
+    """A PNG card: a plain portrait with the persona's initial, the card in a ``chara`` chunk."""
+    from PIL import Image, ImageDraw, ImageFont
+    from PIL.PngImagePlugin import PngInfo
+
+    image = Image.new("RGB", size, (201, 74, 58))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=size[0] // 2)
+    draw.text((size[0] / 2, size[1] / 2), persona.name[:1].upper(), font=font, anchor="mm")
+    info = PngInfo()
+    card = json.dumps(export_card(persona), ensure_ascii=False).encode("utf-8")
+    info.add_text("chara", base64.b64encode(card).decode("ascii"))
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info)
+    return out.getvalue()

@@ -17,7 +17,9 @@ from samantha.embeddings import Embedder, load_embedder
 from samantha.errors import ConfigError
 from samantha.llm import LLM, load_llm
 from samantha.memory import Memory
+from samantha.metrics import Metrics
 from samantha.persona import Persona, default_persona, load_persona
+from samantha.presence import Presence
 from samantha.store import Clock, Person, Store, open_store
 from samantha.turn import Companion
 
@@ -39,6 +41,14 @@ class Samantha:
     @property
     def memory(self) -> Memory:
         return self.companion.memory
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.companion.metrics
+
+    @property
+    def presence(self) -> Presence:
+        return self.companion.presence
 
     async def person_named(self, name: str, *, create: bool = False) -> Person | None:
         person = await self.store.person_by_name(name.strip())
@@ -69,7 +79,12 @@ async def running(
         llm=model if settings.memory_llm_extraction and not model.simulated else None,
         idle=model,
     )
-    companion = Companion(store, model, persona, settings, memory)
+    presence, metrics = Presence(), Metrics()
+    metrics.watch(lambda: presence.people, lambda: presence.streams)
+    metrics.model_up.set_function(lambda: float(model.available))
+    companion = Companion(
+        store, model, persona, settings, memory, metrics=metrics, presence=presence
+    )
     try:
         if load_model:
             await model.start()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -24,8 +25,10 @@ from samantha.config import Settings
 from samantha.errors import InputError, ModelError
 from samantha.llm import LLM, ChatMessage
 from samantha.memory import Memory, Recollection
+from samantha.metrics import Metrics
 from samantha.mood import Mood, read_mood
 from samantha.persona import Persona
+from samantha.presence import Presence
 from samantha.store import Conversation, Message, Person, Store
 from samantha.store.base import MessageStatus
 
@@ -68,6 +71,7 @@ class Reply:
     mood: Mood
     _first: str
     _rest: AsyncIterator[str]
+    asked: float = field(default_factory=time.perf_counter)
     text: str = ""
     status: MessageStatus = "streaming"
     _consumed: bool = field(default=False, repr=False)
@@ -77,18 +81,29 @@ class Reply:
             raise RuntimeError("a reply can be read only once")
         self._consumed = True
         pieces = [self._first]
+        companion = self.companion
+        companion.metrics.generating.inc()
         try:
-            yield self._first
-            async for piece in self._rest:
-                pieces.append(piece)
-                yield piece
+            with companion.presence.connected(self.person.id):
+                yield self._first
+                async for piece in self._rest:
+                    pieces.append(piece)
+                    yield piece
             self.status = "complete"
         finally:
+            companion.metrics.generating.dec()
+            self._count(len(pieces))
             self.text = "".join(pieces).strip()
             if self.status != "complete":
                 self.status = "interrupted"
             with anyio.CancelScope(shield=True):
                 await self._finish()
+
+    def _count(self, pieces: int) -> None:
+        metrics = self.companion.metrics
+        metrics.turns.labels(self.status if self.status == "complete" else "interrupted").inc()
+        metrics.tokens.labels("reply").inc(pieces)
+        metrics.reply_time.observe(time.perf_counter() - self.asked)
 
     async def _finish(self) -> None:
         closer = getattr(self._rest, "aclose", None)
@@ -114,13 +129,23 @@ class Companion:
     """Samantha's mind for turns: one persona, one model, one store, many people."""
 
     def __init__(
-        self, store: Store, llm: LLM, persona: Persona, settings: Settings, memory: Memory
+        self,
+        store: Store,
+        llm: LLM,
+        persona: Persona,
+        settings: Settings,
+        memory: Memory,
+        *,
+        metrics: Metrics | None = None,
+        presence: Presence | None = None,
     ) -> None:
         self.store = store
         self.llm = llm
         self.persona = persona
         self.settings = settings
         self.memory = memory
+        self.metrics = metrics or Metrics()
+        self.presence = presence or Presence()
         self._background: set[asyncio.Task[None]] = set()
 
     async def say(self, person: Person, conversation_id: int, text: str) -> Message:
@@ -136,6 +161,19 @@ class Companion:
         Raises ``ModelUnavailable`` before anything is stored if the model is down; the
         message stays and this can simply be called again.
         """
+        asked = time.perf_counter()
+        self.metrics.queue_depth.inc()
+        try:
+            reply = await self._start_reply(person, conversation_id, asked)
+        except ModelError:
+            self.metrics.turns.labels("failed").inc()
+            raise
+        finally:
+            self.metrics.queue_depth.dec()
+        self.metrics.first_token.observe(time.perf_counter() - asked)
+        return reply
+
+    async def _start_reply(self, person: Person, conversation_id: int, asked: float) -> Reply:
         conversation = await self.store.conversation(person.id, conversation_id)
         history = await self._history(person, conversation)
         if history and history[-1].role == "assistant" and history[-1].status != "complete":
@@ -162,6 +200,8 @@ class Companion:
         stream = await self._answer_from_memory(person, said, recalled, earlier)
         if stream is None:
             prompt = self.compose(conversation, history, mood, recalled, person.name)
+            words = sum(estimate_tokens(m.content) for m in prompt)
+            self.metrics.tokens.labels("prompt").inc(words)
             stream = self.llm.stream(
                 prompt,
                 max_tokens=self.settings.max_reply_tokens,
@@ -177,7 +217,7 @@ class Companion:
         row = await self.store.add_message(
             person.id, conversation_id, "assistant", "", status="streaming"
         )
-        return Reply(self, person, history[-1], row, mood, first.lstrip(), stream)
+        return Reply(self, person, history[-1], row, mood, first.lstrip(), stream, asked)
 
     def today(self) -> date:
         return datetime.fromtimestamp(self.store.now()).date()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,25 +11,13 @@ from fastapi.testclient import TestClient
 
 from samantha.auth import admin_token_path
 from samantha.config import Settings
-from samantha.web import create_app
 from tests.conftest import make_settings
 from tests.fakes import ScriptedLLM
 
 
 @pytest.fixture
-def fake_model() -> ScriptedLLM:
-    return ScriptedLLM()
-
-
-@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "home", max_message_chars=500, max_body_bytes=4096)
-
-
-@pytest.fixture
-def client(settings: Settings, fake_model: ScriptedLLM) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, llm=fake_model)) as c:
-        yield c
 
 
 def admin(settings: Settings) -> dict[str, str]:

@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from fastapi.testclient import TestClient
 
 from samantha.config import Settings
-from samantha.web import create_app
-from tests.conftest import make_settings
-from tests.fakes import ScriptedLLM
 from tests.web.test_api import conversation, new_person
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "home")
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, llm=ScriptedLLM())) as c:
-        yield c
 
 
 def say(client: TestClient, who: dict[str, str], cid: int, text: str) -> None:

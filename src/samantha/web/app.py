@@ -18,7 +18,16 @@ from samantha.config import Settings
 from samantha.llm import LLM
 from samantha.store import Clock
 from samantha.system import Samantha, running
-from samantha.web import conversations, errors, memories, openai_compat, people, status
+from samantha.web import (
+    conversations,
+    errors,
+    memories,
+    observe,
+    openai_compat,
+    people,
+    persona,
+    status,
+)
 
 log = logging.getLogger(__name__)
 STATIC = resources.files("samantha") / "web" / "static"
@@ -56,7 +65,8 @@ def create_app(
     )
     errors.install(app, settings.retry_after_s)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
-    for module in (people, conversations, memories, openai_compat, status):
+    app.add_middleware(observe.Observe)  # outermost: it also sees what BodyLimit refuses
+    for module in (people, conversations, memories, openai_compat, persona, status, observe):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -38,5 +38,13 @@ async def require_admin(sam: System, credentials: Credentials) -> None:
         raise AuthError("this needs the admin token (see $SAMANTHA_HOME/admin.token)")
 
 
+async def signed_in(sam: System, credentials: Credentials) -> None:
+    """Anyone with a token: a person, or the operator."""
+    if credentials is not None and is_admin(credentials.credentials, sam.settings.home):
+        return
+    await current_person(sam, credentials)
+
+
 CurrentPerson = Annotated[Person, Depends(current_person)]
+SignedIn = Depends(signed_in)
 Admin = Depends(require_admin)

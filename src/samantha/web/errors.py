@@ -29,10 +29,18 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
+ERROR_CODE_HEADER = "X-Error-Code"
+
+
 def error_response(
     status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
-    return JSONResponse(error_body(code, message, **extra), status_code=status, headers=headers)
+    """The one way an error leaves the server; its code also rides in a header for metrics."""
+    return JSONResponse(
+        error_body(code, message, **extra),
+        status_code=status,
+        headers={**(headers or {}), ERROR_CODE_HEADER: code},
+    )
 
 
 def outage(retry_after: int, detail: str, **extra: Any) -> JSONResponse:
