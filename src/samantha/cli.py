@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,8 +36,9 @@ out = Console(highlight=False)
 
 
 def row(*fields: object) -> None:
-    """One tab-separated line on stdout, for people and for `cut -f`."""
-    print("\t".join(str(f) for f in fields), flush=True)
+    """One tab-separated line on stdout, for people and for `cut -f`: a field's own tabs and
+    line breaks become spaces, so every record stays on one line."""
+    print("\t".join(" ".join(str(f).split()) for f in fields), flush=True)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -51,9 +53,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _people_add(settings: Settings, name: str) -> int:
+async def _people_add(settings: Settings, name: str, token_only: bool) -> int:
     async with running(settings, load_model=False) as sam:
         person, token = await add_person(sam.store, name)
+    if token_only:  # for scripts: TOKEN=$(samantha people add Theo --token-only)
+        print(token)
+        return 0
     out.print(f"Created {person.name}. Their sign-in link (shown once):")
     out.print(f"  http://{settings.host}:{settings.port}/#token={token}", markup=False)
     out.print(f"Their token (shown once): {token}", markup=False)
@@ -71,7 +76,7 @@ async def _people_list(settings: Settings) -> int:
 def cmd_people(args: argparse.Namespace, settings: Settings) -> int:
     ensure_admin_token(settings.home)
     if args.action == "add":
-        return asyncio.run(_people_add(settings, args.name))
+        return asyncio.run(_people_add(settings, args.name, args.token_only))
     return asyncio.run(_people_list(settings))
 
 
@@ -237,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     people_sub = people.add_subparsers(dest="action", required=True)
     add = people_sub.add_parser("add", help="create a person and print their token once")
     add.add_argument("name")
+    add.add_argument("--token-only", action="store_true", help="print only the token")
     people_sub.add_parser("list", help="everyone Samantha knows")
     people.set_defaults(run=cmd_people)
 
@@ -332,6 +338,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader had enough (`| head`): stop quietly, no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
