@@ -68,6 +68,12 @@ class Store(ABC):
     async def add_token(self, person_id: int, token_hash: str) -> None: ...
 
     @abstractmethod
+    async def delete_person(self, person_id: int) -> dict[str, int]:
+        """Remove the person and everything kept about them, in one transaction, leaving no
+        copy of it in the store's files; return how many rows of each kind went. Their id
+        is never given to anyone else. Raises ``NotFound`` for an unknown person."""
+
+    @abstractmethod
     async def list_people(self) -> list[Person]: ...
 
     @abstractmethod
