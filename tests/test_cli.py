@@ -347,3 +347,32 @@ def test_bad_chat_input_creates_nothing(
     assert done.returncode == 2
     assert error in done.stderr.decode("utf-8", "replace")
     assert not Path(cli_env["SAMANTHA_HOME"], "samantha.db").exists()
+
+
+def test_delete_asks_first_and_removes_only_that_person(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "SAMANTHA_LLM": "sim:rate=1000"}
+    unknown = samantha(env, "delete", "theo", "--yes")
+    assert unknown.returncode == 2 and "no person named 'theo'" in unknown.stderr
+    assert not Path(env["SAMANTHA_HOME"], "samantha.db").exists()
+    for person, text in (("theo", "My sister Ada lives in Porto."), ("amy", "I like boats.")):
+        assert samantha(env, "chat", "--person", person, "--message", text).returncode == 0
+    declined = subprocess.run(
+        [sys.executable, "-m", "samantha", "delete", "theo"],
+        input="n\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert declined.returncode == 1 and "This cannot be undone" in declined.stdout
+    assert "Nothing was deleted" in declined.stderr
+    assert samantha(env, "people", "list").stdout.split() == ["1", "theo", "2", "amy"]
+    done = samantha(env, "delete", "Theo", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "Deleted theo: 1 memories, 2 messages, 1 conversations, 1 tokens." in done.stdout
+    assert samantha(env, "people", "list").stdout.split() == ["2", "amy"]
+    twice = samantha(env, "delete", "theo", "--yes")
+    assert twice.returncode == 2 and "no person named" in twice.stderr
+    gone = samantha(env, "memory", "search", "--person", "amy", "Ada Porto sister")
+    assert gone.returncode == 0 and "Porto" not in gone.stdout
