@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -376,3 +377,38 @@ def test_delete_asks_first_and_removes_only_that_person(cli_env: dict[str, str])
     assert twice.returncode == 2 and "no person named" in twice.stderr
     gone = samantha(env, "memory", "search", "--person", "amy", "Ada Porto sister")
     assert gone.returncode == 0 and "Porto" not in gone.stdout
+
+
+def flat(text: str) -> str:
+    """Error text without the line breaks the terminal renderer puts in long lines."""
+    return " ".join(text.split())
+
+
+def test_backup_writes_a_checked_copy_and_never_overwrites_by_accident(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    home = Path(cli_env["SAMANTHA_HOME"])
+    nothing = samantha(cli_env, "backup")
+    assert nothing.returncode == 2 and "nothing to back up" in flat(nothing.stderr)
+    assert not home.exists()
+    assert samantha(cli_env, "people", "add", "Amelia").returncode == 0
+    done = samantha(cli_env, "backup")
+    assert done.returncode == 0, done.stderr
+    [copy] = (home / "backups").glob("samantha-*.db")
+    assert (home / "backups").stat().st_mode & 0o777 == 0o700
+    db = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert db.execute("SELECT name FROM people").fetchall() == [("Amelia",)]
+    db.close()
+    out = tmp_path / "mine.db"
+    out.write_text("keep me")
+    kept = samantha(cli_env, "backup", "--out", str(out))
+    assert kept.returncode == 2 and "already exists" in flat(kept.stderr)
+    assert out.read_text() == "keep me"
+    assert samantha(cli_env, "backup", "--out", str(out), "--force").returncode == 0
+    assert out.read_bytes().startswith(b"SQLite format 3\x00")
+    nowhere = samantha(cli_env, "backup", "--out", str(tmp_path / "no" / "such" / "x.db"))
+    assert nowhere.returncode == 2 and "does not exist" in flat(nowhere.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    noted = samantha(cli_env, "delete", "Amelia", "--yes")
+    assert noted.returncode == 0 and "still hold their data" in flat(noted.stderr)

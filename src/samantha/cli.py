@@ -1,4 +1,4 @@
-"""The ``samantha`` command: serve, chat, people, delete, memory, models, bench.
+"""The ``samantha`` command: serve, chat, people, delete, backup, memory, models, bench.
 
 Each sub-command is a small function; the async work runs through the same system object
 the web app uses (``samantha.system.running``).
@@ -11,6 +11,7 @@ import asyncio
 import getpass
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from samantha.auth import add_person, clean_name, ensure_admin_token
 from samantha.config import Settings, get_settings
 from samantha.errors import ModelError, NotFound, SamanthaError
 from samantha.llm import catalog
-from samantha.store import MEMORY_KINDS
+from samantha.store import MEMORY_KINDS, open_store
 from samantha.system import Samantha, running
 from samantha.turn import validate_text
 
@@ -113,6 +114,28 @@ async def _confirmed(question: str) -> bool:
 
 def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_delete(settings, args.person, args.yes))
+
+
+async def _backup(settings: Settings, target: Path | None, force: bool) -> int:
+    if not settings.db_path.exists():
+        raise _no_database(settings, "nothing to back up")
+    if target is None:
+        settings.backups_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target = settings.backups_dir / time.strftime("samantha-%Y%m%d-%H%M%S.db")
+    store = open_store(settings.db_path)
+    await store.open()
+    try:
+        await store.backup(target, replace=force)
+    finally:
+        await store.close()
+    out.print(
+        f"Backed up to {target} ({target.stat().st_size / 1e6:.1f} MB, checked)", markup=False
+    )
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_backup(settings, args.out, args.force))
 
 
 async def _one_turn(sam: Samantha, person_name: str, text: str, conversation: int) -> None:
@@ -263,6 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("person", help="their name")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     delete.set_defaults(run=cmd_delete)
+
+    backup = sub.add_parser("backup", help="copy the database, safely, even while serving")
+    backup.add_argument(
+        "--out", type=Path, help="the backup file (default: a dated file in $SAMANTHA_HOME/backups)"
+    )
+    backup.add_argument("--force", action="store_true", help="replace --out if it exists")
+    backup.set_defaults(run=cmd_backup)
 
     chat = sub.add_parser("chat", help="talk with Samantha in the terminal")
     chat.add_argument("--person", help="who is talking (default: your login name)")

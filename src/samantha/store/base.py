@@ -6,6 +6,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 Clock = Callable[[], float]
@@ -78,6 +79,14 @@ class Store(ABC):
 
     @abstractmethod
     async def counts(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    async def backup(self, target: Path, *, replace: bool = False) -> None:
+        """Write a consistent copy of everything to ``target`` while writes go on.
+
+        The copy is checked and only then put in place, so a failed backup leaves nothing
+        at ``target``. An existing file is kept (``InputError``) unless ``replace``.
+        """
 
     # one person's conversations and messages
     @abstractmethod

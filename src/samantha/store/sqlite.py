@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from pathlib import Path
 from typing import Literal
 
 from samantha.errors import InputError, NotFound
 from samantha.store.base import Conversation, Message, MessageStatus, Person
+from samantha.store.sqlite_backup import backup_database
 from samantha.store.sqlite_core import MESSAGE_COLUMNS
 from samantha.store.sqlite_memory import SQLiteMemory, erase_memory
 
@@ -94,6 +97,10 @@ class SQLiteStore(SQLiteMemory):
             }
 
         return await self._read(run)
+
+    async def backup(self, target: Path, *, replace: bool = False) -> None:
+        # its own thread and connection: a long copy must not hold up readers or the writer
+        await asyncio.to_thread(backup_database, self.path, target, replace=replace)
 
     # -- conversations --------------------------------------------------------------------
     async def create_conversation(self, person_id: int, title: str = "") -> Conversation:
