@@ -93,3 +93,25 @@ async def test_a_deleted_person_leaves_no_trace_and_others_keep_everything(
         found = await sam.memory.recall(amy.id, "Where does Tobiasz work?")
         assert "Vladivostok" in found[0].message.content
         assert any("Tobiasz" in m.text for m in await sam.store.memories(amy.id))
+
+
+async def test_deleting_someone_mid_reply_writes_nothing_of_theirs_back(
+    tmp_path: Path, fake: ScriptedLLM
+) -> None:
+    async with running(make_settings(tmp_path / "home"), llm=fake) as sam:
+        theo = await sam.person_named("Theo", create=True)
+        assert theo
+        conversation = await sam.store.create_conversation(theo.id)
+        await sam.companion.say(theo, conversation.id, "My sister Ada lives in Porto.")
+        fake.replies = ["How lovely, tell me about Porto and about Ada."]
+        reply = await sam.companion.reply(theo, conversation.id)
+        pieces = 0
+        async for _ in reply:
+            pieces += 1
+            if pieces == 1:  # she has started to answer; he deletes himself
+                await sam.delete_person(theo.id)
+        assert pieces > 1
+        assert reply.status == "complete"
+        await sam.companion.drain()
+        assert await sam.store.counts() == {"people": 0, "conversations": 0, "messages": 0}
+        assert await sam.store.memories(theo.id) == []

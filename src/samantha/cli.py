@@ -108,6 +108,7 @@ async def _confirmed(question: str) -> bool:
     try:
         answer = await asyncio.to_thread(input, question)
     except EOFError:
+        out.print()
         return False
     return answer.strip().lower() in {"y", "yes"}
 

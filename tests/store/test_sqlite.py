@@ -175,6 +175,8 @@ async def test_deleting_an_unknown_person_or_twice_is_not_found(store: SQLiteSto
     await store.delete_person(theo.id)
     with pytest.raises(NotFound):
         await store.delete_person(theo.id)
+    with pytest.raises(NotFound):  # a request that was already on its way
+        await store.create_conversation(theo.id)
 
 
 async def test_a_deleted_persons_id_is_never_given_again(store: SQLiteStore) -> None:

@@ -107,11 +107,14 @@ class SQLiteStore(SQLiteMemory):
         now = self.now()
 
         def run(db: sqlite3.Connection) -> Conversation:
-            cur = db.execute(
-                "INSERT INTO conversations (person_id, title, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?)",
-                (person_id, title, now, now),
-            )
+            try:
+                cur = db.execute(
+                    "INSERT INTO conversations (person_id, title, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (person_id, title, now, now),
+                )
+            except sqlite3.IntegrityError:  # deleted while the request was on its way
+                raise NotFound(f"person {person_id} not found") from None
             return Conversation(int(cur.lastrowid or 0), person_id, title, now, now, "", 0)
 
         return await self._write(run)
