@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -381,3 +382,67 @@ def test_persona_export_and_check(cli_env: dict[str, str], tmp_path: Path) -> No
     bad = samantha(cli_env, "persona", "check", str(broken))
     assert bad.returncode != 0 and "not valid JSON" in bad.stderr
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []
+
+
+def test_delete_asks_first_and_removes_only_that_person(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "SAMANTHA_LLM": "sim:rate=1000"}
+    unknown = samantha(env, "delete", "theo", "--yes")
+    assert unknown.returncode == 2 and "no person named 'theo'" in unknown.stderr
+    assert not Path(env["SAMANTHA_HOME"], "samantha.db").exists()
+    for person, text in (("theo", "My sister Ada lives in Porto."), ("amy", "I like boats.")):
+        assert samantha(env, "chat", "--person", person, "--message", text).returncode == 0
+    declined = subprocess.run(
+        [sys.executable, "-m", "samantha", "delete", "theo"],
+        input="n\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert declined.returncode == 1 and "This cannot be undone" in declined.stdout
+    assert "Nothing was deleted" in declined.stderr
+    assert samantha(env, "people", "list").stdout.split() == ["1", "theo", "2", "amy"]
+    done = samantha(env, "delete", "Theo", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "Deleted theo: 1 memories, 2 messages, 1 conversations, 1 tokens." in done.stdout
+    assert samantha(env, "people", "list").stdout.split() == ["2", "amy"]
+    twice = samantha(env, "delete", "theo", "--yes")
+    assert twice.returncode == 2 and "no person named" in twice.stderr
+    gone = samantha(env, "memory", "search", "--person", "amy", "Ada Porto sister")
+    assert gone.returncode == 0 and "Porto" not in gone.stdout
+
+
+def flat(text: str) -> str:
+    """Error text without the line breaks the terminal renderer puts in long lines."""
+    return " ".join(text.split())
+
+
+def test_backup_writes_a_checked_copy_and_never_overwrites_by_accident(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    home = Path(cli_env["SAMANTHA_HOME"])
+    nothing = samantha(cli_env, "backup")
+    assert nothing.returncode == 2 and "nothing to back up" in flat(nothing.stderr)
+    assert not home.exists()
+    assert samantha(cli_env, "people", "add", "Amelia").returncode == 0
+    done = samantha(cli_env, "backup")
+    assert done.returncode == 0, done.stderr
+    [copy] = (home / "backups").glob("samantha-*.db")
+    assert (home / "backups").stat().st_mode & 0o777 == 0o700
+    db = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert db.execute("SELECT name FROM people").fetchall() == [("Amelia",)]
+    db.close()
+    out = tmp_path / "mine.db"
+    out.write_text("keep me")
+    kept = samantha(cli_env, "backup", "--out", str(out))
+    assert kept.returncode == 2 and "already exists" in flat(kept.stderr)
+    assert out.read_text() == "keep me"
+    assert samantha(cli_env, "backup", "--out", str(out), "--force").returncode == 0
+    assert out.read_bytes().startswith(b"SQLite format 3\x00")
+    nowhere = samantha(cli_env, "backup", "--out", str(tmp_path / "no" / "such" / "x.db"))
+    assert nowhere.returncode == 2 and "does not exist" in flat(nowhere.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    noted = samantha(cli_env, "delete", "Amelia", "--yes")
+    assert noted.returncode == 0 and "still hold their data" in flat(noted.stderr)

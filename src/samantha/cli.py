@@ -1,4 +1,4 @@
-"""The ``samantha`` command: serve, chat, people, memory, persona, models, bench.
+"""The ``samantha`` command: serve, chat, people, delete, backup, memory, persona, models, bench.
 
 Each sub-command is a small function; the async work runs through the same system object
 the web app uses (``samantha.system.running``).
@@ -12,6 +12,7 @@ import getpass
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from samantha.errors import InputError, ModelError, NotFound, SamanthaError
 from samantha.files import write_atomically
 from samantha.llm import catalog
 from samantha.persona import card_png, default_persona, export_card, load_persona
-from samantha.store import MEMORY_KINDS
+from samantha.store import MEMORY_KINDS, open_store
 from samantha.system import Samantha, running
 from samantha.turn import validate_text
 
@@ -78,6 +79,72 @@ def cmd_people(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "add":
         return asyncio.run(_people_add(settings, args.name, args.token_only))
     return asyncio.run(_people_list(settings))
+
+
+def _no_database(settings: Settings, what: str) -> NotFound:
+    return NotFound(f"{what}: there is no database at {settings.db_path}; check SAMANTHA_HOME")
+
+
+async def _delete(settings: Settings, name: str, yes: bool) -> int:
+    if not settings.db_path.exists():  # do not create a home just to find nobody in it
+        raise _no_database(settings, f"no person named {name!r}")
+    async with running(settings, load_model=False) as sam:
+        person = await sam.person_named(name)
+        if person is None:
+            raise NotFound(f"no person named {name!r}; see `samantha people list`")
+        question = (
+            f"Delete {person.name} (person {person.id}) and every conversation, message, "
+            "memory and token kept for them? This cannot be undone. [y/N] "
+        )
+        if not yes and not await _confirmed(question):
+            err.print("Nothing was deleted.")
+            return 1
+        removed = await sam.delete_person(person.id)
+    counts = ", ".join(f"{n} {kind}" for kind, n in removed.items())
+    out.print(f"Deleted {person.name}: {counts}.", markup=False)
+    older = sorted(settings.backups_dir.glob("*.db")) if settings.backups_dir.is_dir() else []
+    if older:
+        err.print(
+            f"{len(older)} backup(s) in {settings.backups_dir} were made before this and "
+            "still hold their data; delete those files too if they must go.",
+            markup=False,
+        )
+    return 0
+
+
+async def _confirmed(question: str) -> bool:
+    try:
+        answer = await asyncio.to_thread(input, question)
+    except EOFError:
+        out.print()
+        return False
+    return answer.strip().lower() in {"y", "yes"}
+
+
+def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_delete(settings, args.person, args.yes))
+
+
+async def _backup(settings: Settings, target: Path | None, force: bool) -> int:
+    if not settings.db_path.exists():
+        raise _no_database(settings, "nothing to back up")
+    if target is None:
+        settings.backups_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target = settings.backups_dir / time.strftime("samantha-%Y%m%d-%H%M%S.db")
+    store = open_store(settings.db_path)
+    await store.open()
+    try:
+        await store.backup(target, replace=force)
+    finally:
+        await store.close()
+    out.print(
+        f"Backed up to {target} ({target.stat().st_size / 1e6:.1f} MB, checked)", markup=False
+    )
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_backup(settings, args.out, args.force))
 
 
 async def _one_turn(sam: Samantha, person_name: str, text: str, conversation: int) -> None:
@@ -245,6 +312,18 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--token-only", action="store_true", help="print only the token")
     people_sub.add_parser("list", help="everyone Samantha knows")
     people.set_defaults(run=cmd_people)
+
+    delete = sub.add_parser("delete", help="delete a person and everything kept about them")
+    delete.add_argument("person", help="their name")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.set_defaults(run=cmd_delete)
+
+    backup = sub.add_parser("backup", help="copy the database, safely, even while serving")
+    backup.add_argument(
+        "--out", type=Path, help="the backup file (default: a dated file in $SAMANTHA_HOME/backups)"
+    )
+    backup.add_argument("--force", action="store_true", help="replace --out if it exists")
+    backup.set_defaults(run=cmd_backup)
 
     chat = sub.add_parser("chat", help="talk with Samantha in the terminal")
     chat.add_argument("--person", help="who is talking (default: your login name)")

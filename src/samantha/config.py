@@ -61,6 +61,10 @@ class Settings(BaseSettings):
         return self.home / "samantha.db"
 
     @property
+    def backups_dir(self) -> Path:
+        return self.home / "backups"
+
+    @property
     def model_dir(self) -> Path:
         return self.models_dir or self.home / "models"
 

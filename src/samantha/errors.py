@@ -5,6 +5,7 @@ SamanthaError
 ├── InputError           a request is malformed, empty or too large        → HTTP 400/413/422
 ├── NotFound             no such person, conversation or model file        → HTTP 404
 ├── AuthError            missing or wrong token                            → HTTP 401/403
+├── StoreError           the database or the disk failed (a backup could not be made)
 └── ModelError           the language model failed
     ├── ModelUnavailable it cannot be reached or loaded: "operating system not found" → 503
     └── ModelHTTPError   an OpenAI-compatible server answered with an error status
@@ -39,6 +40,10 @@ class NotFound(SamanthaError):
 
 class AuthError(SamanthaError):
     code = "unauthorized"
+
+
+class StoreError(SamanthaError):
+    code = "store_error"
 
 
 class ModelError(SamanthaError):

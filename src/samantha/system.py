@@ -56,6 +56,13 @@ class Samantha:
             person, _ = await add_person(self.store, name)
         return person
 
+    async def delete_person(self, person_id: int) -> dict[str, int]:
+        """Delete a person and every trace of them: the store's rows and files first, then
+        what this process holds about them. Returns how many rows of each kind went."""
+        removed = await self.store.delete_person(person_id)
+        await self.memory.forget_person(person_id)
+        return removed
+
 
 @asynccontextmanager
 async def running(

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from samantha.errors import InputError, NotFound
-from samantha.store import SQLiteStore
+from samantha.store import Learned, NewMemory, SQLiteStore
 from samantha.store.migrations import MIGRATIONS
 
 
@@ -87,3 +87,110 @@ async def test_summary_only_moves_forward(store: SQLiteStore) -> None:
     await store.set_summary(person.id, conv.id, "stale", 5)
     got = await store.conversation(person.id, conv.id)
     assert (got.summary, got.summary_upto) == ("newer", 10)
+
+
+async def said(store: SQLiteStore, person_id: int, lines: list[str]) -> list[int]:
+    """Messages kept, learned and indexed, with a memory drawn from each."""
+    conv = await store.create_conversation(person_id)
+    ids = [(await store.add_message(person_id, conv.id, "user", line)).id for line in lines]
+    vector = bytes(16)
+    await store.learn(
+        person_id,
+        [Learned(i, line, vector, content=line) for i, line in zip(ids, lines, strict=True)],
+        [
+            NewMemory("fact", f"They said: {line}", (i,), vector=vector)
+            for i, line in zip(ids, lines, strict=True)
+        ],
+    )
+    return ids
+
+
+def rows_of(path: Path, person_id: int) -> dict[str, int]:
+    db = raw(path)
+    owned = f'owner : "p{person_id}"'
+    found = {
+        table: db.execute(
+            f"SELECT count(*) FROM {table} WHERE person_id = ?", (person_id,)
+        ).fetchone()[0]
+        for table in ("tokens", "conversations", "messages", "memories", "vectors")
+    }
+    found["people"] = db.execute(
+        "SELECT count(*) FROM people WHERE id = ?", (person_id,)
+    ).fetchone()[0]
+    found["vector_versions"] = db.execute(
+        "SELECT count(*) FROM vector_versions WHERE person_id = ?", (person_id,)
+    ).fetchone()[0]
+    for fts in ("turn_fts", "memory_fts"):
+        found[fts] = db.execute(
+            f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?", (owned,)
+        ).fetchone()[0]
+    found["memory_sources"] = db.execute("SELECT count(*) FROM memory_sources").fetchone()[0]
+    db.close()
+    return found
+
+
+async def test_delete_person_removes_their_rows_and_only_theirs(store: SQLiteStore) -> None:
+    theo = await store.create_person("Theo", "h-theo")
+    amy = await store.create_person("Amy", "h-amy")
+    await store.add_token(theo.id, "h-theo-2")
+    await said(store, theo.id, ["my locker code is heron-4471", "I keep bees in Zagreb"])
+    await said(store, amy.id, ["my cat is called Pixel"])
+    removed = await store.delete_person(theo.id)
+    assert removed == {"memories": 2, "messages": 2, "conversations": 1, "tokens": 2}
+    left = rows_of(store.path, theo.id)
+    assert left.pop("memory_sources") == 1  # Amy's one memory source
+    assert set(left.values()) == {0}, left
+    assert await store.person_by_token("h-theo") is None
+    assert await store.search_turns(theo.id, ["heron", "bees"], 10) == []
+    assert [p.name for p in await store.list_people()] == ["Amy"]
+    assert len(await store.search_turns(amy.id, ["pixel"], 10)) == 1
+    assert len(await store.search_memories(amy.id, ["pixel"], 10)) == 1
+    assert len(await store.all_vectors(amy.id)) == 2
+    assert (await store.person_by_token("h-amy")) == amy
+
+
+async def test_deleted_words_are_gone_from_the_full_text_indexes(store: SQLiteStore) -> None:
+    """FTS5 keeps deleted words in old index segments until they are merged."""
+    theo = await store.create_person("Theo", "h1")
+    amy = await store.create_person("Amy", "h2")
+    for n in range(5):  # several transactions: several index segments
+        await said(store, theo.id, [f"the zorblatt number {n}"])
+        await said(store, amy.id, [f"the quokka number {n}"])
+    await store.delete_person(theo.id)
+    db = raw(store.path)
+    for fts in ("turn_fts", "memory_fts"):
+        db.execute(f"CREATE VIRTUAL TABLE temp.{fts}_words USING fts5vocab(main, {fts}, 'row')")
+        words = {r[0] for r in db.execute(f"SELECT term FROM temp.{fts}_words")}
+        assert "quokka" in words and "zorblatt" not in words, fts
+        index = b"".join(r[0] for r in db.execute(f"SELECT block FROM {fts}_data"))
+        assert b"zorblatt" not in index and b"quokka" in index, fts
+
+
+async def test_deleting_an_unknown_person_or_twice_is_not_found(store: SQLiteStore) -> None:
+    theo = await store.create_person("Theo", "h1")
+    await said(store, theo.id, ["hello there"])
+    with pytest.raises(NotFound):
+        await store.delete_person(theo.id + 1)
+    assert rows_of(store.path, theo.id)["messages"] == 1
+    await store.delete_person(theo.id)
+    with pytest.raises(NotFound):
+        await store.delete_person(theo.id)
+    with pytest.raises(NotFound):  # a request that was already on its way
+        await store.create_conversation(theo.id)
+
+
+async def test_a_deleted_persons_id_is_never_given_again(store: SQLiteStore) -> None:
+    await store.create_person("Theo", "h1")
+    amy = await store.create_person("Amy", "h2")
+    await store.delete_person(amy.id)
+    ada = await store.create_person("Ada", "h3")
+    assert ada.id == amy.id + 1
+    await store.delete_person(ada.id)
+    await store.delete_person(1)
+    assert (await store.create_person("Bo", "h4")).id == ada.id + 1
+
+
+async def test_the_writer_overwrites_deleted_rows(store: SQLiteStore) -> None:
+    # some SQLite builds have secure_delete on by default; the store must not rely on it
+    on = await store._write(lambda db: db.execute("PRAGMA secure_delete").fetchone()[0])
+    assert on == 1

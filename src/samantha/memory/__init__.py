@@ -80,6 +80,19 @@ class Memory:
         finally:
             self._tasks.pop(person_id, None)
 
+    async def forget_person(self, person_id: int) -> None:
+        """Stop learning about a deleted person and drop what is held about them in memory.
+
+        Learning that was under way could not write anything back (the store refuses rows
+        for a person who is gone), but it holds their words while it waits for the model.
+        """
+        self._again.discard(person_id)
+        task = self._tasks.get(person_id)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self.recaller.forget(person_id)
+
     async def drain(self) -> None:
         while self._tasks:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)

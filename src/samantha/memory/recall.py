@@ -199,6 +199,10 @@ class Recaller:
                 if source and other and other.conversation_id == source.conversation_id:
                     scores[neighbour] = scores.get(neighbour, 0.0) + share * scores[message_id]
 
+    def forget(self, person_id: int) -> None:
+        """Drop the person's cached vectors (they were deleted)."""
+        self._cache.pop(person_id, None)
+
     async def _dense(self, person_id: int, query: str, depth: int) -> tuple[list[int], list[int]]:
         if self.embedder is None:
             return [], []

@@ -6,6 +6,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 Clock = Callable[[], float]
@@ -68,10 +69,24 @@ class Store(ABC):
     async def add_token(self, person_id: int, token_hash: str) -> None: ...
 
     @abstractmethod
+    async def delete_person(self, person_id: int) -> dict[str, int]:
+        """Remove the person and everything kept about them, in one transaction, leaving no
+        copy of it in the store's files; return how many rows of each kind went. Their id
+        is never given to anyone else. Raises ``NotFound`` for an unknown person."""
+
+    @abstractmethod
     async def list_people(self) -> list[Person]: ...
 
     @abstractmethod
     async def counts(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    async def backup(self, target: Path, *, replace: bool = False) -> None:
+        """Write a consistent copy of everything to ``target`` while writes go on.
+
+        The copy is checked and only then put in place, so a failed backup leaves nothing
+        at ``target``. An existing file is kept (``InputError``) unless ``replace``.
+        """
 
     # one person's conversations and messages
     @abstractmethod

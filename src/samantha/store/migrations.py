@@ -97,7 +97,26 @@ def m002_memory() -> str:
     """
 
 
-MIGRATIONS: list[Migration] = [m001_people_conversations_messages, m002_memory]
+def m003_retired_ids() -> str:
+    """The highest id each table has handed out, so a deleted person's id is never reused.
+
+    SQLite gives a new row the highest rowid plus one, so deleting the newest person would
+    hand their id to the next one, and anything still holding the old id (a cache in a
+    running server, a client, a log line) would then point at a stranger.
+    """
+    return """
+        CREATE TABLE retired_ids (
+            name TEXT PRIMARY KEY,
+            highest INTEGER NOT NULL
+        );
+    """
+
+
+MIGRATIONS: list[Migration] = [
+    m001_people_conversations_messages,
+    m002_memory,
+    m003_retired_ids,
+]
 
 
 def migrate(db: sqlite3.Connection) -> list[str]:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from pathlib import Path
 from typing import Literal
 
 from samantha.errors import InputError, NotFound
 from samantha.store.base import Conversation, Message, MessageStatus, Person
+from samantha.store.sqlite_backup import backup_database
 from samantha.store.sqlite_core import MESSAGE_COLUMNS
-from samantha.store.sqlite_memory import SQLiteMemory
+from samantha.store.sqlite_memory import SQLiteMemory, erase_memory
 
 _CONVERSATION = "id, person_id, title, created_at, updated_at, summary, summary_upto"
+# one past the highest id ever given, so a deleted person's id is never handed out again
+_NEXT_PERSON_ID = (
+    "max(coalesce((SELECT max(id) FROM people), 0),"
+    " coalesce((SELECT highest FROM retired_ids WHERE name = 'people'), 0)) + 1"
+)
 
 
 class SQLiteStore(SQLiteMemory):
@@ -20,7 +28,10 @@ class SQLiteStore(SQLiteMemory):
 
         def run(db: sqlite3.Connection) -> Person:
             try:
-                cur = db.execute("INSERT INTO people (name, created_at) VALUES (?, ?)", (name, now))
+                cur = db.execute(
+                    f"INSERT INTO people (id, name, created_at) VALUES ({_NEXT_PERSON_ID}, ?, ?)",
+                    (name, now),
+                )
             except sqlite3.IntegrityError:
                 raise InputError(
                     f"a person named {name!r} already exists", code="name_taken", status=409
@@ -51,6 +62,29 @@ class SQLiteStore(SQLiteMemory):
             )
         )
 
+    async def delete_person(self, person_id: int) -> dict[str, int]:
+        """Remove the person and everything kept about them in one transaction, then empty
+        the write-ahead log so no copy of the deleted pages is left beside the database."""
+
+        def run(db: sqlite3.Connection) -> dict[str, int]:
+            if db.execute("SELECT 1 FROM people WHERE id = ?", (person_id,)).fetchone() is None:
+                raise NotFound(f"person {person_id} not found")
+            removed = {"memories": erase_memory(db, person_id)}
+            for table in ("messages", "conversations", "tokens"):
+                cur = db.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
+                removed[table] = cur.rowcount
+            db.execute("DELETE FROM people WHERE id = ?", (person_id,))
+            db.execute(
+                "INSERT INTO retired_ids VALUES ('people', ?)"
+                " ON CONFLICT (name) DO UPDATE SET highest = max(highest, excluded.highest)",
+                (person_id,),
+            )
+            return removed
+
+        removed = await self._write(run)
+        await self._checkpoint()
+        return removed
+
     async def list_people(self) -> list[Person]:
         rows = await self._rows("SELECT id, name, created_at FROM people ORDER BY id")
         return [Person(*row) for row in rows]
@@ -64,16 +98,23 @@ class SQLiteStore(SQLiteMemory):
 
         return await self._read(run)
 
+    async def backup(self, target: Path, *, replace: bool = False) -> None:
+        # its own thread and connection: a long copy must not hold up readers or the writer
+        await asyncio.to_thread(backup_database, self.path, target, replace=replace)
+
     # -- conversations --------------------------------------------------------------------
     async def create_conversation(self, person_id: int, title: str = "") -> Conversation:
         now = self.now()
 
         def run(db: sqlite3.Connection) -> Conversation:
-            cur = db.execute(
-                "INSERT INTO conversations (person_id, title, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?)",
-                (person_id, title, now, now),
-            )
+            try:
+                cur = db.execute(
+                    "INSERT INTO conversations (person_id, title, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (person_id, title, now, now),
+                )
+            except sqlite3.IntegrityError:  # deleted while the request was on its way
+                raise NotFound(f"person {person_id} not found") from None
             return Conversation(int(cur.lastrowid or 0), person_id, title, now, now, "", 0)
 
         return await self._write(run)

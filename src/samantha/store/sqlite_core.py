@@ -3,11 +3,16 @@
 Every write runs on the single writer thread inside ``BEGIN IMMEDIATE`` and is committed
 (and so durable under WAL with ``synchronous=FULL``) before its coroutine returns; that is
 what lets a person's message be safe on disk before the reply to it starts.
+
+The writer runs with ``secure_delete`` on, so deleted rows are overwritten with zeros rather
+than left in free space, and ``_checkpoint`` moves the write-ahead log back into the
+database and empties it, so old copies of pages do not linger in ``-wal`` either.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -18,11 +23,12 @@ from typing import Any, TypeVar
 from samantha.store.base import Clock, Store
 from samantha.store.migrations import migrate
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 MESSAGE_COLUMNS = "id, person_id, conversation_id, role, content, status, created_at"
 
 
-def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     db.execute("PRAGMA busy_timeout = 30000")
     db.execute("PRAGMA foreign_keys = ON")
@@ -48,8 +54,9 @@ class SQLiteCore(Store):
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
         def setup() -> None:
-            db = _connect(self.path)
+            db = connect(self.path)
             db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA secure_delete = ON")  # some builds have it on; not all
             migrate(db)
             self._write_db = db
 
@@ -89,11 +96,26 @@ class SQLiteCore(Store):
 
         return await self._on(self._writer, run)
 
+    async def _checkpoint(self) -> bool:
+        """Copy the write-ahead log into the database and truncate it; False if readers
+        kept part of it in use (it is then emptied by a later checkpoint)."""
+
+        def run() -> bool:
+            db = self._write_db
+            if db is None:
+                raise RuntimeError("store is not open")
+            busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy:
+                log.warning("the write-ahead log is in use; it will be emptied later")
+            return not busy
+
+        return await self._on(self._writer, run)
+
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         def run() -> T:
             db = getattr(self._local, "db", None)
             if db is None:
-                db = self._local.db = _connect(self.path, readonly=True)
+                db = self._local.db = connect(self.path, readonly=True)
                 with self._all_lock:
                     self._all.append(db)
             return fn(db)

@@ -123,6 +123,44 @@ def _insert(
     return ids
 
 
+def _fts_rows(db: sqlite3.Connection, table: str, person_id: int, owned: str) -> list[int]:
+    """Rowids of a person's full-text rows: by their owner token and by their own rows."""
+    rows = {
+        int(r[0])
+        for r in db.execute(
+            f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (f'owner : "{owner(person_id)}"',)
+        )
+    }
+    rows.update(int(r[0]) for r in db.execute(owned, (person_id,)))
+    return sorted(rows)
+
+
+def erase_memory(db: sqlite3.Connection, person_id: int) -> int:
+    """Remove all a person's memory (records, sources, full-text rows, vectors) in the
+    caller's transaction; return how many memory records went.
+
+    FTS5 deletes by writing a marker into a new index segment and keeps the deleted words in
+    the older segments until they are merged, so both indexes are optimized (rewritten into
+    one segment) here: otherwise the words stay in the file. The cost grows with everyone's
+    index, which is acceptable for something as rare as deleting a person.
+    """
+    for table, owned in (
+        ("turn_fts", "SELECT id FROM messages WHERE person_id = ?"),
+        ("memory_fts", "SELECT id FROM memories WHERE person_id = ?"),
+    ):
+        gone = _fts_rows(db, table, person_id, owned)
+        db.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(r,) for r in gone])
+        db.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+    db.execute(
+        "DELETE FROM memory_sources WHERE memory_id IN (SELECT id FROM memories WHERE"
+        " person_id = ?) OR message_id IN (SELECT id FROM messages WHERE person_id = ?)",
+        (person_id, person_id),
+    )
+    db.execute("DELETE FROM vectors WHERE person_id = ?", (person_id,))
+    db.execute("DELETE FROM vector_versions WHERE person_id = ?", (person_id,))
+    return db.execute("DELETE FROM memories WHERE person_id = ?", (person_id,)).rowcount
+
+
 class SQLiteMemory(SQLiteCore):
     async def add_memories(self, person_id: int, memories: Sequence[NewMemory]) -> list[int]:
         """Keep memories; a new one with a known subject supersedes the older one."""

@@ -1,8 +1,12 @@
-"""People and tokens: the operator creates people; each person sees only themselves."""
+"""People and tokens: the operator creates people; each person sees only themselves.
+
+Deleting a person, by the operator or by the person, removes everything kept about them at
+once and for good; their tokens stop working.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Response
 
 from samantha.auth import add_person
 from samantha.web.deps import Admin, CurrentPerson, System
@@ -24,7 +28,23 @@ async def list_people(sam: System) -> list[PersonOut]:
     return [PersonOut.of(p) for p in await sam.store.list_people()]
 
 
+@router.delete("/people/{person_id}", status_code=204, dependencies=[Admin])
+async def delete_person(
+    sam: System, person_id: int = Path(ge=1, le=2**62, description="the person's id")
+) -> Response:
+    """Delete a person and everything kept about them. Needs the admin token."""
+    await sam.delete_person(person_id)
+    return Response(status_code=204)
+
+
 @router.get("/me")
 async def me(person: CurrentPerson) -> PersonOut:
     """Who this token belongs to."""
     return PersonOut.of(person)
+
+
+@router.delete("/me", status_code=204)
+async def delete_me(person: CurrentPerson, sam: System) -> Response:
+    """Delete yourself: your conversations, memories and tokens go at once, for good."""
+    await sam.delete_person(person.id)
+    return Response(status_code=204)
