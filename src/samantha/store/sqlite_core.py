@@ -20,6 +20,7 @@ from samantha.store.migrations import migrate
 
 T = TypeVar("T")
 MESSAGE_COLUMNS = "id, person_id, conversation_id, role, content, status, created_at"
+CONVERSATION_COLUMNS = "id, person_id, title, created_at, updated_at, summary, summary_upto"
 
 
 def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
