@@ -38,6 +38,7 @@ __all__ = ["Exported", "Imported", "export_archive", "file_name", "import_archiv
 class Exported:
     person: Person
     archive: bytes
+    made_at: float
     conversations: int
     messages: int
     memories: int
@@ -59,7 +60,7 @@ async def export_archive(sam: Samantha, person: Person) -> Exported:
     made_at = sam.store.now()
     doc = to_document(data, made_at)
     archive = pack(doc, render(doc, sam.persona.name), made_at)
-    return Exported(data.person, archive, *_counts(data))
+    return Exported(data.person, archive, made_at, *_counts(data))
 
 
 def read_archive(data: bytes, limit: int) -> PersonData:

@@ -196,7 +196,9 @@ def check_version(doc: Any) -> None:
 
 
 def _fail(path: str, problem: str) -> InputError:
-    return InputError(f"archive.json: {path or 'the document'} {problem}", code="invalid_archive")
+    return InputError(
+        f"archive.json: {path or 'the document'} {problem}", code="invalid_archive", status=422
+    )
 
 
 def _is(value: Any, kind: str) -> bool:
