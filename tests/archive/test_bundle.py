@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import struct
 import zipfile
 
@@ -15,6 +16,7 @@ from samantha.errors import InputError
 from tests.archive.test_schema import example
 
 LIMIT = 64 * 1024
+CODES = {"not_an_archive", "archive_too_large", "unsupported_archive", "invalid_archive"}
 
 
 def zipped(files: dict[str, bytes]) -> bytes:
@@ -78,3 +80,19 @@ def test_a_zip_bomb_is_refused_by_its_declared_size_before_unpacking() -> None:
     with pytest.raises(InputError, match="unpacked is over") as refused:
         read_archive(bomb, LIMIT)
     assert refused.value.status == 413
+
+
+def test_damaged_archives_are_refused_never_crash() -> None:
+    good = pack(example(), "# Theo\n", 1772478000.0)
+    rng = random.Random(8316)
+    for _ in range(400):
+        damaged = bytearray(good)
+        at = rng.randrange(len(damaged))
+        if rng.random() < 0.5:
+            damaged[at] = rng.randrange(256)
+        else:
+            del damaged[at : at + rng.randint(1, 40)]
+        try:
+            read_archive(bytes(damaged), LIMIT)
+        except InputError as refused:
+            assert refused.code in CODES

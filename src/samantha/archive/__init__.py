@@ -17,6 +17,7 @@ the same archive.json apart from ``exported_at``.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -58,9 +59,13 @@ async def export_archive(sam: Samantha, person: Person) -> Exported:
     await sam.memory.learn(person.id, person.name)
     data = await sam.store.person_data(person.id)
     made_at = sam.store.now()
-    doc = to_document(data, made_at)
-    archive = pack(doc, render(doc, sam.persona.name), made_at)
+    archive = await asyncio.to_thread(_pack, data, made_at, sam.persona.name)  # CPU work
     return Exported(data.person, archive, made_at, *_counts(data))
+
+
+def _pack(data: PersonData, made_at: float, companion: str) -> bytes:
+    doc = to_document(data, made_at)
+    return pack(doc, render(doc, companion), made_at)
 
 
 def read_archive(data: bytes, limit: int) -> PersonData:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import zipfile
 import zlib
 from datetime import UTC, datetime
@@ -64,8 +65,10 @@ def unpack(data: bytes, limit: int) -> Any:
             info = _member(archive.infolist(), limit)
             with archive.open(info) as member:
                 raw = member.read(limit + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as exc:
-        raise not_an_archive(f"the ZIP is damaged or encrypted ({exc})") from None
+    except (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, ValueError) as exc:
+        raise not_an_archive(f"the ZIP is damaged ({exc})") from None
+    except (RuntimeError, NotImplementedError) as exc:  # encrypted, or an unknown compression
+        raise not_an_archive(f"its archive.json cannot be read ({exc})") from None
     if len(raw) > limit:
         raise too_large(DATA + " unpacked", limit)
     return _parse(raw)

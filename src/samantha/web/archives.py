@@ -6,6 +6,7 @@ no route takes another person's id with a person's token.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -71,5 +72,6 @@ async def import_person(
     Checked whole before anything is written; a name already taken is refused (409)
     unless ``as`` gives another. Needs the admin token.
     """
-    data = read_archive(await request.body(), sam.settings.max_import_bytes)
+    body = await request.body()
+    data = await asyncio.to_thread(read_archive, body, sam.settings.max_import_bytes)
     return ImportedOut.of(await import_archive(sam, data, name))
