@@ -61,6 +61,8 @@ def test_a_person_downloads_their_own_archive_and_nobody_elses(
         assert "quince" not in refused.text
     missing = client.get("/v1/people/999/export", headers=admin(settings))
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    huge = client.get(f"/v1/people/{10**30}/export", headers=admin(settings))
+    assert huge.status_code == 422 and huge.json()["error"]["code"] == "invalid_request"
 
 
 def test_the_operator_moves_a_person_and_recall_comes_along(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from samantha.archive import Exported, export_archive, file_name, import_archive, read_archive
 from samantha.errors import NotFound
@@ -51,7 +51,7 @@ async def export_mine(person: CurrentPerson, sam: System) -> Response:
     response_class=Response,
     responses=ZIP_RESPONSE,
 )
-async def export_person(person_id: int, sam: System) -> Response:
+async def export_person(sam: System, person_id: int = Path(ge=1, le=2**63 - 1)) -> Response:
     """A person's archive. Needs the admin token."""
     person = await sam.store.person_by_id(person_id)
     if person is None:
