@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from samantha.errors import InputError, NotFound
-from samantha.store import SQLiteStore
+from samantha.store import Learned, NewMemory, SQLiteStore
 from samantha.store.migrations import MIGRATIONS
 
 
@@ -87,3 +87,16 @@ async def test_summary_only_moves_forward(store: SQLiteStore) -> None:
     await store.set_summary(person.id, conv.id, "stale", 5)
     got = await store.conversation(person.id, conv.id)
     assert (got.summary, got.summary_upto) == ("newer", 10)
+
+
+async def test_a_reply_forgotten_before_it_was_learned_is_never_to_learn(
+    store: SQLiteStore,
+) -> None:
+    person = await store.create_person("Theo", "h1")
+    conv = await store.create_conversation(person.id)
+    said = await store.add_message(person.id, conv.id, "user", "My sister Ada lives in Porto.")
+    memory = NewMemory("relation", "Ada is their sister", (said.id,))
+    (kept,) = await store.learn(person.id, [Learned(said.id, said.content, None)], [memory])
+    await store.add_message(person.id, conv.id, "assistant", "Porto is lovely.")
+    await store.forget_memory(person.id, kept)
+    assert await store.unlearned(person.id) == []  # else learning would ask for it forever

@@ -291,7 +291,7 @@ class SQLiteMemory(SQLiteCore):
     async def unlearned(self, person_id: int, limit: int = 64) -> list[Message]:
         rows = await self._rows(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE person_id = ? AND learned = 0"
-            " AND status = 'complete' AND content != '' ORDER BY id LIMIT ?",
+            " AND recallable = 1 AND status = 'complete' AND content != '' ORDER BY id LIMIT ?",
             (person_id, limit),
         )
         return [Message(*row) for row in rows]
