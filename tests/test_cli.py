@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -12,7 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port, wait_until_up
+from samantha.system import running
+from tests.archive.conftest import TABLES, Clock, life, members, rows
+from tests.conftest import free_port, make_settings, wait_until_up
+from tests.fakes import ScriptedLLM
 
 
 def samantha(
@@ -446,3 +451,70 @@ def test_backup_writes_a_checked_copy_and_never_overwrites_by_accident(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     noted = samantha(cli_env, "delete", "Amelia", "--yes")
     assert noted.returncode == 0 and "still hold their data" in flat(noted.stderr)
+
+
+async def _a_life_in(home: Path, name: str, secret: str) -> None:
+    fake, clock = ScriptedLLM(), Clock()
+    async with running(make_settings(home), llm=fake, clock=clock) as sam:
+        await life(sam, fake, clock, name, secret)
+
+
+def test_export_and_import_from_the_terminal(cli_env: dict[str, str], tmp_path: Path) -> None:
+    home = Path(cli_env["SAMANTHA_HOME"])
+    asyncio.run(_a_life_in(home, "Theo", "marmalade-47"))
+    asyncio.run(_a_life_in(home, "Amy", "quince-93"))
+    out = tmp_path / "theo.zip"
+    done = samantha(cli_env, "export", "Theo", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "Exported Theo: 3 conversation(s), 10 message(s)" in flat(done.stderr)
+    assert "quince-93" not in str(members(out.read_bytes()))
+    again = samantha(cli_env, "export", "Theo", "--out", str(out))
+    assert again.returncode == 2 and "already exists" in flat(again.stderr)
+    assert samantha(cli_env, "export", "Theo", "--out", str(out), "--force").returncode == 0
+    here = tmp_path / "here"
+    here.mkdir()
+    default = subprocess.run(
+        [sys.executable, "-m", "samantha", "export", "theo"],
+        env=cli_env,
+        cwd=here,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert default.returncode == 0, default.stderr
+    (made,) = here.iterdir()
+    assert re.fullmatch(r"theo-\d{4}-\d{2}-\d{2}\.samantha\.zip", made.name), made.name
+    before = rows(home / "samantha.db")
+    clash = samantha(cli_env, "import", str(out))
+    assert clash.returncode == 2 and "--as NAME" in flat(clash.stderr)
+    assert rows(home / "samantha.db") == before
+    elsewhere = {**cli_env, "SAMANTHA_HOME": str(tmp_path / "elsewhere")}
+    moved = samantha(elsewhere, "import", str(out))
+    assert moved.returncode == 0, moved.stderr
+    assert "Imported Theo: 3 conversation(s)" in flat(moved.stdout) and "sam_" in moved.stdout
+    found = samantha(elsewhere, "memory", "search", "--person", "Theo", "Where does Ada live?")
+    assert "Porto" in found.stdout.splitlines()[0]
+    renamed = samantha(cli_env, "import", str(out), "--as", "Theo Two")
+    assert renamed.returncode == 0, renamed.stderr
+    assert samantha(cli_env, "people", "list").stdout.split("\n")[:3] == [
+        "1\tTheo",
+        "2\tAmy",
+        "3\tTheo Two",
+    ]
+
+
+def test_a_bad_archive_from_the_terminal_writes_nothing(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    text = tmp_path / "notes.zip"
+    text.write_text("not a zip at all")
+    for args, error in (
+        (["import", str(tmp_path / "missing.zip")], "cannot read"),
+        (["import", str(text)], "not a ZIP archive"),
+        (["import", str(tmp_path)], "cannot read"),
+        (["export", "nobody"], "no person named 'nobody'"),
+    ):
+        done = samantha(cli_env, *args)
+        assert done.returncode == 2 and error in flat(done.stderr), done.stderr
+    assert rows(Path(cli_env["SAMANTHA_HOME"]) / "samantha.db") in ({}, dict.fromkeys(TABLES, 0))

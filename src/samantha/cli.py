@@ -1,4 +1,5 @@
-"""The ``samantha`` command: serve, chat, people, delete, backup, memory, persona, models, bench.
+"""The ``samantha`` command: serve, chat, people, memory, persona, export, import, delete,
+backup, models, bench.
 
 Each sub-command is a small function; the async work runs through the same system object
 the web app uses (``samantha.system.running``).
@@ -22,13 +23,14 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from samantha import logs
+from samantha.archive import export_archive, file_name, import_archive, read_archive
 from samantha.auth import add_person, clean_name, ensure_admin_token
 from samantha.config import Settings, get_settings
 from samantha.errors import InputError, ModelError, NotFound, SamanthaError
 from samantha.files import write_atomically
 from samantha.llm import catalog
 from samantha.persona import card_png, default_persona, export_card, load_persona
-from samantha.store import MEMORY_KINDS, open_store
+from samantha.store import MEMORY_KINDS, PersonData, open_store
 from samantha.system import Samantha, running
 from samantha.turn import validate_text
 
@@ -227,6 +229,52 @@ def cmd_memory(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_memory(settings, args))
 
 
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    async with running(settings, load_model=False) as sam:
+        person = await sam.person_named(args.person)
+        if person is None:
+            raise NotFound(f"no person named {args.person!r}; see `samantha people list`")
+        exported = await export_archive(sam, person)
+    path = args.out or Path(file_name(exported.person.name, exported.made_at))
+    write_atomically(path, exported.archive, force=args.force)
+    err.print(
+        f"Exported {exported.person.name}: {exported.conversations} conversation(s),"
+        f" {exported.messages} message(s), {exported.memories} memory record(s) to {path}",
+        markup=False,
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_export(settings, args))
+
+
+async def _import(settings: Settings, data: PersonData, name: str | None) -> int:
+    async with running(settings, load_model=False) as sam:
+        done = await import_archive(sam, data, name)
+    out.print(
+        f"Imported {done.person.name}: {done.conversations} conversation(s),"
+        f" {done.messages} message(s), {done.memories} memory record(s).",
+        markup=False,
+    )
+    out.print("Their sign-in link (shown once):")
+    out.print(f"  http://{settings.host}:{settings.port}/#token={done.token}", markup=False)
+    out.print(f"Their token (shown once): {done.token}", markup=False)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    limit = settings.max_import_bytes
+    try:
+        with args.file.open("rb") as file:
+            raw = file.read(limit + 1)  # never more than the limit, whatever the file claims
+    except OSError as exc:
+        raise InputError(f"cannot read {args.file}: {exc.strerror}") from None
+    data = read_archive(raw, limit)  # the whole archive checked before anything is opened
+    clean_name(args.as_name if args.as_name is not None else data.person.name)
+    return asyncio.run(_import(settings, data, args.as_name))
+
+
 def _progress(label: str) -> tuple[Progress, Callable[[int, int], None]]:
     bar = Progress(
         "[progress.description]{task.description}",
@@ -353,6 +401,19 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "correct":
             p.add_argument("text")
     memory.set_defaults(run=cmd_memory)
+
+    archive = sub.add_parser("export", help="a person's whole relationship as one archive")
+    archive.add_argument("person")
+    archive.add_argument(
+        "--out", type=Path, help="file to write (default: <name>-<date>.samantha.zip here)"
+    )
+    archive.add_argument("--force", action="store_true", help="replace an existing file")
+    archive.set_defaults(run=cmd_export)
+
+    restore = sub.add_parser("import", help="a person from an archive, with a new token")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--as", dest="as_name", metavar="NAME", help="import under this name")
+    restore.set_defaults(run=cmd_import)
 
     persona = sub.add_parser("persona", help="her persona as a Character Card V2")
     persona_sub = persona.add_subparsers(dest="action", required=True)

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     persona: Path | None = None
     max_message_chars: int = Field(default=4000, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_import_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="the largest archive an import accepts, zipped and unpacked alike",
+    )
     history_tokens: int = Field(default=1200, ge=64, description="recent-message budget")
     summary_tokens: int = Field(default=200, ge=16)
     retry_after_s: int = Field(default=5, ge=1)

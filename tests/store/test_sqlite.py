@@ -194,3 +194,16 @@ async def test_the_writer_overwrites_deleted_rows(store: SQLiteStore) -> None:
     # some SQLite builds have secure_delete on by default; the store must not rely on it
     on = await store._write(lambda db: db.execute("PRAGMA secure_delete").fetchone()[0])
     assert on == 1
+
+
+async def test_a_reply_forgotten_before_it_was_learned_is_never_to_learn(
+    store: SQLiteStore,
+) -> None:
+    person = await store.create_person("Theo", "h1")
+    conv = await store.create_conversation(person.id)
+    said = await store.add_message(person.id, conv.id, "user", "My sister Ada lives in Porto.")
+    memory = NewMemory("relation", "Ada is their sister", (said.id,))
+    (kept,) = await store.learn(person.id, [Learned(said.id, said.content, None)], [memory])
+    await store.add_message(person.id, conv.id, "assistant", "Porto is lovely.")
+    await store.forget_memory(person.id, kept)
+    assert await store.unlearned(person.id) == []  # else learning would ask for it forever

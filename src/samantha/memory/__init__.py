@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
+from functools import partial
 
 from samantha.embeddings import Embedder
 from samantha.errors import SamanthaError
@@ -26,6 +27,7 @@ from samantha.store import Learned, MemoryRecord, Message, NewMemory, Store
 __all__ = ["Memory", "Recollection", "Weights", "query_terms"]
 REFLECT_AFTER = 8  # new memories before she reflects again
 IDLE_WAIT_S = 20.0  # background learning waits at most this long for the model to be idle
+EMBED_BATCH = 256  # texts per call to the embedder
 log = logging.getLogger(__name__)
 
 
@@ -105,20 +107,58 @@ class Memory:
             memories = [found for message in theirs for found in extract(message)]
             if self.llm is not None:
                 memories += await understand(self.llm, person_name, theirs)
-            speakers = {"user": person_name, "assistant": other_name or self.self_name}
-            texts = [search_text(m, speakers[m.role]) for m in batch]
             before = await self._previous(person_id, batch)
-            turn_vectors, memory_vectors = await self._embed(
-                [m.content for m in batch], [m.text for m in memories]
+            learned, memory_vectors = await self._index(
+                batch, before, [m.text for m in memories], person_name, other_name
             )
-            learned = [
-                Learned(m.id, text, vector, *before.get(m.id, ("", None)), m.content)
-                for m, text, vector in zip(batch, texts, turn_vectors, strict=True)
-            ]
             memories = [replace(m, vector=v) for m, v in zip(memories, memory_vectors, strict=True)]
             await self.store.learn(person_id, learned, memories)
             total += len(batch)
         return total
+
+    async def index_history(
+        self,
+        person_name: str,
+        history: Sequence[Message],
+        memories: Sequence[str],
+        *,
+        skip: Container[int] = (),
+    ) -> tuple[list[Learned], list[bytes | None]]:
+        """Index a whole history held in hand, as learning does, but find no memories in it.
+
+        For an imported archive: its memories come with it (``memories`` are their texts,
+        to be embedded), and drawing them again would keep each one twice. Turns are
+        indexed as learning indexes them, with the turn before each as its context; turns
+        in ``skip`` (forgotten ones) are left out entirely, as turns and as context.
+        """
+        kept = sorted((m for m in history if m.id not in skip), key=lambda m: m.id)
+        before: dict[int, tuple[str, int | None]] = {}
+        last: dict[int, Message] = {}
+        for message in kept:
+            prior = last.get(message.conversation_id)
+            if prior is not None:
+                before[message.id] = (prior.content, prior.id)
+            last[message.conversation_id] = message
+        batch = [m for m in kept if m.status == "complete" and m.content]
+        return await self._index(batch, before, memories, person_name)
+
+    async def _index(
+        self,
+        batch: Sequence[Message],
+        before: dict[int, tuple[str, int | None]],
+        memories: Sequence[str],
+        person_name: str,
+        other_name: str = "",
+    ) -> tuple[list[Learned], list[bytes | None]]:
+        """What full-text and dense search need for these turns, and vectors for memories."""
+        speakers = {"user": person_name, "assistant": other_name or self.self_name}
+        texts = [search_text(m, speakers[m.role]) for m in batch]
+        turn_vectors, memory_vectors = await self._embed([m.content for m in batch], list(memories))
+        learned = [
+            Learned(m.id, text, vector, *before.get(m.id, ("", None)), m.content)
+            for m, text, vector in zip(batch, texts, turn_vectors, strict=True)
+        ]
+        return learned, memory_vectors
 
     async def reflect(self, person_id: int, person_name: str) -> int | None:
         """Write down what she has come to understand, once enough new memories gathered."""
@@ -179,11 +219,14 @@ class Memory:
     ) -> tuple[list[bytes | None], list[bytes | None]]:
         if self.embedder is None:
             return [None] * len(turns), [None] * len(memories)
-        embedder = self.embedder
-        rows = await asyncio.get_running_loop().run_in_executor(
-            self._pool, lambda: embedder.embed(turns + memories)
-        )
-        blobs: list[bytes | None] = [row.tobytes() for row in rows]
+        embedder, texts = self.embedder, turns + memories
+        blobs: list[bytes | None] = []
+        for start in range(0, len(texts), EMBED_BATCH):  # a whole archive is embedded in parts
+            chunk = texts[start : start + EMBED_BATCH]
+            rows = await asyncio.get_running_loop().run_in_executor(
+                self._pool, partial(embedder.embed, chunk)
+            )
+            blobs += [row.tobytes() for row in rows]
         return blobs[: len(turns)], blobs[len(turns) :]
 
     # -- recall and control -------------------------------------------------------------------

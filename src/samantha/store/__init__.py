@@ -19,7 +19,10 @@ from samantha.store.base import (
     Message,
     NewMemory,
     Person,
+    PersonData,
     Store,
+    corrected_id,
+    corrected_subject,
 )
 from samantha.store.sqlite import SQLiteStore
 
@@ -33,8 +36,11 @@ __all__ = [
     "Message",
     "NewMemory",
     "Person",
+    "PersonData",
     "SQLiteStore",
     "Store",
+    "corrected_id",
+    "corrected_subject",
     "open_store",
 ]
 

@@ -193,6 +193,45 @@ class Store(ABC):
     @abstractmethod
     async def all_vectors(self, person_id: int) -> list[tuple[str, int, bytes]]: ...
 
+    # one person's whole record, for export and import
+    @abstractmethod
+    async def person_by_id(self, person_id: int) -> Person | None: ...
+
+    @abstractmethod
+    async def person_data(self, person_id: int) -> PersonData:
+        """Everything kept about the person, read as one consistent snapshot."""
+
+    @abstractmethod
+    async def restore_person(
+        self,
+        data: PersonData,
+        token_hash: str,
+        turns: Sequence[Learned],
+        memory_vectors: Sequence[bytes | None],
+    ) -> Person:
+        """Write a whole person in one transaction: all of it, or nothing.
+
+        The ids in ``data`` and ``turns`` are the archive's own; each row gets a new id in
+        the same order, so the person's history reads as it did. ``turns`` index the
+        messages for recall; ``memory_vectors`` go with ``data.memories``, one each.
+        """
+
+
+CORRECTED = "corrected:"
+
+
+def corrected_subject(memory_id: int) -> str:
+    """The subject a correction shares with the memory it corrects, so it supersedes it."""
+    return f"{CORRECTED}{memory_id}"
+
+
+def corrected_id(subject: str) -> int | None:
+    """The memory id inside a correction's subject, or None for any other subject."""
+    number = subject.removeprefix(CORRECTED)
+    if not subject.startswith(CORRECTED) or not (number.isascii() and number.isdigit()):
+        return None
+    return int(number)
+
 
 MemoryKind = Literal["fact", "event", "preference", "relation", "reflection"]
 MEMORY_KINDS: tuple[MemoryKind, ...] = ("fact", "event", "preference", "relation", "reflection")
@@ -243,3 +282,18 @@ class Learned:
     context: str = ""
     previous_id: int | None = None
     content: str = ""
+
+
+@dataclass(frozen=True)
+class PersonData:
+    """Everything kept about one person that is theirs: what an archive carries.
+
+    Tokens and indexes (full-text rows, vectors) are not part of it: tokens are secrets
+    and indexes are rebuilt from the words. Memories and messages are in id order.
+    """
+
+    person: Person
+    conversations: tuple[Conversation, ...]
+    messages: tuple[Message, ...]
+    forgotten: frozenset[int]  # ids of messages never to be recalled again
+    memories: tuple[MemoryRecord, ...]

@@ -1,4 +1,4 @@
-"""The SQLite store: people, tokens, conversations and messages, plus memory (mixed in)."""
+"""The SQLite store: people, tokens, conversations, messages; memory and archives mixed in."""
 
 from __future__ import annotations
 
@@ -9,19 +9,13 @@ from typing import Literal
 
 from samantha.errors import InputError, NotFound
 from samantha.store.base import Conversation, Message, MessageStatus, Person
+from samantha.store.sqlite_archive import SQLiteArchive
 from samantha.store.sqlite_backup import backup_database
-from samantha.store.sqlite_core import MESSAGE_COLUMNS
+from samantha.store.sqlite_core import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, NEXT_PERSON_ID
 from samantha.store.sqlite_memory import SQLiteMemory, erase_memory
 
-_CONVERSATION = "id, person_id, title, created_at, updated_at, summary, summary_upto"
-# one past the highest id ever given, so a deleted person's id is never handed out again
-_NEXT_PERSON_ID = (
-    "max(coalesce((SELECT max(id) FROM people), 0),"
-    " coalesce((SELECT highest FROM retired_ids WHERE name = 'people'), 0)) + 1"
-)
 
-
-class SQLiteStore(SQLiteMemory):
+class SQLiteStore(SQLiteArchive, SQLiteMemory):
     # -- people and tokens ------------------------------------------------------------------
     async def create_person(self, name: str, token_hash: str) -> Person:
         now = self.now()
@@ -29,7 +23,7 @@ class SQLiteStore(SQLiteMemory):
         def run(db: sqlite3.Connection) -> Person:
             try:
                 cur = db.execute(
-                    f"INSERT INTO people (id, name, created_at) VALUES ({_NEXT_PERSON_ID}, ?, ?)",
+                    f"INSERT INTO people (id, name, created_at) VALUES ({NEXT_PERSON_ID}, ?, ?)",
                     (name, now),
                 )
             except sqlite3.IntegrityError:
@@ -121,7 +115,7 @@ class SQLiteStore(SQLiteMemory):
 
     async def conversation(self, person_id: int, conversation_id: int) -> Conversation:
         rows = await self._rows(
-            f"SELECT {_CONVERSATION} FROM conversations WHERE person_id = ? AND id = ?",
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE person_id = ? AND id = ?",
             (person_id, conversation_id),
         )
         if not rows:
@@ -130,7 +124,7 @@ class SQLiteStore(SQLiteMemory):
 
     async def conversations(self, person_id: int, limit: int = 50) -> list[Conversation]:
         rows = await self._rows(
-            f"SELECT {_CONVERSATION} FROM conversations WHERE person_id = ?"
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE person_id = ?"
             " ORDER BY updated_at DESC, id DESC LIMIT ?",
             (person_id, limit),
         )

@@ -26,6 +26,12 @@ from samantha.store.migrations import migrate
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MESSAGE_COLUMNS = "id, person_id, conversation_id, role, content, status, created_at"
+# one past the highest id ever given, so a deleted person's id is never handed out again
+NEXT_PERSON_ID = (
+    "max(coalesce((SELECT max(id) FROM people), 0),"
+    " coalesce((SELECT highest FROM retired_ids WHERE name = 'people'), 0)) + 1"
+)
+CONVERSATION_COLUMNS = "id, person_id, title, created_at, updated_at, summary, summary_upto"
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:

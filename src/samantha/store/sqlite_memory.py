@@ -11,10 +11,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from samantha.errors import NotFound
-from samantha.store.base import Learned, MemoryKind, MemoryRecord, Message, NewMemory
+from samantha.store.base import (
+    Learned,
+    MemoryKind,
+    MemoryRecord,
+    Message,
+    NewMemory,
+    corrected_subject,
+)
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
 
-_MEMORY = (
+MEMORY_COLUMNS = (
     "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
     "m.importance, m.origin, m.created_at, m.superseded_by"
 )
@@ -29,7 +36,7 @@ def _match(person_id: int, terms: Sequence[str], columns: str = "body") -> str:
     return f"owner : {owner(person_id)} AND {columns} : ({quoted})"
 
 
-def _record(row: tuple[Any, ...], sources: dict[int, list[int]]) -> MemoryRecord:
+def memory_record(row: tuple[Any, ...], sources: dict[int, list[int]]) -> MemoryRecord:
     memory_id, person_id, kind, text, subject, on, until, importance, origin, at, newer = row
     return MemoryRecord(
         memory_id,
@@ -61,13 +68,44 @@ def _sources(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[int]]
     return found
 
 
-def _bump(db: sqlite3.Connection, person_id: int) -> None:
+def bump_vectors(db: sqlite3.Connection, person_id: int) -> None:
     """Note that the person's vectors changed, so cached copies are reloaded."""
     db.execute(
         "INSERT INTO vector_versions VALUES (?, 1)"
         " ON CONFLICT (person_id) DO UPDATE SET version = version + 1",
         (person_id,),
     )
+
+
+def index_turns(db: sqlite3.Connection, person_id: int, learned: Sequence[Learned]) -> set[int]:
+    """Index the person's recallable, not yet learned turns; return the ids now learned."""
+    fresh = set()
+    for item in learned:
+        cur = db.execute(
+            "UPDATE messages SET learned = 1 WHERE person_id = ? AND id = ?"
+            " AND recallable = 1 AND learned = 0",
+            (person_id, item.message_id),
+        )
+        if cur.rowcount != 1:
+            continue
+        fresh.add(item.message_id)
+        db.execute(
+            "INSERT INTO turn_fts (rowid, owner, body, context) VALUES (?, ?, ?, ?)",
+            (item.message_id, owner(person_id), item.search_text, item.context),
+        )
+        if item.previous_id is not None and item.content:
+            db.execute(
+                "UPDATE turn_fts SET context = context || ' ' || ? WHERE rowid = ? AND owner = ?",
+                (item.content, item.previous_id, owner(person_id)),
+            )
+        if item.vector is not None:
+            db.execute(
+                "INSERT OR REPLACE INTO vectors VALUES (?, 'turn', ?, ?)",
+                (person_id, item.message_id, item.vector),
+            )
+    if fresh:
+        bump_vectors(db, person_id)
+    return fresh
 
 
 def _insert(
@@ -118,7 +156,7 @@ def _insert(
                 "INSERT OR REPLACE INTO vectors VALUES (?, 'memory', ?, ?)",
                 (person_id, memory_id, new.vector),
             )
-            _bump(db, person_id)
+            bump_vectors(db, person_id)
         ids.append(memory_id)
     return ids
 
@@ -177,7 +215,7 @@ class SQLiteMemory(SQLiteCore):
         before_id: int | None = None,
     ) -> list[MemoryRecord]:
         def run(db: sqlite3.Connection) -> list[MemoryRecord]:
-            sql = f"SELECT {_MEMORY} FROM memories m WHERE m.person_id = ? AND m.id < ?"
+            sql = f"SELECT {MEMORY_COLUMNS} FROM memories m WHERE m.person_id = ? AND m.id < ?"
             args: list[Any] = [person_id, before_id or 2**62]
             if kind:
                 sql += " AND m.kind = ?"
@@ -186,7 +224,7 @@ class SQLiteMemory(SQLiteCore):
                 sql += " AND m.superseded_by IS NULL"
             rows = db.execute(sql + " ORDER BY m.id DESC LIMIT ?", (*args, limit)).fetchall()
             sources = _sources(db, [r[0] for r in rows])
-            return [_record(r, sources) for r in rows]
+            return [memory_record(r, sources) for r in rows]
 
         return await self._read(run)
 
@@ -194,11 +232,12 @@ class SQLiteMemory(SQLiteCore):
         def run(db: sqlite3.Connection) -> list[MemoryRecord]:
             marks = ",".join("?" * len(ids))
             rows = db.execute(
-                f"SELECT {_MEMORY} FROM memories m WHERE m.person_id = ? AND m.id IN ({marks})",
+                f"SELECT {MEMORY_COLUMNS} FROM memories m"
+                f" WHERE m.person_id = ? AND m.id IN ({marks})",
                 (person_id, *ids),
             ).fetchall()
             sources = _sources(db, [r[0] for r in rows])
-            return [_record(r, sources) for r in rows]
+            return [memory_record(r, sources) for r in rows]
 
         return await self._read(run) if ids else []
 
@@ -213,7 +252,7 @@ class SQLiteMemory(SQLiteCore):
     ) -> int:
         """Replace a memory's words; the old record is kept, marked superseded."""
         old = await self.memory(person_id, memory_id)
-        subject = old.subject or f"corrected:{old.id}"
+        subject = old.subject or corrected_subject(old.id)
         new = NewMemory(
             old.kind,
             text,
@@ -274,7 +313,7 @@ class SQLiteMemory(SQLiteCore):
                     "DELETE FROM vectors WHERE person_id = ? AND item = 'turn' AND item_id = ?",
                     [(person_id, t) for t in chunk],
                 )
-            _bump(db, person_id)
+            bump_vectors(db, person_id)
             for gone in related:  # memories drawn from the same words go with them
                 db.execute("DELETE FROM memory_fts WHERE rowid = ?", (gone,))
                 db.execute(
@@ -290,7 +329,7 @@ class SQLiteMemory(SQLiteCore):
     async def unlearned(self, person_id: int, limit: int = 64) -> list[Message]:
         rows = await self._rows(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE person_id = ? AND learned = 0"
-            " AND status = 'complete' AND content != '' ORDER BY id LIMIT ?",
+            " AND recallable = 1 AND status = 'complete' AND content != '' ORDER BY id LIMIT ?",
             (person_id, limit),
         )
         return [Message(*row) for row in rows]
@@ -302,33 +341,7 @@ class SQLiteMemory(SQLiteCore):
         now = self.now()
 
         def run(db: sqlite3.Connection) -> list[int]:
-            fresh = set()
-            for item in learned:
-                cur = db.execute(
-                    "UPDATE messages SET learned = 1 WHERE person_id = ? AND id = ?"
-                    " AND recallable = 1 AND learned = 0",
-                    (person_id, item.message_id),
-                )
-                if cur.rowcount != 1:
-                    continue
-                fresh.add(item.message_id)
-                db.execute(
-                    "INSERT INTO turn_fts (rowid, owner, body, context) VALUES (?, ?, ?, ?)",
-                    (item.message_id, owner(person_id), item.search_text, item.context),
-                )
-                if item.previous_id is not None and item.content:
-                    db.execute(
-                        "UPDATE turn_fts SET context = context || ' ' || ? WHERE rowid = ?"
-                        " AND owner = ?",
-                        (item.content, item.previous_id, owner(person_id)),
-                    )
-                if item.vector is not None:
-                    db.execute(
-                        "INSERT OR REPLACE INTO vectors VALUES (?, 'turn', ?, ?)",
-                        (person_id, item.message_id, item.vector),
-                    )
-            if fresh:
-                _bump(db, person_id)
+            fresh = index_turns(db, person_id, learned)
             kept = [m for m in memories if set(m.source_ids) <= fresh]
             return _insert(db, person_id, kept, now)
 

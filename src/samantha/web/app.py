@@ -19,6 +19,7 @@ from samantha.llm import LLM
 from samantha.store import Clock
 from samantha.system import Samantha, running
 from samantha.web import (
+    archives,
     conversations,
     errors,
     memories,
@@ -64,9 +65,14 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app, settings.retry_after_s)
-    app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        errors.BodyLimit,
+        limit=settings.max_body_bytes,
+        paths={archives.IMPORT_PATH: settings.max_import_bytes},
+    )
     app.add_middleware(observe.Observe)  # outermost: it also sees what BodyLimit refuses
-    for module in (people, conversations, memories, openai_compat, persona, status, observe):
+    routers = (people, archives, conversations, memories, openai_compat, persona, status, observe)
+    for module in routers:
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

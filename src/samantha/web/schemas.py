@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from samantha.archive import Imported
 from samantha.memory import Recollection
 from samantha.store import Conversation, MemoryRecord, Message, Person
 
@@ -45,6 +46,22 @@ class PersonOut(BaseModel):
 class PersonCreated(BaseModel):
     person: PersonOut
     token: str = Field(description="shown once; only its hash is kept")
+
+
+class ImportedOut(PersonCreated):
+    conversations: int
+    messages: int
+    memories: int
+
+    @classmethod
+    def of(cls, done: Imported) -> ImportedOut:
+        return cls(
+            person=PersonOut.of(done.person),
+            token=done.token,
+            conversations=done.conversations,
+            messages=done.messages,
+            memories=done.memories,
+        )
 
 
 class ConversationOut(BaseModel):

@@ -1,0 +1,109 @@
+"""A person's whole relationship as one file, and back: nothing lost when they leave.
+
+An archive is a ZIP (``<name>-<date>.samantha.zip``) holding:
+
+- ``archive.json``: everything Samantha keeps that is the person's (their name, every
+  conversation and message, every memory record with the messages it came from, and
+  places for the relationship and letters), in a versioned format (``docs/archive.md``);
+- ``README.md``: the same, for a person to read;
+- ``schema.json``: the JSON Schema of ``archive.json``.
+
+Never in it: tokens or their hashes, the admin token, anyone else, or indexes (full-text
+rows and vectors), which are rebuilt from the words on import by the same code that
+indexes a live conversation, so recall works at once. An import is checked whole before
+anything is written, then written in one transaction. Export, import, export again gives
+the same archive.json apart from ``exported_at``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from samantha.archive.bundle import pack, unpack
+from samantha.archive.document import from_document, to_document
+from samantha.archive.markdown import render
+from samantha.archive.schema import check
+from samantha.auth import clean_name, hash_token, new_token
+from samantha.errors import InputError
+from samantha.store import Person, PersonData
+from samantha.system import Samantha
+
+__all__ = ["Exported", "Imported", "export_archive", "file_name", "import_archive", "read_archive"]
+
+
+@dataclass(frozen=True)
+class Exported:
+    person: Person
+    archive: bytes
+    made_at: float
+    conversations: int
+    messages: int
+    memories: int
+
+
+@dataclass(frozen=True)
+class Imported:
+    person: Person
+    token: str  # shown once, as for a new person
+    conversations: int
+    messages: int
+    memories: int
+
+
+async def export_archive(sam: Samantha, person: Person) -> Exported:
+    """The person's archive, with what they said a moment ago learned first."""
+    await sam.memory.learn(person.id, person.name)
+    data = await sam.store.person_data(person.id)
+    made_at = sam.store.now()
+    archive = await asyncio.to_thread(_pack, data, made_at, sam.persona.name)  # CPU work
+    return Exported(data.person, archive, made_at, *_counts(data))
+
+
+def _pack(data: PersonData, made_at: float, companion: str) -> bytes:
+    doc = to_document(data, made_at)
+    return pack(doc, render(doc, companion), made_at)
+
+
+def read_archive(data: bytes, limit: int) -> PersonData:
+    """An archive's contents, checked whole (ids still the archive's); writes nothing."""
+    doc = unpack(data, limit)
+    check(doc)
+    return from_document(doc)
+
+
+async def import_archive(sam: Samantha, data: PersonData, name: str | None = None) -> Imported:
+    """A new person from a read archive, named ``name`` or as in the archive.
+
+    The history is indexed before the one write, so the person can be recalled from the
+    moment the write commits, and a failure leaves nothing behind.
+    """
+    name = clean_name(name if name is not None else data.person.name)
+    if await sam.store.person_by_name(name) is not None:
+        raise InputError(
+            f"a person named {name!r} already exists; import under another name"
+            " (`samantha import FILE --as NAME`, or `?as=NAME` over HTTP)",
+            code="name_taken",
+            status=409,
+        )
+    turns, vectors = await sam.memory.index_history(
+        name, data.messages, [m.text for m in data.memories], skip=data.forgotten
+    )
+    token = new_token()
+    named = replace(data, person=replace(data.person, name=name))
+    person = await sam.store.restore_person(named, hash_token(token), turns, vectors)
+    return Imported(person, token, *_counts(data))
+
+
+def _counts(data: PersonData) -> tuple[int, int, int]:
+    return len(data.conversations), len(data.messages), len(data.memories)
+
+
+def file_name(name: str, when: float) -> str:
+    """``<name>-<date>.samantha.zip``, with the name made safe for any file system."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "person"
+    return f"{slug}-{datetime.fromtimestamp(when, UTC):%Y-%m-%d}.samantha.zip"

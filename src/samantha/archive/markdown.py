@@ -1,0 +1,95 @@
+"""README.md: the same archive for a person to read, with no program needed.
+
+Conversations are dated transcripts; memories are listed with the words they came from.
+It is written from archive.json alone (plus her name), so the two always agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+Document = dict[str, Any]
+
+
+def day_and_time(text: str) -> str:
+    return f"{datetime.fromisoformat(text):%Y-%m-%d %H:%M} UTC"
+
+
+def quote(text: str) -> str:
+    """Their words as a block quote, so no line of theirs can become a heading here."""
+    return "\n".join(f"> {line}".rstrip() for line in (text or "(nothing)").splitlines())
+
+
+def render(doc: Document, companion: str) -> str:
+    name = doc["person"]["name"]
+    lines = [
+        f"# {name} and {companion}",
+        "",
+        f"Everything {companion} kept about {name}, exported {day_and_time(doc['exported_at'])}"
+        f" by Samantha {doc['samantha_version']}.",
+        "",
+        "- `archive.json` holds all of it for programs (the format is described by"
+        " `schema.json`, JSON Schema draft 2020-12); `samantha import` reads it back.",
+        "- This page is the same archive to read.",
+        "",
+        f"{len(doc['conversations'])} conversation(s),"
+        f" {sum(len(c['messages']) for c in doc['conversations'])} message(s),"
+        f" {len(doc['memories'])} memory record(s).",
+        "",
+        "## Conversations",
+    ]
+    for c in doc["conversations"]:
+        lines += _conversation(c, name, companion)
+    lines += ["", f"## What {companion} remembers", ""]
+    lines += _memories(doc) or ["Nothing yet."]
+    lines += [
+        "",
+        "## Relationship",
+        "",
+        "This version of Samantha keeps no relationship record beyond these pages.",
+        "",
+        "## Letters",
+        "",
+        "None: this version of Samantha writes no letters yet.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _conversation(c: Document, name: str, companion: str) -> list[str]:
+    title = c["title"] or f"Conversation {c['id']}"
+    lines = ["", f"### {title}", "", f"Started {day_and_time(c['created_at'])}."]
+    if c["summary"]:
+        lines += ["", f"*Her summary so far:* {c['summary']}"]
+    speakers = {"user": name, "assistant": companion}
+    for m in c["messages"]:
+        notes = [f"message {m['id']}"]
+        if m["status"] != "complete":
+            notes.append(m["status"])
+        if m["forgotten"]:
+            notes.append("forgotten: never recalled")
+        lines += [
+            "",
+            f"**{speakers[m['role']]}**, {day_and_time(m['created_at'])} ({', '.join(notes)})",
+            "",
+            quote(m["content"]),
+        ]
+    return lines
+
+
+def _memories(doc: Document) -> list[str]:
+    said = {m["id"]: m for c in doc["conversations"] for m in c["messages"]}
+    lines = []
+    for r in doc["memories"]:
+        notes = [r["kind"], f"remembered {day_and_time(r['created_at'])}"]
+        if r["happened_on"]:
+            until = f" to {r['happened_until']}" if r["happened_until"] else ""
+            notes.append(f"happened {r['happened_on']}{until}")
+        if r["superseded_by"]:
+            notes.append(f"replaced by memory {r['superseded_by']}")
+        lines.append(f"- **{r['text']}** (memory {r['id']}: {'; '.join(notes)})")
+        for source in r["sources"]:
+            words = " ".join(said[source]["content"].split())
+            lines.append(f"  - from message {source}: “{words[:300]}”")
+    return lines

@@ -1,0 +1,154 @@
+"""The archive schema: one copy of it, understood by the checker, and clear about mistakes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from samantha.archive.schema import KEYWORDS, SCHEMA, check
+from samantha.errors import InputError
+
+DOCS = Path(__file__).parents[2] / "docs" / "archive.md"
+
+
+def example() -> dict[str, Any]:
+    """The smallest archive with one of everything (the one in docs/archive.md)."""
+    return {
+        "format": "samantha-archive",
+        "version": 1,
+        "exported_at": "2026-03-09T10:00:00+00:00",
+        "samantha_version": "0.1.0",
+        "person": {"name": "Theo", "created_at": "2026-03-02T19:00:00+00:00"},
+        "conversations": [
+            {
+                "id": 1,
+                "title": "",
+                "created_at": "2026-03-02T19:00:05+00:00",
+                "updated_at": "2026-03-02T19:00:09+00:00",
+                "summary": "",
+                "summary_upto": None,
+                "messages": [
+                    {
+                        "id": 1,
+                        "role": "user",
+                        "content": "My sister Ada lives in Porto.",
+                        "status": "complete",
+                        "created_at": "2026-03-02T19:00:05+00:00",
+                        "forgotten": False,
+                    },
+                    {
+                        "id": 2,
+                        "role": "assistant",
+                        "content": "Porto! Do you visit her often?",
+                        "status": "complete",
+                        "created_at": "2026-03-02T19:00:09+00:00",
+                        "forgotten": False,
+                    },
+                ],
+            }
+        ],
+        "memories": [
+            {
+                "id": 1,
+                "kind": "relation",
+                "text": "Ada is their sister",
+                "subject": "relation:sister:ada",
+                "happened_on": None,
+                "happened_until": None,
+                "importance": 0.7,
+                "origin": "rule",
+                "created_at": "2026-03-02T19:00:06+00:00",
+                "superseded_by": None,
+                "sources": [1],
+            }
+        ],
+        "relationship": None,
+        "letters": [],
+    }
+
+
+def keywords(schema: Any) -> set[str]:
+    if isinstance(schema, list):
+        return set().union(*(keywords(s) for s in schema))
+    if not isinstance(schema, dict):
+        return set()
+    found = set(schema) - {"properties", "$defs"}
+    for key, value in schema.items():
+        if key in ("properties", "$defs"):
+            found |= set().union(*(keywords(v) for v in value.values()))
+        elif key in ("items",):
+            found |= keywords(value)
+    return found
+
+
+def test_the_checker_understands_every_keyword_the_schema_uses() -> None:
+    assert keywords(SCHEMA) <= KEYWORDS
+
+
+def test_the_documented_schema_and_example_are_the_real_ones() -> None:
+    text = DOCS.read_text("utf-8")
+    assert json.dumps(SCHEMA, indent=2, ensure_ascii=False) in text
+    assert json.dumps(example(), indent=2, ensure_ascii=False) in text
+    check(example())
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(doc: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = doc
+        for step in parents:
+            target = target[int(step)] if step.isdigit() else target[step]
+        if value is KeyError:
+            del target[last]
+        else:
+            target[int(last) if last.isdigit() else last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (_set("format", "other-app"), "not a Samantha archive"),
+        (_set("version", 2), "version 2 archive; this Samantha reads version 1"),
+        (_set("version", "1"), "version '1' archive"),
+        (_set("version", True), "version True archive"),
+        (_set("person.name", KeyError), "person.name is missing"),
+        (_set("person.name", "n" * 65), "person.name is over 64 characters"),
+        (_set("tokens", ["sam_x"]), "tokens is not a field of this format"),
+        (_set("conversations.0.messages.0.role", "system"), "role must be one of user, assistant"),
+        (_set("conversations.0.messages.1.status", "streaming"), "messages[1].status must be"),
+        (_set("conversations.0.messages.0.created_at", "yesterday"), "must be a date and time"),
+        (_set("conversations.0.created_at", "2026-03-02T19:00:05"), "with its offset"),
+        (_set("conversations.0.messages.0.id", 0), "messages[0].id must be at least 1"),
+        (_set("conversations.0.messages.0.id", True), "id must be integer, not boolean"),
+        (_set("conversations.0.messages.1.id", 1), "messages repeat the id 1"),
+        (_set("conversations.0.messages.0.content", None), "content must be string, not null"),
+        (_set("conversations.0.messages.0.forgotten", "no"), "forgotten must be boolean"),
+        (_set("conversations.0.messages.0.content", "\ud800"), "not valid Unicode"),
+        (_set("conversations.0.summary_upto", 9), "summary_upto is not a message of this"),
+        (_set("conversations", {}), "conversations must be array, not object"),
+        (_set("memories.0.kind", "secret"), "memories[0].kind must be one of fact"),
+        (_set("memories.0.importance", 2), "importance must be at most 1"),
+        (_set("memories.0.sources", []), "sources must have at least 1 item"),
+        (_set("memories.0.sources", [3]), "sources[0] names message 3, not here"),
+        (_set("memories.0.superseded_by", 1), "superseded_by names memory 1, not another"),
+        (_set("memories.0.text", ""), "memories[0].text must not be empty"),
+        (_set("relationship", {"stage": "friends"}), "relationship must be null"),
+        (_set("letters", [{"text": "Dear Ada"}]), "letters must have at most 0 item"),
+    ],
+)
+def test_a_malformed_archive_names_the_bad_field(
+    change: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    doc = copy.deepcopy(example())
+    change(doc)
+    with pytest.raises(InputError) as refused:
+        check(doc)
+    assert message in str(refused.value)
+    assert refused.value.code in ("invalid_archive", "unsupported_archive")
