@@ -14,8 +14,11 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
+
+disable_created_metrics()  # no `_created` twin of every counter: scrapers don't need them
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # replies on a CPU take seconds; HTTP requests take milliseconds

