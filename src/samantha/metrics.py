@@ -18,7 +18,8 @@ from prometheus_client import (
     generate_latest,
 )
 
-disable_created_metrics()  # no `_created` twin of every counter: scrapers don't need them
+# no `_created` twin of every counter: scrapers don't need them
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # replies on a CPU take seconds; HTTP requests take milliseconds

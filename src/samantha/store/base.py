@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Clock = Callable[[], float]
 MessageStatus = Literal["complete", "streaming", "interrupted", "failed"]
@@ -30,6 +30,17 @@ class Conversation:
     updated_at: float
     summary: str
     summary_upto: int
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something sent to one person outside a reply: a proactive message, a notice."""
+
+    id: int
+    person_id: int
+    kind: str
+    data: dict[str, Any]
+    created_at: float
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,19 @@ class Store(ABC):
     async def set_summary(
         self, person_id: int, conversation_id: int, summary: str, upto_id: int
     ) -> None: ...
+
+    # one person's event stream
+    @abstractmethod
+    async def add_event(self, person_id: int, kind: str, data: dict[str, Any]) -> Event:
+        """Keep an event for the person; its id orders their stream."""
+
+    @abstractmethod
+    async def events_after(self, person_id: int, after_id: int, limit: int = 100) -> list[Event]:
+        """The person's events with ids above ``after_id``, oldest first."""
+
+    @abstractmethod
+    async def last_event_id(self, person_id: int) -> int:
+        """The id of the person's newest event, or 0."""
 
     @abstractmethod
     async def recover(self) -> int:

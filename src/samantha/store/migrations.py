@@ -112,10 +112,26 @@ def m003_retired_ids() -> str:
     """
 
 
+def m004_events() -> str:
+    """Each person's event stream: what she sends on her own (proactive messages, notices),
+    kept so a client that was away receives it when it comes back, in order, once."""
+    return """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id),
+            kind TEXT NOT NULL,
+            data TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX events_by_person ON events (person_id, id);
+    """
+
+
 MIGRATIONS: list[Migration] = [
     m001_people_conversations_messages,
     m002_memory,
     m003_retired_ids,
+    m004_events,
 ]
 
 

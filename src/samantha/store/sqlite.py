@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from samantha.errors import InputError, NotFound
-from samantha.store.base import Conversation, Message, MessageStatus, Person
+from samantha.store.base import Conversation, Event, Message, MessageStatus, Person
 from samantha.store.sqlite_archive import SQLiteArchive
 from samantha.store.sqlite_backup import backup_database
 from samantha.store.sqlite_core import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, NEXT_PERSON_ID
@@ -64,6 +65,7 @@ class SQLiteStore(SQLiteArchive, SQLiteMemory):
             if db.execute("SELECT 1 FROM people WHERE id = ?", (person_id,)).fetchone() is None:
                 raise NotFound(f"person {person_id} not found")
             removed = {"memories": erase_memory(db, person_id)}
+            db.execute("DELETE FROM events WHERE person_id = ?", (person_id,))
             for table in ("messages", "conversations", "tokens"):
                 cur = db.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
                 removed[table] = cur.rowcount
@@ -199,6 +201,36 @@ class SQLiteStore(SQLiteArchive, SQLiteMemory):
             (person_id, conversation_id, after_id, before_id or 2**62, limit),
         )
         return [Message(*row) for row in reversed(rows)]
+
+    # -- events -----------------------------------------------------------------------------
+    async def add_event(self, person_id: int, kind: str, data: dict[str, Any]) -> Event:
+        now, body = self.now(), json.dumps(data, ensure_ascii=False)
+
+        def run(db: sqlite3.Connection) -> Event:
+            try:
+                cur = db.execute(
+                    "INSERT INTO events (person_id, kind, data, created_at) VALUES (?, ?, ?, ?)",
+                    (person_id, kind, body, now),
+                )
+            except sqlite3.IntegrityError:
+                raise NotFound(f"person {person_id} not found") from None
+            return Event(int(cur.lastrowid or 0), person_id, kind, data, now)
+
+        return await self._write(run)
+
+    async def events_after(self, person_id: int, after_id: int, limit: int = 100) -> list[Event]:
+        rows = await self._rows(
+            "SELECT id, person_id, kind, data, created_at FROM events"
+            " WHERE person_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (person_id, after_id, limit),
+        )
+        return [Event(i, p, kind, json.loads(data), at) for i, p, kind, data, at in rows]
+
+    async def last_event_id(self, person_id: int) -> int:
+        rows = await self._rows(
+            "SELECT coalesce(max(id), 0) FROM events WHERE person_id = ?", (person_id,)
+        )
+        return int(rows[0][0])
 
     async def recover(self) -> int:
         def run(db: sqlite3.Connection) -> int:
