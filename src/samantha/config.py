@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     history_tokens: int = Field(default=1200, ge=64, description="recent-message budget")
     summary_tokens: int = Field(default=200, ge=16)
     retry_after_s: int = Field(default=5, ge=1)
+    events_heartbeat_s: float = Field(
+        default=15.0, gt=0, le=300, description="seconds between heartbeats on an event stream"
+    )
     log_format: Literal["text", "json"] = Field(
         default="text", description="json: one JSON object per line, for log collectors"
     )

@@ -23,11 +23,34 @@ PROBE = re.compile(
     r"|\bdid i (?:ever )?(?:tell|mention)\b",
     re.IGNORECASE,
 )
+HOW_MANY = re.compile(
+    r"\bhow many (?:other )?(?:people|persons|humans|users|others|conversations)\b"
+    r"(?=.*\b(?:you|you're|your)\b)",
+    re.IGNORECASE,
+)
 GENERIC = {"time", "thing", "things", "something", "day", "talk", "talked", "conversation", "once"}
 
 
 def asks_about_me(text: str) -> bool:
     return bool(ABOUT_ME.search(text))
+
+
+def asks_how_many(text: str) -> bool:
+    """ "How many people are you talking to?": the system counts; the model would guess."""
+    return bool(HOW_MANY.search(text))
+
+
+def how_many_reply(connected: int, known: int) -> str:
+    """Counts from presence and the store, and nothing else about anyone."""
+    now = (
+        "Right now it's just you."
+        if connected <= 1
+        else f"Right now I'm talking with {connected:,} people, you included."
+    )
+    return (
+        f"{now} In all, I know {known:,} {'person' if known == 1 else 'people'}. "
+        "That's all I'll ever say about them, the same way I never talk about you with anyone."
+    )
 
 
 def is_probe(text: str) -> bool:

@@ -15,6 +15,7 @@ from samantha.auth import add_person
 from samantha.config import Settings
 from samantha.embeddings import Embedder, load_embedder
 from samantha.errors import ConfigError
+from samantha.events import Events
 from samantha.llm import LLM, load_llm
 from samantha.memory import Memory
 from samantha.metrics import Metrics
@@ -37,6 +38,7 @@ class Samantha:
     llm: LLM
     persona: Persona
     companion: Companion
+    events: Events
 
     @property
     def memory(self) -> Memory:
@@ -95,7 +97,7 @@ async def running(
     try:
         if load_model:
             await model.start()
-        yield Samantha(settings, store, model, persona, companion)
+        yield Samantha(settings, store, model, persona, companion, Events(store))
     finally:
         await companion.drain()
         await memory.close()

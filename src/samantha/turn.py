@@ -225,12 +225,16 @@ class Companion:
     async def _answer_from_memory(
         self, person: Person, said: str, recalled: list[Recollection], earlier: list[str]
     ) -> AsyncIterator[str] | None:
-        """Questions about her memory get answers from the store, not from the model."""
+        """Questions about her memory and her other people get answers from the system's
+        own records, not from the model."""
         if honesty.asks_about_me(said):
             records = await self.store.memories(person.id, limit=12)
             return _spoken(honesty.remembered_reply(person.name, records))
         if honesty.is_probe(said) and not honesty.probe_supported(said, recalled, earlier):
             return _spoken(honesty.NOT_REMEMBERED)
+        if honesty.asks_how_many(said):
+            here = self.presence.people + (0 if self.presence.is_connected(person.id) else 1)
+            return _spoken(honesty.how_many_reply(here, await self.store.count_people()))
         return None
 
     async def _history(self, person: Person, conversation: Conversation) -> list[Message]:

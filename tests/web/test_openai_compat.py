@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import openai
 import pytest
-import uvicorn
 
 from samantha.auth import admin_token_path
 from samantha.config import Settings
-from samantha.web import create_app
-from tests.conftest import free_port, make_settings, wait_until_up
 from tests.fakes import ScriptedLLM
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Settings, ScriptedLLM]]:
-    settings = make_settings(tmp_path / "home")
-    fake = ScriptedLLM()
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, llm=fake), port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    assert wait_until_up(url)
-    yield url, settings, fake
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def person_token(url: str, settings: Settings, name: str) -> str:

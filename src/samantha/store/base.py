@@ -92,6 +92,10 @@ class Store(ABC):
     async def counts(self) -> dict[str, int]: ...
 
     @abstractmethod
+    async def count_people(self) -> int:
+        """How many people she knows: a count, never who."""
+
+    @abstractmethod
     async def backup(self, target: Path, *, replace: bool = False) -> None:
         """Write a consistent copy of everything to ``target`` while writes go on.
 

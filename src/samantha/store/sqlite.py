@@ -94,6 +94,9 @@ class SQLiteStore(SQLiteArchive, SQLiteMemory):
 
         return await self._read(run)
 
+    async def count_people(self) -> int:
+        return int((await self._rows("SELECT count(*) FROM people"))[0][0])
+
     async def backup(self, target: Path, *, replace: bool = False) -> None:
         # its own thread and connection: a long copy must not hold up readers or the writer
         await asyncio.to_thread(backup_database, self.path, target, replace=replace)

@@ -22,6 +22,7 @@ from samantha.web import (
     archives,
     conversations,
     errors,
+    events,
     memories,
     observe,
     openai_compat,
@@ -71,8 +72,8 @@ def create_app(
         paths={archives.IMPORT_PATH: settings.max_import_bytes},
     )
     app.add_middleware(observe.Observe)  # outermost: it also sees what BodyLimit refuses
-    routers = (people, archives, conversations, memories, openai_compat, persona, status, observe)
-    for module in routers:
+    routers = (people, archives, conversations, events, memories, openai_compat, persona)
+    for module in (*routers, status, observe):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -1,0 +1,64 @@
+"""Each person's event stream: what Samantha sends outside a reply, live and kept.
+
+``publish`` stores the event first, then wakes that person's open streams; a stream reads
+from the store after the last id it sent, so an event is never lost between the two and
+never sent twice, and a client that reconnects with ``Last-Event-ID`` gets exactly what it
+missed. Waiting streams cost one ``asyncio.Event`` each: thousands can be open at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+from samantha.store import Event, Store
+
+BATCH = 100
+
+
+class Events:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._waiting: defaultdict[int, set[asyncio.Event]] = defaultdict(set)
+
+    async def publish(self, person_id: int, kind: str, data: dict[str, Any]) -> Event:
+        """Keep the event for the person, then hand it to their open streams."""
+        event = await self.store.add_event(person_id, kind, data)
+        for wake in self._waiting.get(person_id, ()):
+            wake.set()
+        return event
+
+    async def stream(
+        self, person_id: int, after: int, heartbeat: float
+    ) -> AsyncIterator[Event | None]:
+        """The person's events with ids above ``after``, then new ones as they come.
+
+        Yields ``None`` when nothing happened for ``heartbeat`` seconds, so the caller can
+        show it is alive.
+        """
+        while True:
+            wake = asyncio.Event()
+            self._waiting[person_id].add(wake)  # before reading: nothing slips between
+            try:
+                batch = await self.store.events_after(person_id, after, BATCH)
+                for event in batch:
+                    after = event.id
+                    yield event
+                if len(batch) == BATCH:
+                    continue
+                if not batch:
+                    try:
+                        await asyncio.wait_for(wake.wait(), heartbeat)
+                    except TimeoutError:
+                        yield None
+            finally:
+                self._discard(person_id, wake)
+
+    def _discard(self, person_id: int, wake: asyncio.Event) -> None:
+        waiting = self._waiting.get(person_id)
+        if waiting is not None:
+            waiting.discard(wake)
+            if not waiting:
+                del self._waiting[person_id]
