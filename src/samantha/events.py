@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from samantha.store import Event, Store
@@ -32,7 +32,7 @@ class Events:
 
     async def stream(
         self, person_id: int, after: int, heartbeat: float
-    ) -> AsyncIterator[Event | None]:
+    ) -> AsyncGenerator[Event | None, None]:
         """The person's events with ids above ``after``, then new ones as they come.
 
         Yields ``None`` when nothing happened for ``heartbeat`` seconds, so the caller can
