@@ -54,6 +54,20 @@ class Settings(BaseSettings):
     history_tokens: int = Field(default=1200, ge=64, description="recent-message budget")
     summary_tokens: int = Field(default=200, ge=16)
     retry_after_s: int = Field(default=5, ge=1)
+    locale: str = Field(
+        default="en-US",
+        pattern=r"^(?:[a-z]{2}(?:-[A-Z]{2})?|international)$",
+        description="where the crisis lines she gives come from (en-US, en-GB, de-DE, ...)",
+    )
+    crisis_resources: Path | None = Field(
+        default=None, description="a YAML file of crisis lines by locale, instead of the bundled"
+    )
+    wellbeing_long_session_min: int = Field(
+        default=90, ge=1, description="a session this long counts as a sign of dependence"
+    )
+    session_reminder_min: int = Field(
+        default=0, ge=0, description="remind the person of the time after this long; 0: never"
+    )
     events_heartbeat_s: float = Field(
         default=15.0, gt=0, le=300, description="seconds between heartbeats on an event stream"
     )

@@ -69,6 +69,11 @@ class Metrics:
             buckets=REPLY_BUCKETS,
             registry=r,
         )
+        self.crisis = Counter(
+            "samantha_crisis_replies",
+            "Replies that gave crisis lines instead of the model's words",
+            registry=r,
+        )
         self.errors = Counter(
             "samantha_errors", "Errors answered to clients, by error code", ["code"], registry=r
         )

@@ -14,13 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import anyio
 
-from samantha import honesty
+from samantha import honesty, wellbeing
 from samantha.config import Settings
 from samantha.errors import InputError, ModelError
 from samantha.llm import LLM, ChatMessage
@@ -146,6 +146,7 @@ class Companion:
         self.memory = memory
         self.metrics = metrics or Metrics()
         self.presence = presence or Presence()
+        self.crisis_lines = wellbeing.crisis_lines(settings.locale, settings.crisis_resources)
         self._background: set[asyncio.Task[None]] = set()
 
     async def say(self, person: Person, conversation_id: int, text: str) -> Message:
@@ -199,7 +200,8 @@ class Companion:
         earlier = [m.content for m in window[:-1]]
         stream = await self._answer_from_memory(person, said, recalled, earlier)
         if stream is None:
-            prompt = self.compose(conversation, history, mood, recalled, person.name)
+            notes = await self._wellbeing(person, said, history)
+            prompt = self.compose(conversation, history, mood, recalled, person.name, notes)
             words = sum(estimate_tokens(m.content) for m in prompt)
             self.metrics.tokens.labels("prompt").inc(words)
             stream = self.llm.stream(
@@ -222,11 +224,25 @@ class Companion:
     def today(self) -> date:
         return datetime.fromtimestamp(self.store.now()).date()
 
+    async def _wellbeing(self, person: Person, said: str, history: list[Message]) -> list[str]:
+        relations = await self.store.memories(person.id, kind="relation", limit=10)
+        return wellbeing.notes(
+            said,
+            history,
+            self.store.now(),
+            relations,
+            long_session_min=self.settings.wellbeing_long_session_min,
+            reminder_min=self.settings.session_reminder_min,
+        )
+
     async def _answer_from_memory(
         self, person: Person, said: str, recalled: list[Recollection], earlier: list[str]
     ) -> AsyncIterator[str] | None:
         """Questions about her memory and her other people get answers from the system's
-        own records, not from the model."""
+        own records, not from the model; so does a person in crisis."""
+        if wellbeing.is_crisis(said):
+            self.metrics.crisis.inc()
+            return _spoken(wellbeing.crisis_reply(person.name, self.crisis_lines))
         if honesty.asks_about_me(said):
             records = await self.store.memories(person.id, limit=12)
             return _spoken(honesty.remembered_reply(person.name, records))
@@ -244,10 +260,15 @@ class Companion:
 
     def prefix(self, summary: str = "") -> list[ChatMessage]:
         """The part of every prompt that does not change from turn to turn."""
-        system = self.persona.system_prompt() + (
-            f"\n\nWhat you run on: you are self-hosted software on this computer; your words "
-            f"come from the open language model {self.llm.model!r} ({self.llm.provider}). "
-            "Do not claim any company made you."
+        system = (
+            self.persona.system_prompt()
+            + "\n\n"
+            + wellbeing.LET_GO_RULE
+            + (
+                f"\n\nWhat you run on: you are self-hosted software on this computer; your words "
+                f"come from the open language model {self.llm.model!r} ({self.llm.provider}). "
+                "Do not claim any company made you."
+            )
         )
         if summary:
             system += f"\n\nEarlier in this conversation: {summary}"
@@ -263,6 +284,7 @@ class Companion:
         mood: Mood,
         recalled: list[Recollection] | None = None,
         name: str = "them",
+        notes: Sequence[str] = (),
     ) -> list[ChatMessage]:
         prompt = self.prefix(conversation.summary)
         kept = self._window(history)
@@ -273,6 +295,7 @@ class Companion:
                 f"{now:%a %d %b %Y %H:%M}, talking with {name}.",
                 mood.describe(),
                 self._memories(recalled or [], name),
+                *notes,
             )
             if part
         )
