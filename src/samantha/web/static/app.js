@@ -8,6 +8,7 @@ let conversation = null;
 let oldest = null;
 let busy = false;
 let greeting = "";
+const shown = new Set();  // ids of messages on screen, so none appears twice
 
 function api(path, options = {}) {
   const headers = { "Authorization": `Bearer ${token}`, ...(options.headers || {}) };
@@ -19,6 +20,7 @@ function show(view) {
   if (view === "signin") setState("signed out");
   $("signin").hidden = view !== "signin";
   $("chat").hidden = view !== "chat";
+  $("yours").hidden = view !== "chat";
 }
 
 function setState(text) { $("state").textContent = text; }
@@ -51,8 +53,42 @@ async function signIn(candidate) {
   await loadEarlier();
   banner(false);
   $("say").focus();
+  listen();
   return true;
 }
+
+// Her own messages, notices and farewells arrive on the event stream. It resumes from the
+// last event this device saw, so nothing is missed and nothing is shown twice.
+let listening = null;
+async function listen() {
+  if (listening) listening.abort();
+  const mine = (listening = new AbortController());
+  const key = `samantha.event.${token.slice(-12)}`;
+  for (let attempt = 0; !mine.signal.aborted; attempt++) {
+    const last = localStorage.getItem(key);
+    const headers = last ? { "Last-Event-ID": last } : {};
+    const fresh = !last;  // a new device: catch up on what was kept, but show only recent notices
+    try {
+      const res = await api(fresh ? "/v1/events?after=0" : "/v1/events", { headers, signal: mine.signal });
+      if (res.ok) {
+        attempt = 0;
+        await readEvents(res, (event, data, id) => {
+          if (id) localStorage.setItem(key, id);
+          const recent = !fresh || Date.now() / 1000 - (data.at || 0) < 86400;
+          if (event === "notice" && recent) note(data.text);
+          const message = data.message;
+          if (!message || shown.has(message.id)) return;
+          shown.add(message.id);
+          if (message.conversation_id === conversation) bubble("assistant", message.content, "proactive");
+          else if (recent) note(message.content.slice(0, 140));
+        });
+      } else if (res.status === 401) { return; }
+    } catch { if (mine.signal.aborted) return; }
+    await new Promise((r) => setTimeout(r, Math.min(30, 2 ** attempt) * 1000));
+  }
+}
+
+function note(text) { $("notice").textContent = text; $("notice").hidden = false; }
 
 async function loadEarlier() {
   const q = oldest ? `&before=${oldest}` : "";
@@ -61,7 +97,7 @@ async function loadEarlier() {
   const page = await res.json();
   const log = $("log");
   const height = log.scrollHeight;
-  for (const m of page.reverse()) bubble(m.role, m.content, m.status, true);
+  for (const m of page.reverse()) { shown.add(m.id); bubble(m.role, m.content, m.status, true); }
   if (!q && !page.length && greeting) bubble("assistant", greeting, "greeting");
   if (page.length) oldest = page[page.length - 1].id;
   log.scrollTop = oldest && q ? log.scrollHeight - height : log.scrollHeight;
@@ -81,7 +117,8 @@ async function readEvents(res, onEvent) {
       buffer = buffer.slice(cut + 2);
       const event = /^event: (.*)$/m.exec(block)?.[1];
       const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event && data) onEvent(event, JSON.parse(data));
+      const id = /^id: (\d+)$/m.exec(block)?.[1];
+      if (event && data) onEvent(event, JSON.parse(data), id);
     }
   }
 }
@@ -99,7 +136,8 @@ async function talk(text) {
       const typing = bubble("assistant", "…", "typing");
       let reply = null;
       await readEvents(res, (event, data) => {
-        if (event === "accepted" && mine) mine.className = "user";
+        if (event === "accepted" && mine) { mine.className = "user"; shown.add(data.message.id); }
+        if (event === "done") shown.add(data.message.id);
         if (event === "token") {
           if (!reply) { reply = typing; reply.className = "assistant"; reply.textContent = ""; }
           reply.textContent += data.text;
@@ -128,6 +166,38 @@ async function talk(text) {
     const wait = Math.min(30, 2 ** attempt) * 1000;
     await new Promise((r) => setTimeout(r, wait));
   }
+}
+
+$("export").addEventListener("click", async () => {
+  $("yours-status").textContent = "Packing your archive…";
+  const res = await api("/v1/me/export").catch(() => null);
+  if (!res || !res.ok) { $("yours-status").textContent = "Couldn't make the archive; try again."; return; }
+  const name = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "")?.[1];
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await res.blob());
+  link.download = name || "samantha.samantha.zip";
+  link.click();
+  URL.revokeObjectURL(link.href);
+  $("yours-status").textContent = "Downloaded: your conversations and memories, yours to keep.";
+});
+
+$("delete").addEventListener("click", async () => {
+  if (!confirm("Delete everything Samantha keeps about you: conversations, memories, your token? This cannot be undone. You can download everything first.")) return;
+  const res = await api("/v1/me", { method: "DELETE" }).catch(() => null);
+  if (!res || res.status !== 204) { $("yours-status").textContent = "Couldn't delete; nothing was removed."; return; }
+  forget();
+  $("signin-error").textContent = "Deleted. Take care of yourself.";
+});
+
+$("signout").addEventListener("click", () => forget());
+
+function forget() {
+  if (listening) listening.abort();
+  localStorage.removeItem("samantha.token");
+  token = "";
+  $("yours").open = false;
+  $("log").innerHTML = "";
+  show("signin");
 }
 
 $("signin-form").addEventListener("submit", async (e) => {
