@@ -518,3 +518,28 @@ def test_a_bad_archive_from_the_terminal_writes_nothing(
         done = samantha(cli_env, *args)
         assert done.returncode == 2 and error in flat(done.stderr), done.stderr
     assert rows(Path(cli_env["SAMANTHA_HOME"]) / "samantha.db") in ({}, dict.fromkeys(TABLES, 0))
+
+
+def test_bench_load_drives_the_real_server(cli_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "load.json"
+    done = samantha(
+        cli_env,
+        *("bench", "load", "--people", "20", "--duration", "4", "--rate", "1"),
+        *(
+            "--records",
+            "5",
+            "--sim-rate",
+            "100",
+            "--json",
+            str(out),
+            "--plot",
+            str(tmp_path / "l.png"),
+        ),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(out.read_text())
+    assert figures["connected_peak"] == 20
+    assert figures["errors"] == 0 and figures["lost"] == 0
+    assert figures["replies_completed"] == figures["messages_sent"] > 20
+    assert set(figures["server_ms"]) == {"p50", "p99"} and figures["rss_mb"] > 0
+    assert (tmp_path / "l.png").read_bytes().startswith(b"\x89PNG")

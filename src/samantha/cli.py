@@ -339,6 +339,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.bench == "memory":
         return run_memory_bench(args, out)
+    if args.bench == "load":
+        from samantha.bench.load import run_load_bench
+
+        return asyncio.run(run_load_bench(settings, args, out))
     run = run_model_bench if args.bench == "model" else run_replies_bench
     return asyncio.run(run(settings, args, out))
 
@@ -453,6 +457,16 @@ def build_parser() -> argparse.ArgumentParser:
     memory.add_argument("--plot", type=Path, help="draw recall per category beside BM25 (PNG)")
     memory.add_argument("--limit", type=int, default=0, help="only the first N conversations")
     memory.add_argument("--embedder", default="onnx:minilm", help="onnx:minilm, hash: or none")
+    load = bench_sub.add_parser("load", help="many people at once: the real server with sim:")
+    load.add_argument("--people", type=int, default=100)
+    load.add_argument("--duration", type=float, default=60, help="seconds of load")
+    load.add_argument("--rate", type=float, default=60, help="mean seconds between messages")
+    load.add_argument("--records", type=int, default=200, help="seeded memories per person")
+    load.add_argument("--sim-rate", type=float, default=20, help="simulated tokens/s")
+    load.add_argument("--embedder", default="hash:", help="the server's embedder")
+    load.add_argument("--port", type=int, default=0)
+    load.add_argument("--json", type=Path)
+    load.add_argument("--plot", type=Path, help="draw the run over time (PNG)")
     bench.set_defaults(run=cmd_bench)
     return parser
 

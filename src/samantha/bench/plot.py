@@ -43,3 +43,36 @@ def bars(result: dict[str, Any], k: int, path: Path) -> None:
         draw.text((x, height - bottom + 10), label, fill="black")
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
+
+
+def timeline(points: list[dict[str, float]], path: Path, title: str) -> None:
+    """Connected people, messages per second and first-token p50/p99 over a run, as a PNG.
+
+    Three panels share the time axis; each is scaled to its own maximum.
+    """
+    width, panel, left, gap = 900, 150, 70, 30
+    height = 50 + 3 * (panel + gap)
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((left, 15), title, fill="black")
+    end = max((p["t"] for p in points), default=1.0) or 1.0
+    series = (
+        ("connected people", ("connected",), ((196, 68, 47),)),
+        ("messages per second", ("messages_per_s",), ((60, 110, 180),)),
+        ("first token ms: p50, p99", ("p50_ms", "p99_ms"), ((90, 150, 90), (150, 150, 160))),
+    )
+    for row, (label, keys, colours) in enumerate(series):
+        top = 45 + row * (panel + gap)
+        bottom = top + panel
+        peak = max((p[k] for p in points for k in keys), default=1.0) or 1.0
+        draw.rectangle((left, top, width - 20, bottom), outline=(210, 210, 210))
+        draw.text((left + 5, top + 3), f"{label} (max {peak:,.0f})", fill="black")
+        for key, colour in zip(keys, colours, strict=True):
+            xy = [
+                (left + (width - 20 - left) * p["t"] / end, bottom - panel * 0.9 * p[key] / peak)
+                for p in points
+            ]
+            if len(xy) > 1:
+                draw.line(xy, fill=colour, width=2)
+    draw.text((left, height - 18), f"seconds 0 to {end:,.0f}", fill="black")
+    image.save(path)

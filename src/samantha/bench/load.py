@@ -1,0 +1,375 @@
+"""``samantha bench load``: many people at once against the real server, with ``sim:``.
+
+The server runs as its own process (``samantha serve``) on a seeded home: N people, each
+with a history of ``--records`` memories and the messages they came from, loaded through
+the same import path as an archive. Each simulated person opens their event stream (that
+is what "connected" means), then sends messages at a human pace (exponential gaps, mean
+``--rate`` seconds) and reads every reply to the end, checking that the stored reply
+(the ``done`` event) is what was streamed.
+
+``ttft_ms`` is from sending to the first token; ``server_ms`` is that minus the simulated
+model's own wait for its first token (``1 / sim rate``): the part spent in Samantha
+(HTTP, auth, storing the message, recall, composing) plus the load generator itself,
+which shares the machine. ``lost`` counts messages sent and never stored, read from the
+database after the server stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from samantha.archive import import_archive
+from samantha.bench import wire
+from samantha.config import Settings
+from samantha.store import Conversation, MemoryRecord, Message, Person, PersonData
+from samantha.system import running
+
+TOPICS = (
+    "my sister {n} visits in spring",
+    "I started pottery classes on Tuesdays",
+    "work has been stressful since the merger",
+    "I love walking by the river at dusk",
+    "my dog Biscuit is afraid of thunder",
+    "I'm reading a novel about lighthouses",
+    "my friend {n} moved to Lisbon",
+    "I want to learn the cello",
+)
+QUESTIONS = (
+    "How was your day?",
+    "Do you remember what I told you about my sister?",
+    "I had a long day at work.",
+    "What should I cook tonight?",
+    "I went for a walk by the river.",
+)
+
+HOST = "127.0.0.1"
+
+
+@dataclass
+class Tally:
+    """What the load generator saw, over time."""
+
+    started: float = field(default_factory=time.monotonic)
+    connected: int = 0
+    connected_peak: int = 0
+    sent: int = 0
+    completed: int = 0
+    errors: int = 0
+    refused: int = 0
+    ttft: list[float] = field(default_factory=list)
+    timeline: list[dict[str, float]] = field(default_factory=list)
+    problems: dict[str, int] = field(default_factory=dict)
+    contents: list[str] = field(default_factory=list)
+
+    def problem(self, what: str) -> None:
+        self.errors += 1
+        self.problems[what] = self.problems.get(what, 0) + 1
+
+
+def _history(i: int, records: int, now: float) -> PersonData:
+    """A person with ``records`` memories, each from one message of theirs."""
+    person = Person(0, f"person-{i:05d}", now - 86400 * 30)
+    conversation = Conversation(1, 0, "earlier", person.created_at, now, "", 0)
+    messages, memories = [], []
+    for n in range(1, records + 1):
+        text = TOPICS[n % len(TOPICS)].format(n=f"Friend{n % 17}") + f" ({i}:{n})"
+        at = person.created_at + n * 600
+        messages.append(Message(n, 0, 1, "user", text, "complete", at))
+        memories.append(
+            MemoryRecord(n, 0, "fact", text, "", None, None, 0.5, "rule", at, None, (n,))
+        )
+    return PersonData(person, (conversation,), tuple(messages), frozenset(), tuple(memories))
+
+
+async def seed(settings: Settings, people: int, records: int, out: Console) -> list[str]:
+    """Create the people with their histories; return their tokens."""
+    tokens = []
+    async with running(settings, load_model=False) as sam:
+        now = time.time()
+        for i in range(people):
+            tokens.append((await import_archive(sam, _history(i, records, now))).token)
+            if (i + 1) % 500 == 0:
+                out.print(f"  seeded {i + 1}/{people} people")
+    return tokens
+
+
+async def _events(port: int, token: str, tally: Tally, stop: asyncio.Event) -> None:
+    """Hold the person's event stream open: they count as connected while it is."""
+    try:
+        res = await wire.request(HOST, port, "GET", "/v1/events", token=token)
+    except OSError as exc:
+        tally.problem(f"events {type(exc).__name__}")
+        return
+    try:
+        if res.status != 200:
+            tally.problem(f"events {res.status}")
+            return
+        tally.connected += 1
+        tally.connected_peak = max(tally.connected_peak, tally.connected)
+        try:
+            async for _ in _until(res.lines(), stop):
+                pass
+        finally:
+            tally.connected -= 1
+    except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        tally.problem(f"events {type(exc).__name__}")
+    finally:
+        await res.close()
+
+
+async def _until(lines: AsyncIterator[str], stop: asyncio.Event) -> AsyncIterator[str]:
+    reader = asyncio.ensure_future(anext(lines))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            await asyncio.wait({reader, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping.done():
+                return
+            try:
+                yield reader.result()
+            except StopAsyncIteration:
+                return
+            reader = asyncio.ensure_future(anext(lines))
+    finally:
+        reader.cancel()
+        stopping.cancel()
+
+
+async def _talk(
+    port: int, token: str, n: int, tally: Tally, args: argparse.Namespace, stop: asyncio.Event
+) -> None:
+    """One person: a conversation, then messages at a human pace until the run ends."""
+    rng = random.Random(n)
+    await asyncio.sleep(rng.uniform(0, args.rate))  # people don't all speak at second 0
+    try:
+        res = await wire.request(HOST, port, "POST", "/v1/conversations", token=token, body={})
+        made = await res.json()
+        await res.close()
+        path = f"/v1/conversations/{made['id']}/messages"
+    except (OSError, asyncio.IncompleteReadError, ValueError, KeyError) as exc:
+        tally.problem(f"conversation {type(exc).__name__}")
+        return
+    count = 0
+    while not stop.is_set():
+        count += 1
+        content = f"{rng.choice(QUESTIONS)} [{n}:{count}]"
+        tally.sent += 1
+        tally.contents.append(content)
+        await _one(port, path, token, content, tally)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), rng.expovariate(1 / args.rate))
+
+
+async def _one(port: int, path: str, token: str, content: str, tally: Tally) -> None:
+    asked = time.perf_counter()
+    first = None
+    text = []
+    done = False
+    try:
+        res = await wire.request(HOST, port, "POST", path, token=token, body={"content": content})
+    except OSError as exc:
+        tally.problem(f"send {type(exc).__name__}")
+        return
+    try:
+        if res.status in (429, 503):
+            tally.refused += 1
+            return
+        if res.status != 200:
+            tally.problem(f"send {res.status}")
+            return
+        event = ""
+        async for line in res.lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "token":
+                first = first or time.perf_counter()
+                text.append(json.loads(line[6:])["text"])
+            elif line.startswith("data: ") and event == "error":
+                tally.problem("reply error")
+                return
+            elif line.startswith("data: ") and event == "done":
+                done = json.loads(line[6:])["message"]["content"] == "".join(text).strip()
+    except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        tally.problem(f"send {type(exc).__name__}")
+        return
+    finally:
+        await res.close()
+    if first is None or not done:  # streamed, and stored as streamed
+        tally.problem("reply incomplete")
+        return
+    tally.completed += 1
+    tally.ttft.append(first - asked)
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def _watch(tally: Tally, out: Console, stop: asyncio.Event, every: float = 5.0) -> None:
+    last_sent, last_seen = 0, 0
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        window = tally.ttft[last_seen:]
+        last_seen = len(tally.ttft)
+        point = {
+            "t": round(time.monotonic() - tally.started, 1),
+            "connected": tally.connected,
+            "messages_per_s": (tally.sent - last_sent) / every,
+            "p50_ms": 1000 * _pct(window, 0.5),
+            "p99_ms": 1000 * _pct(window, 0.99),
+        }
+        last_sent = tally.sent
+        tally.timeline.append(point)
+        out.print(
+            f"  {point['t']:6.0f}s connected {tally.connected:5d}  sent {tally.sent:6d}  "
+            f"replies {tally.completed:6d}  errors {tally.errors}  refused {tally.refused}  "
+            f"ttft p50 {point['p50_ms']:.0f} ms p99 {point['p99_ms']:.0f} ms"
+        )
+
+
+def _stored(db: Path) -> set[str]:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        return {r[0] for r in conn.execute("SELECT content FROM messages WHERE role = 'user'")}
+
+
+async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Console) -> int:
+    with tempfile.TemporaryDirectory(prefix="samantha-load-") as tmp:
+        home = Path(tmp)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SAMANTHA_")}
+        env.update(
+            SAMANTHA_HOME=str(home),
+            SAMANTHA_LLM=f"sim:rate={args.sim_rate}",
+            SAMANTHA_EMBEDDER=args.embedder,
+            SAMANTHA_MEMORY_LLM_EXTRACTION="false",
+        )
+        seed_settings = settings.model_copy(
+            update={"home": home, "llm": f"sim:rate={args.sim_rate}", "embedder": args.embedder}
+        )
+        out.print(f"seeding {args.people} people with {args.records} memories each…")
+        began = time.monotonic()
+        tokens = await seed(seed_settings, args.people, args.records, out)
+        seeded_s = time.monotonic() - began
+        port = args.port or _free_port()
+        with (home / "serve.log").open("w") as log:
+            server = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "samantha",
+                "serve",
+                "--port",
+                str(port),
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+            try:
+                figures = await _drive(port, tokens, args, server.pid, out)
+            finally:
+                server.terminate()
+                await asyncio.wait_for(server.wait(), 60)
+        stored = _stored(home / "samantha.db")
+    tally: Tally = figures.pop("_tally")
+    figures["lost"] = sum(1 for c in tally.contents if c not in stored)
+    figures["seed_s"] = round(seeded_s, 1)
+    _report(figures, out)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    if args.plot:
+        from samantha.bench.plot import timeline
+
+        timeline(tally.timeline, args.plot, f"bench load: {args.people} people")
+    return 0 if figures["errors"] == 0 and figures["lost"] == 0 else 1
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _drive(
+    port: int, tokens: list[str], args: argparse.Namespace, pid: int, out: Console
+) -> dict[str, Any]:
+    for _ in range(600):
+        with contextlib.suppress(OSError, ValueError, asyncio.IncompleteReadError):
+            res = await wire.request(HOST, port, "GET", "/readyz")
+            await res.close()
+            if res.status == 200:
+                break
+        await asyncio.sleep(0.2)
+    tally, stop = Tally(), asyncio.Event()
+    cpu0, wall0 = _cpu_seconds(pid), time.monotonic()
+    tasks = [asyncio.create_task(_events(port, t, tally, stop)) for t in tokens]
+    tasks += [
+        asyncio.create_task(_talk(port, t, n, tally, args, stop)) for n, t in enumerate(tokens)
+    ]
+    watcher = asyncio.create_task(_watch(tally, out, stop))
+    await asyncio.sleep(args.duration)
+    stop.set()
+    await asyncio.gather(*tasks, watcher, return_exceptions=True)
+    cpu = (_cpu_seconds(pid) - cpu0) / (time.monotonic() - wall0)
+    rss = _peak_rss_mb(pid)
+    first_token_s = 1.0 / args.sim_rate
+    server = [max(0.0, t - first_token_s) for t in tally.ttft]
+    return {
+        "people": len(tokens),
+        "duration_s": args.duration,
+        "connected_peak": tally.connected_peak,
+        "messages_sent": tally.sent,
+        "replies_completed": tally.completed,
+        "refused": tally.refused,
+        "errors": tally.errors,
+        "error_kinds": tally.problems,
+        "ttft_ms": {
+            "p50": round(1000 * _pct(tally.ttft, 0.5)),
+            "p99": round(1000 * _pct(tally.ttft, 0.99)),
+        },
+        "server_ms": {
+            "p50": round(1000 * _pct(server, 0.5)),
+            "p99": round(1000 * _pct(server, 0.99)),
+        },
+        "rss_mb": round(rss),
+        "cpu_mean": round(cpu, 2),
+        "sim_rate": args.sim_rate,
+        "mean_gap_s": args.rate,
+        "_tally": tally,
+    }
+
+
+def _report(figures: dict[str, Any], out: Console) -> None:
+    for key, value in figures.items():
+        out.print(f"{key:18} {value}")
