@@ -207,3 +207,22 @@ async def test_a_reply_forgotten_before_it_was_learned_is_never_to_learn(
     await store.add_message(person.id, conv.id, "assistant", "Porto is lovely.")
     await store.forget_memory(person.id, kept)
     assert await store.unlearned(person.id) == []  # else learning would ask for it forever
+
+
+async def test_writes_that_arrive_together_commit_together_and_fail_alone(
+    store: SQLiteStore,
+) -> None:
+    """Group commit: one failing write in a batch rolls back alone; the rest are durable."""
+    import asyncio
+
+    theo = await store.create_person("Theo", "h1")
+    amy = await store.create_person("Amy", "h2")
+    conv = await store.create_conversation(theo.id)
+    writes = [store.add_message(theo.id, conv.id, "user", f"line {i}") for i in range(60)]
+    writes.insert(30, store.add_message(amy.id, conv.id, "user", "not Amy's conversation"))
+    results = await asyncio.gather(*writes, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert len(failed) == 1 and isinstance(failed[0], NotFound)
+    with sqlite3.connect(store.path) as db:  # another connection: committed, on disk
+        rows = db.execute("SELECT person_id, content FROM messages ORDER BY id").fetchall()
+    assert rows == [(theo.id, f"line {i}") for i in range(60)]
