@@ -176,8 +176,8 @@ class Companion:
     async def _start_reply(self, person: Person, conversation_id: int, asked: float) -> Reply:
         conversation = await self.store.conversation(person.id, conversation_id)
         history = await self._history(person, conversation)
-        if history and history[-1].role == "assistant" and history[-1].status != "complete":
-            history.pop()  # retrying after an interrupted reply: answer the message again
+        while history and history[-1].role == "assistant" and history[-1].status != "complete":
+            history.pop()  # retrying after interrupted replies: answer the message again
         if not history or history[-1].role != "user":
             raise InputError(
                 "there is no message waiting for a reply", code="nothing_to_reply", status=409
