@@ -11,6 +11,7 @@ import pytest
 from samantha.admission import SERVER_SLOTS, Admission, Ticket
 from samantha.cli import _one_turn
 from samantha.errors import Busy, InputError, ModelError, ModelUnavailable, TooManyReplies
+from samantha.llm.embedded import EmbeddedLLM
 from samantha.store import Person
 from samantha.system import Samantha, running
 from tests.conftest import make_settings
@@ -128,6 +129,10 @@ async def test_slots_are_sized_from_the_model(tmp_path: Path, fake: ScriptedLLM)
     assert (line.slots, line.queue, line.per_person) == (SERVER_SLOTS, 3 * SERVER_SLOTS, 1)
     line = Admission.for_model(make_settings(tmp_path, reply_concurrency=5), fake)
     assert (line.slots, line.queue) == (5, 20)
+    embedded = EmbeddedLLM("smollm2-135m", make_settings(tmp_path, llm_parallel=3))
+    line = Admission.for_model(embedded.settings, embedded)  # llama.cpp's own slots
+    assert (line.slots, line.queue) == (3, 12)
+    await embedded.close()
 
 
 @pytest.fixture

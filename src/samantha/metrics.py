@@ -77,7 +77,8 @@ class Metrics:
         )
         self.first_token = Histogram(
             "samantha_first_token_seconds",
-            "From asking for a reply to its first token (recall and prompt reading included)",
+            "From asking for a reply to its first token (its wait for a slot, recall and prompt "
+            "reading included)",
             buckets=REPLY_BUCKETS,
             registry=r,
         )
