@@ -1,7 +1,9 @@
 """A scripted model registered through the real provider seam, for tests that need control.
 
 ``fake:`` replies with the next scripted text, records every prompt it was sent, and can
-be told to be down (``ModelUnavailable``) or to fail part-way through a reply.
+be told to be down (``ModelUnavailable``) or to fail part-way through a reply. With a
+``gate`` (an ``asyncio.Event``), every reply waits for it before its first word, so a test
+decides how long replies hold their slots.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class ScriptedLLM(LLM):
         self.fail_after: int | None = None
         self.before_stream: Callable[[], Awaitable[None]] | None = None
         self.delay = 0.0
+        self.gate: asyncio.Event | None = None
 
     @property
     def available(self) -> bool:
@@ -47,6 +50,8 @@ class ScriptedLLM(LLM):
         self.schemas.append(json_schema)
         if self.before_stream is not None:
             await self.before_stream()
+        if self.gate is not None:
+            await self.gate.wait()
         text = self.replies.pop(0) if self.replies else self.default
         for i, word in enumerate(text.split(" ")):
             if self.fail_after is not None and i >= self.fail_after:

@@ -88,6 +88,23 @@ async def test_failure_mid_reply_is_marked_interrupted_and_retryable(
     assert await (await sam.companion.reply(person, conv.id)).read_all() == "Once upon a time."
 
 
+async def test_a_retry_answers_after_several_interrupted_replies(
+    sam: Samantha, fake: ScriptedLLM
+) -> None:
+    person = await sam.person_named("theo", create=True)
+    assert person
+    conv = await sam.store.create_conversation(person.id)
+    await sam.companion.say(person, conv.id, "Tell me a story")
+    fake.fail_after = 1
+    for _ in range(2):
+        with pytest.raises(ModelError):
+            await (await sam.companion.reply(person, conv.id)).read_all()
+    fake.fail_after = None
+    fake.replies = ["Once upon a time."]
+    assert await (await sam.companion.reply(person, conv.id)).read_all() == "Once upon a time."
+    assert fake.prompts[-1][-1].content == "Tell me a story"
+
+
 async def test_reader_leaving_early_marks_the_reply_interrupted(
     sam: Samantha, fake: ScriptedLLM
 ) -> None:

@@ -54,6 +54,27 @@ class Settings(BaseSettings):
     history_tokens: int = Field(default=1200, ge=64, description="recent-message budget")
     summary_tokens: int = Field(default=200, ge=16)
     retry_after_s: int = Field(default=5, ge=1)
+    reply_concurrency: int = Field(
+        default=0,
+        ge=0,
+        le=1024,
+        description="replies generated at once; 0: the embedded model's parallel slots "
+        "(llm_parallel), or 16 for a model server",
+    )
+    reply_queue_per_slot: int = Field(
+        default=4,
+        ge=0,
+        le=100,
+        description="replies that may wait in line for a slot, per slot; more are refused "
+        "with 503 busy. The last in a full line waits about this many reply lengths",
+    )
+    replies_per_person: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="replies one person may have waiting or generating at once; more are "
+        "refused with 429 too_many_replies",
+    )
     locale: str = Field(
         default="en-US",
         pattern=r"^(?:[a-z]{2}(?:-[A-Z]{2})?|international)$",

@@ -6,6 +6,9 @@ SamanthaError
 ├── NotFound             no such person, conversation or model file        → HTTP 404
 ├── AuthError            missing or wrong token                            → HTTP 401/403
 ├── StoreError           the database or the disk failed (a backup could not be made)
+├── Overloaded           too many replies asked for at once; the message is kept, retry later
+│   ├── Busy             every slot is taken and the line is full              → HTTP 503
+│   └── TooManyReplies   this person already has as many replies as allowed    → HTTP 429
 └── ModelError           the language model failed
     ├── ModelUnavailable it cannot be reached or loaded: "operating system not found" → 503
     └── ModelHTTPError   an OpenAI-compatible server answered with an error status
@@ -44,6 +47,31 @@ class AuthError(SamanthaError):
 
 class StoreError(SamanthaError):
     code = "store_error"
+
+
+class Overloaded(SamanthaError):
+    """A reply was refused before it started, to keep everyone else's waits short.
+
+    ``retry_after`` is an estimate, in whole seconds (at least 1), of when asking again
+    is likely to be let in.
+    """
+
+    code = "overloaded"
+    status = 503
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+class Busy(Overloaded):
+    code = "busy"
+    status = 503
+
+
+class TooManyReplies(Overloaded):
+    code = "too_many_replies"
+    status = 429
 
 
 class ModelError(SamanthaError):

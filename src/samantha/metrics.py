@@ -38,8 +38,27 @@ class Metrics:
             "samantha_open_streams", "Streams open right now, all people together", registry=r
         )
         self.queue_depth = Gauge(
-            "samantha_queue_depth",
-            "Replies asked for that have not produced their first token yet",
+            "samantha_queue_depth", "Replies waiting in line for a free reply slot", registry=r
+        )
+        self.slots = Gauge(
+            "samantha_reply_slots", "Replies the model may generate at once", registry=r
+        )
+        self.slots_busy = Gauge(
+            "samantha_reply_slots_busy", "Reply slots in use right now", registry=r
+        )
+        self.refused = Counter(
+            "samantha_replies_refused",
+            "Replies refused before they started (the message is kept), by reason: "
+            "busy (the line is full) or too_many_replies (one person's limit)",
+            ["reason"],
+            registry=r,
+        )
+        for reason in ("busy", "too_many_replies"):
+            self.refused.labels(reason)  # both series exist from the start, at zero
+        self.queue_wait = Histogram(
+            "samantha_queue_wait_seconds",
+            "How long replies waited in line for a slot",
+            buckets=REPLY_BUCKETS,
             registry=r,
         )
         self.generating = Gauge(
@@ -59,7 +78,8 @@ class Metrics:
         )
         self.first_token = Histogram(
             "samantha_first_token_seconds",
-            "From asking for a reply to its first token (recall and prompt reading included)",
+            "From asking for a reply to its first token (its wait for a slot, recall and prompt "
+            "reading included)",
             buckets=REPLY_BUCKETS,
             registry=r,
         )
@@ -95,6 +115,14 @@ class Metrics:
         """Read presence when scraped, so the gauges are never stale."""
         self.connected_people.set_function(connected)
         self.open_streams.set_function(streams)
+
+    def watch_slots(
+        self, slots: int, busy: Callable[[], float], waiting: Callable[[], float]
+    ) -> None:
+        """Read the reply slots and their line when scraped."""
+        self.slots.set(slots)
+        self.slots_busy.set_function(busy)
+        self.queue_depth.set_function(waiting)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

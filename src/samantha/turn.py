@@ -4,6 +4,10 @@ The person's message is committed before the model is asked anything. The reply 
 created when the first words arrive (so an outage adds no half-reply), filled in when the
 stream ends, and marked ``interrupted`` if the stream breaks or its reader goes away.
 
+Each reply is admitted before any work is done for it (see :mod:`samantha.admission`): it
+may be refused at once, with the message kept, and it waits for one of the model's slots
+only if the model is needed; an answer from her memory store needs none.
+
 The prompt keeps what rarely changes first (persona, examples, the rolling summary, the
 conversation so far) so llama.cpp's per-slot cache can reuse it, and what changes every
 turn (date, mood) just before the newest message.
@@ -14,15 +18,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import anyio
 
 from samantha import honesty, wellbeing
+from samantha.admission import Admission, Ticket
 from samantha.config import Settings
-from samantha.errors import InputError, ModelError
+from samantha.errors import InputError, ModelError, Overloaded
 from samantha.llm import LLM, ChatMessage
 from samantha.memory import Memory, Recollection
 from samantha.metrics import Metrics
@@ -62,7 +67,11 @@ def validate_text(text: str, limit: int) -> str:
 
 @dataclass
 class Reply:
-    """A reply being streamed. Iterate it once; it stores itself as it ends."""
+    """A reply being streamed. Iterate it once, or close it; it stores itself as it ends.
+
+    It holds one of the model's slots until it ends, so whoever starts a reply must see it
+    read to its end or closed.
+    """
 
     companion: Companion
     person: Person
@@ -71,15 +80,33 @@ class Reply:
     mood: Mood
     _first: str
     _rest: AsyncIterator[str]
+    _ticket: Ticket
     asked: float = field(default_factory=time.perf_counter)
     text: str = ""
     status: MessageStatus = "streaming"
     _consumed: bool = field(default=False, repr=False)
+    _pieces: AsyncGenerator[str, None] | None = field(default=None, repr=False)
 
-    async def __aiter__(self) -> AsyncIterator[str]:
+    def __aiter__(self) -> AsyncIterator[str]:
         if self._consumed:
             raise RuntimeError("a reply can be read only once")
         self._consumed = True
+        self._pieces = self._stream()
+        return self._pieces
+
+    async def close(self) -> None:
+        """Stop the reply where it is and store it, for a reader that left or never came.
+
+        Generation stops and the slot goes to the next reply in line. Closing a reply that
+        has ended does nothing.
+        """
+        if self._pieces is not None:
+            await self._pieces.aclose()  # its own ending stores it
+        elif not self._consumed:
+            self._consumed = True
+            await self._end([self._first])
+
+    async def _stream(self) -> AsyncGenerator[str, None]:
         pieces = [self._first]
         companion = self.companion
         companion.metrics.generating.inc()
@@ -92,12 +119,15 @@ class Reply:
             self.status = "complete"
         finally:
             companion.metrics.generating.dec()
-            self._count(len(pieces))
-            self.text = "".join(pieces).strip()
-            if self.status != "complete":
-                self.status = "interrupted"
-            with anyio.CancelScope(shield=True):
-                await self._finish()
+            await self._end(pieces)
+
+    async def _end(self, pieces: list[str]) -> None:
+        self._count(len(pieces))
+        self.text = "".join(pieces).strip()
+        if self.status != "complete":
+            self.status = "interrupted"
+        with anyio.CancelScope(shield=True):
+            await self._finish()
 
     def _count(self, pieces: int) -> None:
         metrics = self.companion.metrics
@@ -106,9 +136,12 @@ class Reply:
         metrics.reply_time.observe(time.perf_counter() - self.asked)
 
     async def _finish(self) -> None:
-        closer = getattr(self._rest, "aclose", None)
-        if closer is not None:
-            await closer()  # stops generation when the reader went away early
+        try:
+            closer = getattr(self._rest, "aclose", None)
+            if closer is not None:
+                await closer()  # stops generation when the reader went away early
+        finally:
+            self._ticket.release()  # the model is done with it: the next in line may start
         store = self.companion.store
         await store.finish_message(self.person.id, self.row.id, self.text, self.status)
         if self.status == "complete":
@@ -138,6 +171,7 @@ class Companion:
         *,
         metrics: Metrics | None = None,
         presence: Presence | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.store = store
         self.llm = llm
@@ -147,6 +181,9 @@ class Companion:
         self.metrics = metrics or Metrics()
         self.presence = presence or Presence()
         self.crisis_lines = wellbeing.crisis_lines(settings.locale, settings.crisis_resources)
+        self.admission = admission or Admission.for_model(settings, llm)
+        line = self.admission
+        self.metrics.watch_slots(line.slots, lambda: line.running, lambda: line.waiting)
         self._background: set[asyncio.Task[None]] = set()
 
     async def say(self, person: Person, conversation_id: int, text: str) -> Message:
@@ -159,26 +196,48 @@ class Companion:
     async def reply(self, person: Person, conversation_id: int) -> Reply:
         """Start the reply to the person's newest unanswered message.
 
-        Raises ``ModelUnavailable`` before anything is stored if the model is down; the
-        message stays and this can simply be called again.
+        Raises ``Overloaded`` at once when too many replies are on the way, and
+        ``ModelUnavailable`` if the model is down, both before anything is stored: the
+        message stays and this can simply be called again. It waits in line for a slot
+        when every slot is busy; cancelled there, it leaves the line.
         """
         asked = time.perf_counter()
-        self.metrics.queue_depth.inc()
+        ticket = await self._admit(person, conversation_id)
         try:
-            reply = await self._start_reply(person, conversation_id, asked)
-        except ModelError:
-            self.metrics.turns.labels("failed").inc()
+            reply = await self._start_reply(person, conversation_id, asked, ticket)
+        except BaseException as exc:
+            ticket.release()  # on every way out; the reply releases it once it has started
+            if isinstance(exc, ModelError):
+                self.metrics.turns.labels("failed").inc()
             raise
-        finally:
-            self.metrics.queue_depth.dec()
         self.metrics.first_token.observe(time.perf_counter() - asked)
         return reply
 
-    async def _start_reply(self, person: Person, conversation_id: int, asked: float) -> Reply:
+    async def _admit(self, person: Person, conversation_id: int) -> Ticket:
+        try:
+            return self.admission.enter(person.id)
+        except Overloaded as exc:
+            if await self._in_crisis(person, conversation_id):
+                return self.admission.enter(person.id, always=True)  # care is never refused
+            self.metrics.refused.labels(exc.code).inc()
+            raise
+
+    async def _in_crisis(self, person: Person, conversation_id: int) -> bool:
+        newest = await self.store.messages(person.id, conversation_id, limit=1)
+        return bool(newest) and newest[0].role == "user" and wellbeing.is_crisis(newest[0].content)
+
+    async def _slot(self, ticket: Ticket) -> None:
+        started = time.perf_counter()
+        await ticket.slot()
+        self.metrics.queue_wait.observe(time.perf_counter() - started)
+
+    async def _start_reply(
+        self, person: Person, conversation_id: int, asked: float, ticket: Ticket
+    ) -> Reply:
         conversation = await self.store.conversation(person.id, conversation_id)
         history = await self._history(person, conversation)
-        if history and history[-1].role == "assistant" and history[-1].status != "complete":
-            history.pop()  # retrying after an interrupted reply: answer the message again
+        while history and history[-1].role == "assistant" and history[-1].status != "complete":
+            history.pop()  # retrying after interrupted replies: answer the message again
         if not history or history[-1].role != "user":
             raise InputError(
                 "there is no message waiting for a reply", code="nothing_to_reply", status=409
@@ -199,7 +258,10 @@ class Companion:
         )
         earlier = [m.content for m in window[:-1]]
         stream = await self._answer_from_memory(person, said, recalled, earlier)
-        if stream is None:
+        if stream is not None:
+            ticket.release()  # she answers from her memory store: no model, no slot
+        else:
+            await self._slot(ticket)
             notes = await self._wellbeing(person, said, history)
             prompt = self.compose(conversation, history, mood, recalled, person.name, notes)
             words = sum(estimate_tokens(m.content) for m in prompt)
@@ -219,7 +281,7 @@ class Companion:
         row = await self.store.add_message(
             person.id, conversation_id, "assistant", "", status="streaming"
         )
-        return Reply(self, person, history[-1], row, mood, first.lstrip(), stream, asked)
+        return Reply(self, person, history[-1], row, mood, first.lstrip(), stream, ticket, asked)
 
     def today(self) -> date:
         return datetime.fromtimestamp(self.store.now()).date()

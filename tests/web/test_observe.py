@@ -58,7 +58,12 @@ def test_metrics_count_turns_tokens_errors_and_requests(
     assert got[("samantha_http_requests_total", key)] == 2
     assert got[("samantha_http_request_seconds_count", (("route", route),))] == 3
     assert got[("samantha_connected_people", ())] == 0
-    assert got[("samantha_queue_depth", ())] == 0
+    assert got[("samantha_queue_depth", ())] == 0  # replies in line for a slot
+    assert got[("samantha_reply_slots", ())] == 16  # the fake is a "server": no slots of its own
+    assert got[("samantha_reply_slots_busy", ())] == 0
+    assert got[("samantha_queue_wait_seconds_count", ())] == 2
+    for reason in ("busy", "too_many_replies"):
+        assert got[("samantha_replies_refused_total", (("reason", reason),))] == 0
     assert got[("samantha_model_up", ())] == 1
     assert "Theo" not in page.text and "Rough" not in page.text  # counts, never content
 

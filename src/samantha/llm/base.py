@@ -44,6 +44,12 @@ class LLM(ABC):
     def available(self) -> bool:
         return True
 
+    @property
+    def parallel(self) -> int | None:
+        """How many replies it generates at once, where the backend fixes that number
+        (llama.cpp's slots); ``None`` for a server that queues and batches on its own."""
+        return None
+
     async def until_idle(self, longest: float) -> None:  # noqa: B027 - optional hook
         """Wait (at most ``longest`` seconds) until no reply is being generated.
 

@@ -96,6 +96,10 @@ class EmbeddedLLM(LLM):
         return self._server is not None
 
     @property
+    def parallel(self) -> int:
+        return self.settings.llm_parallel
+
+    @property
     def generating(self) -> int:
         """How many replies are being generated right now."""
         return self._active

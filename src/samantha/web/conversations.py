@@ -2,6 +2,10 @@
 
 Events of a streamed reply, in order: ``accepted`` (your message, now stored), ``token``
 (a piece of her reply, repeated), then ``done`` (the stored reply) or ``error``.
+
+When too many replies are on the way the message is still stored, and the answer is 503
+``busy`` or 429 ``too_many_replies`` with ``Retry-After`` and the ``kept_message``; ask
+for the reply later with ``POST .../reply``, as after an outage.
 """
 
 from __future__ import annotations
@@ -10,15 +14,15 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Query, Request
 
-from samantha.errors import ModelError, ModelUnavailable
+from samantha.errors import ModelError, ModelUnavailable, Overloaded
 from samantha.store import Message, Person
 from samantha.system import Samantha
 from samantha.turn import Reply
 from samantha.web.deps import CurrentPerson, System
-from samantha.web.errors import error_body, error_response, outage
+from samantha.web.errors import client_gone, error_body, error_response, outage, refused
+from samantha.web.replies import ReplyStream, start_reply
 from samantha.web.schemas import ConversationOut, MessageOut, NewConversation, NewMessage, ReplyOut
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -61,44 +65,60 @@ async def list_messages(
     return [MessageOut.of(m) for m in found]
 
 
-@router.post(
-    "/{conversation_id}/messages",
-    responses={200: {"content": {"text/event-stream": {}}}, 503: {"description": "model down"}},
-)
+REPLY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}},
+    429: {"description": "you have too many replies on the way; message kept, see Retry-After"},
+    503: {"description": "model down or too busy; message kept, see Retry-After"},
+}
+
+
+@router.post("/{conversation_id}/messages", responses=REPLY_RESPONSES)
 async def send_message(
-    conversation_id: int, body: NewMessage, person: CurrentPerson, sam: System
+    conversation_id: int, body: NewMessage, person: CurrentPerson, sam: System, request: Request
 ) -> Any:
     """Say something. Your message is stored before she starts to answer."""
     message = await sam.companion.say(person, conversation_id, body.content)
-    return await _answer(sam, person, conversation_id, message, stream=body.stream)
+    return await _answer(request, sam, person, conversation_id, message, stream=body.stream)
 
 
-@router.post("/{conversation_id}/reply", responses={200: {"content": {"text/event-stream": {}}}})
+@router.post("/{conversation_id}/reply", responses=REPLY_RESPONSES)
 async def retry_reply(
-    conversation_id: int, person: CurrentPerson, sam: System, stream: bool = True
+    conversation_id: int, person: CurrentPerson, sam: System, request: Request, stream: bool = True
 ) -> Any:
-    """Answer the newest unanswered message again, after an outage or an interrupted reply."""
-    return await _answer(sam, person, conversation_id, None, stream=stream)
+    """Answer the newest unanswered message again, after an outage, a refusal when she was
+    busy, or an interrupted reply."""
+    return await _answer(request, sam, person, conversation_id, None, stream=stream)
 
 
 async def _answer(
-    sam: Samantha, person: Person, conversation_id: int, message: Message | None, *, stream: bool
+    request: Request,
+    sam: Samantha,
+    person: Person,
+    conversation_id: int,
+    message: Message | None,
+    *,
+    stream: bool,
 ) -> Any:
     kept = {"kept_message": MessageOut.of(message).model_dump()} if message else {}
+    retry = f"POST /v1/conversations/{conversation_id}/reply"
     try:
-        reply = await sam.companion.reply(person, conversation_id)
+        reply = await start_reply(request, sam.companion, person, conversation_id)
+    except Overloaded as exc:
+        return refused(exc, f"{exc}; your message is kept: ask for her reply with {retry}", **kept)
     except ModelUnavailable as exc:
         return outage(sam.settings.retry_after_s, str(exc), **kept)
     except ModelError as exc:
         return error_response(
-            502, exc.code, f"{exc}; your message is kept, retry with POST .../reply", **kept
+            502, exc.code, f"{exc}; your message is kept, retry with {retry}", **kept
         )
+    if reply is None:
+        return client_gone()
     if not stream:
         await reply.read_all()
         return ReplyOut(
             message=MessageOut.of(reply.user_message), reply=MessageOut.of(reply.message)
         )
-    return StreamingResponse(_events(reply), media_type="text/event-stream", headers=SSE_HEADERS)
+    return ReplyStream(reply, _events(reply), SSE_HEADERS)
 
 
 async def _events(reply: Reply) -> AsyncIterator[str]:

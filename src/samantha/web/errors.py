@@ -1,7 +1,8 @@
 """Every failure becomes a JSON error with a code a client can act on; never a bare 500.
 
 Shape: ``{"error": {"code": "...", "message": "..."}}``. Model outages answer 503 with
-``operating_system_not_found`` and a ``Retry-After`` header.
+``operating_system_not_found`` and a ``Retry-After`` header; so do refusals when too many
+replies are on the way (503 ``busy``, 429 ``too_many_replies``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from samantha.errors import (
     ModelError,
     ModelUnavailable,
     NotFound,
+    Overloaded,
     SamanthaError,
 )
 
@@ -53,11 +55,24 @@ def outage(retry_after: int, detail: str, **extra: Any) -> JSONResponse:
     )
 
 
+def refused(exc: Overloaded, message: str, **extra: Any) -> JSONResponse:
+    """A reply refused before it started: come back after ``Retry-After`` seconds."""
+    headers = {"Retry-After": str(exc.retry_after)}
+    return error_response(exc.status, exc.code, message, headers=headers, **extra)
+
+
+def client_gone() -> JSONResponse:
+    """For the log only: the client left before her reply began (nginx's 499)."""
+    return error_response(499, "client_gone", "the client went away before the reply began")
+
+
 def install(app: FastAPI, retry_after: int) -> None:
     @app.exception_handler(SamanthaError)
     async def samantha_error(_: Request, exc: SamanthaError) -> JSONResponse:
         if isinstance(exc, ModelUnavailable):
             return outage(retry_after, str(exc))
+        if isinstance(exc, Overloaded):
+            return refused(exc, str(exc))
         if isinstance(exc, InputError):
             return error_response(exc.status, exc.code, str(exc))
         if isinstance(exc, NotFound):

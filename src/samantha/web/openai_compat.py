@@ -5,6 +5,10 @@
 user message is taken; a request whose messages hold a single user message starts a new
 conversation, as a fresh chat in the client does. The client's own system prompt is not
 used: Samantha's persona and honesty rules stay hers.
+
+When she is too busy (503 ``busy``, 429 ``too_many_replies``, both with ``Retry-After``)
+or the model is down, the person's words are kept; OpenAI clients retry by sending the
+same request again, and those words are then answered, not stored a second time.
 """
 
 from __future__ import annotations
@@ -15,17 +19,24 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from samantha.auth import is_admin, person_for_token
-from samantha.errors import AuthError, InputError, ModelError, ModelUnavailable, NotFound
+from samantha.errors import (
+    AuthError,
+    InputError,
+    ModelError,
+    ModelUnavailable,
+    NotFound,
+    Overloaded,
+)
 from samantha.store import Person
 from samantha.system import Samantha
 from samantha.turn import Reply
 from samantha.web.deps import Credentials, System
-from samantha.web.errors import error_response, outage
+from samantha.web.errors import client_gone, error_response, outage, refused
+from samantha.web.replies import ReplyStream, start_reply
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 MODEL = "samantha"
@@ -82,29 +93,47 @@ async def models() -> dict[str, Any]:
     }
 
 
+async def _conversation(sam: Samantha, person: Person, said: str, fresh: bool) -> int:
+    """The conversation this request speaks in, with the person's words stored there once.
+
+    A request that repeats the words left unanswered at the end of the latest conversation
+    (kept when she was busy or down) is the client's retry: they are answered as they are.
+    """
+    latest = await sam.store.latest_conversation(person.id)
+    if latest is not None:
+        last = await sam.store.messages(person.id, latest.id, limit=2)
+        resent = bool(last) and last[-1].role == "user" and last[-1].content == said
+        if resent and (not fresh or len(last) == 1):
+            return latest.id
+    if fresh or latest is None:
+        latest = await sam.store.create_conversation(person.id, "OpenAI client")
+    await sam.companion.say(person, latest.id, said)
+    return latest.id
+
+
 @router.post("/chat/completions", response_model=None)
-async def chat_completions(body: ChatRequest, sam: System, credentials: Credentials) -> Any:
+async def chat_completions(
+    body: ChatRequest, sam: System, credentials: Credentials, request: Request
+) -> Any:
     person = await _who(sam, credentials, body.user)
     said = next((m.text() for m in reversed(body.messages) if m.role == "user"), "")
     if body.messages[-1].role != "user":
         raise InputError("the last message must be the person's (role user)")
     fresh = sum(1 for m in body.messages if m.role == "user") == 1
-    latest = None if fresh else await sam.store.latest_conversation(person.id)
-    conversation = latest or await sam.store.create_conversation(person.id, "OpenAI client")
-    await sam.companion.say(person, conversation.id, said)
+    conversation_id = await _conversation(sam, person, said, fresh)
     try:
-        reply = await sam.companion.reply(person, conversation.id)
+        reply = await start_reply(request, sam.companion, person, conversation_id)
+    except Overloaded as exc:
+        return refused(exc, f"{exc}; your message is kept: send the same request again")
     except ModelUnavailable as exc:
         return outage(sam.settings.retry_after_s, str(exc))
     except ModelError as exc:
         return error_response(502, exc.code, f"{exc}; your message is kept")
+    if reply is None:
+        return client_gone()
     ident = f"chatcmpl-{uuid.uuid4().hex}"
     if body.stream:
-        return StreamingResponse(
-            _chunks(ident, reply),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache"},
-        )
+        return ReplyStream(reply, _chunks(ident, reply), {"Cache-Control": "no-cache"})
     text = await reply.read_all()
     return {
         "id": ident,

@@ -24,8 +24,9 @@ function show(view) {
 }
 
 function setState(text) { $("state").textContent = text; }
-function banner(on, text) {
+function banner(on, text, title = "Operating System Not Found.") {
   $("banner").hidden = !on;
+  $("banner-title").textContent = title;
   if (text) $("banner-text").textContent = text;
   setState(on ? "offline" : "here");
 }
@@ -148,22 +149,24 @@ async function talk(text) {
       if (!reply) typing.remove();
       return;
     }
-    if (res && res.status !== 503 && res.status !== 502) {
+    if (res && ![429, 502, 503].includes(res.status)) {
       const err = await res.json().catch(() => ({}));
       if (mine) mine.remove();
       alert(err.error ? err.error.message : `Error ${res.status}`);
       return;
     }
-    if (res) {  // 503/502: the message is stored; from now on only ask for the reply
+    if (res) {  // 429/502/503: the message is stored; from now on only ask for the reply
       if (mine) mine.className = "user";
       path = `/v1/conversations/${conversation}/reply`;
       body = undefined;
       const err = await res.json().catch(() => ({}));
-      banner(true, err.error ? err.error.message : "");
+      const refused = err.error && ["busy", "too_many_replies"].includes(err.error.code);
+      banner(true, err.error ? err.error.message : "", refused ? "Samantha is busy." : undefined);
     } else {
       banner(true, "The server can't be reached.");
     }
-    const wait = Math.min(30, 2 ** attempt) * 1000;
+    const after = res ? Number(res.headers.get("Retry-After")) : 0;
+    const wait = (after > 0 ? Math.min(300, after) : Math.min(30, 2 ** attempt)) * 1000;
     await new Promise((r) => setTimeout(r, wait));
   }
 }

@@ -1,0 +1,76 @@
+"""Her replies over HTTP: nothing waits or generates for a client that has gone away.
+
+A reply may wait in line for one of the model's slots before its first word. The ASGI
+server does not cancel a handler when its client disconnects, so :func:`start_reply`
+watches for the disconnect itself and takes the reply out of the line. Once a reply has
+started, :class:`ReplyStream` closes it however the response ends, even when the client
+left before the body began, so its slot always goes to the next person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+
+import anyio
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from samantha.store import Person
+from samantha.turn import Companion, Reply
+
+
+async def start_reply(
+    request: Request, companion: Companion, person: Person, conversation_id: int
+) -> Reply | None:
+    """Start her reply, or return ``None`` if the client disconnects before it starts.
+
+    Errors from :meth:`Companion.reply` (a refusal, an outage) are raised as they are.
+    """
+    starting = asyncio.ensure_future(companion.reply(person, conversation_id))
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait((starting, gone), return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # this handler itself was cancelled
+        gone.cancel()
+        await _abandon(starting)
+        raise
+    gone.cancel()
+    if starting.done():
+        return starting.result()
+    await _abandon(starting)
+    return None
+
+
+async def _disconnected(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _abandon(starting: asyncio.Future[Reply]) -> None:
+    """Stop a reply nobody will read: out of the line if it waits, closed if it began."""
+    starting.cancel()
+    with anyio.CancelScope(shield=True):
+        await asyncio.wait((starting,))
+        if starting.cancelled() or starting.exception() is not None:
+            return
+        await starting.result().close()
+
+
+class ReplyStream(StreamingResponse):
+    """A streamed reply that is closed (stored, its slot given back) however it ends."""
+
+    def __init__(self, reply: Reply, body: AsyncIterator[str], headers: Mapping[str, str]) -> None:
+        super().__init__(body, media_type="text/event-stream", headers=headers)
+        self.reply = reply
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                closer = getattr(self.body_iterator, "aclose", None)
+                if closer is not None:
+                    await closer()
+                await self.reply.close()
