@@ -464,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--records", type=int, default=200, help="seeded memories per person")
     load.add_argument("--sim-rate", type=float, default=20, help="simulated tokens/s")
     load.add_argument("--embedder", default="hash:", help="the server's embedder")
+    load.add_argument("--slots", type=int, default=1024, help="the server's reply slots")
     load.add_argument("--port", type=int, default=0)
     load.add_argument("--json", type=Path)
     load.add_argument("--plot", type=Path, help="draw the run over time (PNG)")

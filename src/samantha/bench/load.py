@@ -273,6 +273,9 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
             SAMANTHA_LLM=f"sim:rate={args.sim_rate}",
             SAMANTHA_EMBEDDER=args.embedder,
             SAMANTHA_MEMORY_LLM_EXTRACTION="false",
+            # the simulated model has no slots to share: admission should not be what
+            # limits the run unless asked (--slots)
+            SAMANTHA_REPLY_CONCURRENCY=str(args.slots),
         )
         seed_settings = settings.model_copy(
             update={"home": home, "llm": f"sim:rate={args.sim_rate}", "embedder": args.embedder}
