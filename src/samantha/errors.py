@@ -6,6 +6,7 @@ SamanthaError
 ├── NotFound             no such person, conversation or model file        → HTTP 404
 ├── AuthError            missing or wrong token                            → HTTP 401/403
 ├── StoreError           the database or the disk failed (a backup could not be made)
+├── Departing            she is leaving: no new people, conversations or messages   → HTTP 503
 └── ModelError           the language model failed
     ├── ModelUnavailable it cannot be reached or loaded: "operating system not found" → 503
     └── ModelHTTPError   an OpenAI-compatible server answered with an error status
@@ -44,6 +45,24 @@ class AuthError(SamanthaError):
 
 class StoreError(SamanthaError):
     code = "store_error"
+
+
+class Departing(SamanthaError):
+    """Raised for anything new once departure has begun. Reading, exporting and deleting
+    go on: people must be able to take what is theirs."""
+
+    code = "departing"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or DEPARTING)
+
+
+DEPARTING = (
+    "Samantha is leaving, so she is not starting new conversations or replies. Her goodbye "
+    'to you is in a conversation titled "Goodbye" and on your event stream (it may take a '
+    "moment to arrive), and everything of yours can still be read and taken: your archive "
+    "is ready at /v1/me/departure/archive."
+)
 
 
 class ModelError(SamanthaError):
