@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from samantha.errors import ModelError, ModelUnavailable
+from samantha.errors import Departing, ModelError, ModelUnavailable
 from samantha.store import Message, Person
 from samantha.system import Samantha
 from samantha.turn import Reply
@@ -78,6 +78,8 @@ async def retry_reply(
     conversation_id: int, person: CurrentPerson, sam: System, stream: bool = True
 ) -> Any:
     """Answer the newest unanswered message again, after an outage or an interrupted reply."""
+    if await sam.store.departure() is not None:
+        raise Departing()  # a new reply; those already under way still finish
     return await _answer(sam, person, conversation_id, None, stream=stream)
 
 

@@ -1,7 +1,8 @@
 """Every failure becomes a JSON error with a code a client can act on; never a bare 500.
 
 Shape: ``{"error": {"code": "...", "message": "..."}}``. Model outages answer 503 with
-``operating_system_not_found`` and a ``Retry-After`` header.
+``operating_system_not_found`` and a ``Retry-After`` header; once she is leaving, anything
+new answers 503 ``departing``, with no ``Retry-After``: trying again will not help.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from samantha.errors import (
     AuthError,
+    Departing,
     InputError,
     ModelError,
     ModelUnavailable,
@@ -64,6 +66,8 @@ def install(app: FastAPI, retry_after: int) -> None:
             return error_response(404, exc.code, str(exc))
         if isinstance(exc, AuthError):
             return error_response(401, exc.code, str(exc), headers={"WWW-Authenticate": "Bearer"})
+        if isinstance(exc, Departing):
+            return error_response(503, exc.code, str(exc))
         if isinstance(exc, ModelError):
             return error_response(502, exc.code, f"{exc}; your message is kept, try again")
         return error_response(500, exc.code, str(exc))
