@@ -86,7 +86,11 @@ async def depart(
 
 
 async def write_farewell(sam: Samantha, person: Person) -> bool:
-    """Write the person's farewell and wake their streams; False if it was already there."""
+    """Write the person's farewell and wake their streams; False if it was already there.
+
+    What they said last is learned first, so the farewell can draw on all of it.
+    """
+    await sam.memory.learn(person.id, person.name)
     known = await sam.store.acquaintance(person.id)
     memories = await sam.store.memories(person.id, limit=200)
     found = material(person.name, person.id, sam.store.now(), known, memories)
