@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import uvicorn
 
 from samantha.archive import read_archive
 from samantha.config import Settings
+from samantha.departure import write_farewell
+from samantha.system import running
 from samantha.web import create_app
 from tests.conftest import free_port, make_settings, wait_until_up
 from tests.fakes import ScriptedLLM
@@ -43,9 +46,9 @@ class Server:
         return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    settings = make_settings(tmp_path / "home", events_heartbeat_s=0.2, departure_wait_s=60)
+@contextmanager
+def serving(settings: Settings) -> Iterator[Server]:
+    """A real server on loopback (uvicorn in a thread) whose stop is only noted."""
     port = free_port()
     found = Server(f"http://127.0.0.1:{port}", settings, ScriptedLLM())
     app = create_app(settings, llm=found.fake, stop=found.stop)
@@ -53,9 +56,18 @@ def server(tmp_path: Path) -> Iterator[Server]:
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
     assert wait_until_up(found.url)
-    yield found
-    uv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield found
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    settings = make_settings(tmp_path / "home", events_heartbeat_s=0.2, departure_wait_s=60)
+    with serving(settings) as found:
+        yield found
 
 
 def start(server: Server) -> httpx.Response:
@@ -219,3 +231,20 @@ def test_departure_is_for_the_operator_and_archives_for_their_owner(server: Serv
     )
     assert bad.status_code == 422
     assert state(server)["state"] == "staying" and not server.stopped.is_set()
+
+
+async def test_a_server_stopped_mid_departure_goes_on_when_started_again(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "home", events_heartbeat_s=0.2)
+    async with running(settings, llm=ScriptedLLM()) as sam:
+        people = [await sam.person_named(f"Person {i}", create=True) for i in range(5)]
+        await sam.store.begin_departure()  # then the machine went down
+        assert people[0] is not None
+        await write_farewell(sam, people[0])
+    with serving(settings) as server:  # no one asks: it goes on by itself, and stops
+        assert await asyncio.to_thread(server.stopped.wait, 30)
+        done = state(server)
+    assert done["state"] == "departed" and done["people"] == done["done"] == 5
+    with sqlite3.connect(settings.db_path) as db:
+        assert db.execute(
+            "SELECT count(*), count(DISTINCT person_id) FROM events WHERE kind = 'farewell'"
+        ).fetchone() == (5, 5)

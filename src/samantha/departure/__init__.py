@@ -34,7 +34,15 @@ from samantha.files import write_atomically
 from samantha.store import Departure, Person
 from samantha.system import Samantha
 
-__all__ = ["ARCHIVE_URL", "DepartureTask", "Summary", "depart", "prepare_archive", "sigterm"]
+__all__ = [
+    "ARCHIVE_URL",
+    "DepartureTask",
+    "Summary",
+    "depart",
+    "prepare_archive",
+    "sigterm",
+    "write_farewell",
+]
 log = logging.getLogger(__name__)
 ARCHIVE_URL = "/v1/me/departure/archive"
 Progress = Callable[[int, int], None]  # (people done, people in all), after each person
