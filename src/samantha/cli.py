@@ -24,6 +24,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TimeRemainingColumn,
 )
 from rich.table import Table
@@ -37,7 +38,7 @@ from samantha.errors import Departing, InputError, ModelError, NotFound, Samanth
 from samantha.files import write_atomically
 from samantha.llm import catalog
 from samantha.persona import card_png, default_persona, export_card, load_persona
-from samantha.store import MEMORY_KINDS, Departure, PersonData, open_store
+from samantha.store import MEMORY_KINDS, PersonData, open_store
 from samantha.system import Samantha, running
 from samantha.turn import validate_text
 
@@ -342,20 +343,9 @@ async def _depart(settings: Settings, yes: bool, batch: int | None) -> int:
                 f" {found.done} of {found.people} farewells were written.",
                 markup=False,
             )
-        bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-        )
-        task = bar.add_task("farewells", total=None)
+        bar, update = _progress("farewells", MofNCompleteColumn())
         with bar:
-            summary = await depart(
-                sam,
-                batch=batch,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
+            summary = await depart(sam, batch=batch, progress=update)
     _departed(settings, summary)
     return 0
 
@@ -365,7 +355,7 @@ def _when(at: float) -> str:
 
 
 def _departed(settings: Settings, summary: Summary) -> None:
-    found: Departure = summary.departure
+    found = summary.departure
     out.print(
         f"Samantha has departed. {found.done} of {found.people} people have their farewell"
         f" ({summary.written} written now), in {summary.seconds:.1f} s.",
@@ -394,11 +384,13 @@ def cmd_depart(args: argparse.Namespace, settings: Settings) -> int:
         return 130
 
 
-def _progress(label: str) -> tuple[Progress, Callable[[int, int], None]]:
+def _progress(
+    label: str, counter: ProgressColumn | None = None
+) -> tuple[Progress, Callable[[int, int], None]]:
     bar = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        DownloadColumn(),
+        counter or DownloadColumn(),
         TimeRemainingColumn(),
         console=err,
     )
