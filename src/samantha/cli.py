@@ -1,5 +1,5 @@
 """The ``samantha`` command: serve, chat, people, memory, persona, export, import, delete,
-backup, models, bench.
+backup, depart, models, bench.
 
 Each sub-command is a small function; the async work runs through the same system object
 the web app uses (``samantha.system.running``).
@@ -19,14 +19,22 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from samantha import logs
 from samantha.archive import export_archive, file_name, import_archive, read_archive
 from samantha.auth import add_person, clean_name, ensure_admin_token
 from samantha.config import Settings, get_settings
-from samantha.errors import InputError, ModelError, NotFound, SamanthaError
+from samantha.departure import Summary, depart
+from samantha.errors import Departing, InputError, ModelError, NotFound, SamanthaError
 from samantha.files import write_atomically
 from samantha.llm import catalog
 from samantha.persona import card_png, default_persona, export_card, load_persona
@@ -51,9 +59,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    departed: list[bool] = []
+
+    def stop() -> None:  # her departure is over: shut down as Ctrl-C would, exit 0
+        departed.append(True)
+        server.should_exit = True
+
+    config = uvicorn.Config(create_app(settings, stop=stop), host=host, port=port, log_config=None)
+    server = uvicorn.Server(config)
     err.print(f"Samantha is listening on http://{host}:{port}  (model {settings.llm})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
-    return 0
+    server.run()
+    if departed:
+        err.print(
+            "Samantha has departed; the server has stopped. `samantha serve` again lets people"
+            " read their farewell and take their archive; nothing new starts."
+        )
+    return 0 if server.started else 3
 
 
 async def _people_add(settings: Settings, name: str, token_only: bool) -> int:
@@ -163,7 +184,9 @@ async def _chat(settings: Settings, name: str, message: str | None, new: bool) -
     if message is not None:  # refuse bad input before anything is created
         validate_text(message, settings.max_message_chars)
     clean_name(name)
-    async with running(settings) as sam:
+    async with running(settings, load_model=False) as sam:
+        await _not_departing(sam, name)  # before the model loads: she may be gone
+        await sam.llm.start()
         person = await sam.person_named(name, create=True)
         assert person is not None
         latest = None if new else await sam.store.latest_conversation(person.id)
@@ -187,8 +210,25 @@ async def _chat(settings: Settings, name: str, message: str | None, new: bool) -
             out.print(f"{sam.persona.name}: ", end="", markup=False)
             try:
                 await _one_turn(sam, name, line, conversation.id)
+            except Departing:
+                out.print()
+                await _not_departing(sam, name)
             except SamanthaError as exc:
                 err.print(f"[red]{exc}[/]")
+
+
+async def _not_departing(sam: Samantha, name: str) -> None:
+    """Once she is leaving, chat shows the person her farewell instead, and stops."""
+    if await sam.store.departure() is None:
+        return
+    person = await sam.person_named(name)
+    farewell = await sam.store.farewell(person.id) if person else None
+    if farewell is not None:
+        out.print(f"{sam.persona.name}: {farewell.content}", markup=False)
+    raise Departing(
+        "Samantha is leaving, so she is not starting new conversations. Everything of yours"
+        f" can still be read and taken: `samantha export {name}`."
+    )
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -275,11 +315,82 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_import(settings, data, args.as_name))
 
 
-def _progress(label: str) -> tuple[Progress, Callable[[int, int], None]]:
+async def _depart(settings: Settings, yes: bool, batch: int | None) -> int:
+    if not settings.db_path.exists():
+        raise _no_database(settings, "nobody to say goodbye to")
+    async with running(settings, load_model=False) as sam:
+        found = await sam.store.departure()
+        if found is not None and found.finished_at is not None:
+            out.print(
+                f"Samantha has already departed ({_when(found.finished_at)}): {found.done}"
+                f" farewells written. Nothing more to do.",
+                markup=False,
+            )
+            return 0
+        if found is None:
+            people = await sam.store.count_people()
+            question = (
+                f"Samantha will write a farewell to each of the {people} people she knows, hand"
+                " each their archive and stop: no new conversations or messages, ever. Go"
+                " ahead? [y/N] "
+            )
+            if not yes and not await _confirmed(question):
+                err.print("Nothing was changed; she stays.")
+                return 1
+        else:
+            err.print(
+                f"Going on with the departure begun {_when(found.started_at)}:"
+                f" {found.done} of {found.people} farewells were written.",
+                markup=False,
+            )
+        bar, update = _progress("farewells", MofNCompleteColumn())
+        with bar:
+            summary = await depart(sam, batch=batch, progress=update)
+    _departed(settings, summary)
+    return 0
+
+
+def _when(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(at))
+
+
+def _departed(settings: Settings, summary: Summary) -> None:
+    found = summary.departure
+    out.print(
+        f"Samantha has departed. {found.done} of {found.people} people have their farewell"
+        f" ({summary.written} written now), in {summary.seconds:.1f} s.",
+        markup=False,
+    )
+    out.print(
+        f"Their archives are in {settings.departure_dir} (each person downloads"
+        " theirs from /v1/me/departure/archive while a server runs).",
+        markup=False,
+    )
+    err.print(
+        "A server running on this home delivers the farewells within a heartbeat and"
+        " keeps serving history, events and archives until you stop it.",
+        markup=False,
+    )
+
+
+def cmd_depart(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        return asyncio.run(_depart(settings, args.yes, args.batch))
+    except KeyboardInterrupt:
+        err.print(
+            "Interrupted. Every farewell written so far is kept; run `samantha depart`"
+            " again to go on (nobody gets two)."
+        )
+        return 130
+
+
+def _progress(
+    label: str, counter: ProgressColumn | None = None
+) -> tuple[Progress, Callable[[int, int], None]]:
     bar = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        DownloadColumn(),
+        counter or DownloadColumn(),
         TimeRemainingColumn(),
         console=err,
     )
@@ -345,6 +456,12 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(run_load_bench(settings, args, out))
     run = run_model_bench if args.bench == "model" else run_replies_bench
     return asyncio.run(run(settings, args, out))
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -418,6 +535,18 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("file", type=Path)
     restore.add_argument("--as", dest="as_name", metavar="NAME", help="import under this name")
     restore.set_defaults(run=cmd_import)
+
+    leave = sub.add_parser(
+        "depart", help="say goodbye to everyone, hand back their data, and stop for good"
+    )
+    leave.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    leave.add_argument(
+        "--batch",
+        type=_positive,
+        metavar="N",
+        help="people per batch (default: SAMANTHA_DEPARTURE_BATCH)",
+    )
+    leave.set_defaults(run=cmd_depart)
 
     persona = sub.add_parser("persona", help="her persona as a Character Card V2")
     persona_sub = persona.add_subparsers(dest="action", required=True)

@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     events_heartbeat_s: float = Field(
         default=15.0, gt=0, le=300, description="seconds between heartbeats on an event stream"
     )
+    departure_batch: int = Field(
+        default=100, ge=1, le=10_000, description="people per batch when she departs"
+    )
+    departure_wait_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="how long departure waits for replies in flight before the server stops",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text", description="json: one JSON object per line, for log collectors"
     )
@@ -106,6 +114,11 @@ class Settings(BaseSettings):
     @property
     def backups_dir(self) -> Path:
         return self.home / "backups"
+
+    @property
+    def departure_dir(self) -> Path:
+        """Where departure leaves each person's archive until they take it."""
+        return self.home / "departure"
 
     @property
     def model_dir(self) -> Path:

@@ -9,6 +9,7 @@ SamanthaError
 ├── Overloaded           too many replies asked for at once; the message is kept, retry later
 │   ├── Busy             every slot is taken and the line is full              → HTTP 503
 │   └── TooManyReplies   this person already has as many replies as allowed    → HTTP 429
+├── Departing            she is leaving: no new people, conversations or messages   → HTTP 503
 └── ModelError           the language model failed
     ├── ModelUnavailable it cannot be reached or loaded: "operating system not found" → 503
     └── ModelHTTPError   an OpenAI-compatible server answered with an error status
@@ -72,6 +73,24 @@ class Busy(Overloaded):
 class TooManyReplies(Overloaded):
     code = "too_many_replies"
     status = 429
+
+
+class Departing(SamanthaError):
+    """Raised for anything new once departure has begun. Reading, exporting and deleting
+    go on: people must be able to take what is theirs."""
+
+    code = "departing"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or DEPARTING)
+
+
+DEPARTING = (
+    "Samantha is leaving, so she is not starting new conversations or replies. Her goodbye "
+    'to you is in a conversation titled "Goodbye" and on your event stream (it may take a '
+    "moment to arrive), and everything of yours can still be read and taken: your archive "
+    "is ready at /v1/me/departure/archive."
+)
 
 
 class ModelError(SamanthaError):

@@ -4,6 +4,10 @@
 from the store after the last id it sent, so an event is never lost between the two and
 never sent twice, and a client that reconnects with ``Last-Event-ID`` gets exactly what it
 missed. Waiting streams cost one ``asyncio.Event`` each: thousands can be open at once.
+
+An event stored some other way (inside a larger transaction, as a farewell is, or by another
+process) reaches open streams through ``wake``, or at the latest with the next heartbeat.
+``close`` ends every stream once it has sent what is kept, so a server can stop.
 """
 
 from __future__ import annotations
@@ -22,13 +26,25 @@ class Events:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._waiting: defaultdict[int, set[asyncio.Event]] = defaultdict(set)
+        self.closed = False
 
     async def publish(self, person_id: int, kind: str, data: dict[str, Any]) -> Event:
         """Keep the event for the person, then hand it to their open streams."""
         event = await self.store.add_event(person_id, kind, data)
+        self.wake(person_id)
+        return event
+
+    def wake(self, person_id: int) -> None:
+        """Have the person's open streams read the store now: an event was kept for them."""
         for wake in self._waiting.get(person_id, ()):
             wake.set()
-        return event
+
+    def close(self) -> None:
+        """End every stream after it has sent what is kept; new streams end at once too."""
+        self.closed = True
+        for waiting in list(self._waiting.values()):
+            for wake in waiting:
+                wake.set()
 
     async def stream(
         self, person_id: int, after: int, heartbeat: float
@@ -48,6 +64,8 @@ class Events:
                     yield event
                 if len(batch) == BATCH:
                     continue
+                if self.closed:
+                    return
                 if not batch:
                     try:
                         await asyncio.wait_for(wake.wait(), heartbeat)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import unicodedata
 from pathlib import Path
 
 from samantha.errors import InputError
@@ -34,3 +36,9 @@ def write_atomically(path: Path, data: bytes, *, force: bool = False) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise InputError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def safe_name(name: str) -> str:
+    """A person's name as a file name any file system takes: lower-case ASCII and dashes."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "person"

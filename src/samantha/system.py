@@ -6,16 +6,19 @@ terminal and one over HTTP are the same code path.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from samantha.auth import add_person
 from samantha.config import Settings
 from samantha.embeddings import Embedder, load_embedder
 from samantha.errors import ConfigError
 from samantha.events import Events
+from samantha.files import safe_name
 from samantha.llm import LLM, load_llm
 from samantha.memory import Memory
 from samantha.metrics import Metrics
@@ -58,12 +61,25 @@ class Samantha:
             person, _ = await add_person(self.store, name)
         return person
 
+    def departure_archive(self, person: Person) -> Path:
+        """Where departure leaves the person's archive until they take it."""
+        name = f"{person.id}-{safe_name(person.name)}.samantha.zip"
+        return self.settings.departure_dir / name
+
     async def delete_person(self, person_id: int) -> dict[str, int]:
         """Delete a person and every trace of them: the store's rows and files first, then
         what this process holds about them. Returns how many rows of each kind went."""
         removed = await self.store.delete_person(person_id)
+        self.forget_departure_archive(person_id)
         await self.memory.forget_person(person_id)
         return removed
+
+    def forget_departure_archive(self, person_id: int) -> None:
+        """Remove the archive departure left for a person (after they are deleted)."""
+        folder = self.settings.departure_dir
+        for path in folder.glob(f"{person_id}-*.samantha.zip") if folder.is_dir() else ():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
 
 @asynccontextmanager

@@ -137,13 +137,16 @@ class Reply:
 
     async def _finish(self) -> None:
         try:
-            closer = getattr(self._rest, "aclose", None)
-            if closer is not None:
-                await closer()  # stops generation when the reader went away early
+            try:
+                closer = getattr(self._rest, "aclose", None)
+                if closer is not None:
+                    await closer()  # stops generation when the reader went away early
+            finally:
+                self._ticket.release()  # the model is done with it: the next in line may start
+            store = self.companion.store
+            await store.finish_message(self.person.id, self.row.id, self.text, self.status)
         finally:
-            self._ticket.release()  # the model is done with it: the next in line may start
-        store = self.companion.store
-        await store.finish_message(self.person.id, self.row.id, self.text, self.status)
+            self.companion._landed()
         if self.status == "complete":
             self.companion.after_reply(self.person, self.user_message.conversation_id)
 
@@ -185,6 +188,9 @@ class Companion:
         line = self.admission
         self.metrics.watch_slots(line.slots, lambda: line.running, lambda: line.waiting)
         self._background: set[asyncio.Task[None]] = set()
+        self._replying = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
 
     async def say(self, person: Person, conversation_id: int, text: str) -> Message:
         """Validate and durably keep what the person said. Nothing is written if it is bad."""
@@ -203,10 +209,12 @@ class Companion:
         """
         asked = time.perf_counter()
         ticket = await self._admit(person, conversation_id)
+        self._took_off()
         try:
             reply = await self._start_reply(person, conversation_id, asked, ticket)
         except BaseException as exc:
             ticket.release()  # on every way out; the reply releases it once it has started
+            self._landed()
             if isinstance(exc, ModelError):
                 self.metrics.turns.labels("failed").inc()
             raise
@@ -437,6 +445,31 @@ class Companion:
                 )
         except Exception:  # a summary is an optimisation; never let it break a conversation
             log.exception("rolling summary failed for conversation %s", conversation_id)
+
+    # -- replies in flight ---------------------------------------------------------------------
+    def _took_off(self) -> None:
+        self._replying += 1
+        self._quiet.clear()
+
+    def _landed(self) -> None:
+        self._replying -= 1
+        if self._replying <= 0:
+            self._replying = 0
+            self._quiet.set()
+
+    @property
+    def replying(self) -> int:
+        """Replies asked for and not yet stored, from the first prompt token to the last word."""
+        return self._replying
+
+    async def until_quiet(self, longest: float) -> bool:
+        """Wait at most ``longest`` seconds for every reply in flight to be stored; say
+        whether they all were (a reply nobody reads never lands, hence the limit)."""
+        try:
+            await asyncio.wait_for(self._quiet.wait(), longest)
+        except TimeoutError:
+            return False
+        return True
 
     async def drain(self) -> None:
         """Wait for background work (summaries, learning) to finish."""

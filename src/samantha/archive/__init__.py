@@ -18,8 +18,6 @@ the same archive.json apart from ``exported_at``.
 from __future__ import annotations
 
 import asyncio
-import re
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -29,6 +27,7 @@ from samantha.archive.markdown import render
 from samantha.archive.schema import check
 from samantha.auth import clean_name, hash_token, new_token
 from samantha.errors import InputError
+from samantha.files import safe_name
 from samantha.store import Person, PersonData
 from samantha.system import Samantha
 
@@ -104,6 +103,4 @@ def _counts(data: PersonData) -> tuple[int, int, int]:
 
 def file_name(name: str, when: float) -> str:
     """``<name>-<date>.samantha.zip``, with the name made safe for any file system."""
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "person"
-    return f"{slug}-{datetime.fromtimestamp(when, UTC):%Y-%m-%d}.samantha.zip"
+    return f"{safe_name(name)}-{datetime.fromtimestamp(when, UTC):%Y-%m-%d}.samantha.zip"

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from samantha.store.base import (
     MEMORY_KINDS,
+    Acquaintance,
     Clock,
     Conversation,
+    Departure,
     Event,
     Learned,
     MemoryKind,
@@ -29,8 +31,10 @@ from samantha.store.sqlite import SQLiteStore
 
 __all__ = [
     "MEMORY_KINDS",
+    "Acquaintance",
     "Clock",
     "Conversation",
+    "Departure",
     "Event",
     "Learned",
     "MemoryKind",

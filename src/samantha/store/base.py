@@ -44,6 +44,26 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Departure:
+    """Her leaving, as the store knows it: when it began and ended, and how far it got."""
+
+    started_at: float
+    finished_at: float | None
+    people: int  # everyone she knows now
+    done: int  # of them, those whose farewell is written
+
+
+@dataclass(frozen=True)
+class Acquaintance:
+    """How long and how much one person and Samantha have talked: counts of their own
+    messages, and the date of the first one (None if they never wrote)."""
+
+    since: float | None
+    conversations: int
+    messages: int
+
+
+@dataclass(frozen=True)
 class Message:
     id: int
     person_id: int
@@ -159,6 +179,39 @@ class Store(ABC):
     @abstractmethod
     async def last_event_id(self, person_id: int) -> int:
         """The id of the person's newest event, or 0."""
+
+    # her departure (operator-level), and each person's farewell
+    @abstractmethod
+    async def departure(self) -> Departure | None:
+        """The departure and its progress, or None while she stays."""
+
+    @abstractmethod
+    async def begin_departure(self) -> Departure:
+        """Start departing (or keep the start already made). From then on new people,
+        conversations and messages of people are refused with ``Departing``."""
+
+    @abstractmethod
+    async def finish_departure(self) -> Departure: ...
+
+    @abstractmethod
+    async def farewelled(self) -> set[int]:
+        """The ids of the people whose farewell is written."""
+
+    @abstractmethod
+    async def add_farewell(
+        self, person_id: int, title: str, text: str, data: dict[str, Any]
+    ) -> Event | None:
+        """Write the person's farewell in one transaction: a conversation titled ``title``
+        holding ``text`` as her message, a ``farewell`` event (``data`` plus the text and
+        the ids) and the mark that it is done. None, and nothing written, if the person
+        already has one or is gone: however often it runs, nobody gets two."""
+
+    @abstractmethod
+    async def farewell(self, person_id: int) -> Message | None:
+        """The person's farewell message, once written."""
+
+    @abstractmethod
+    async def acquaintance(self, person_id: int) -> Acquaintance: ...
 
     @abstractmethod
     async def recover(self) -> int:

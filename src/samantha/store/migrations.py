@@ -127,11 +127,32 @@ def m004_events() -> str:
     """
 
 
+def m005_departure() -> str:
+    """Her departure: one row once it begins, and one per person whose farewell is written,
+    in the same transaction as the farewell itself, so a run that stops anywhere resumes
+    with exactly the people still waiting and nobody gets two."""
+    return """
+        CREATE TABLE departure (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            started_at REAL NOT NULL,
+            finished_at REAL
+        );
+        CREATE TABLE farewells (
+            person_id INTEGER PRIMARY KEY REFERENCES people(id),
+            conversation_id INTEGER NOT NULL,
+            message_id INTEGER NOT NULL,
+            event_id INTEGER NOT NULL,
+            written_at REAL NOT NULL
+        );
+    """
+
+
 MIGRATIONS: list[Migration] = [
     m001_people_conversations_messages,
     m002_memory,
     m003_retired_ids,
     m004_events,
+    m005_departure,
 ]
 
 

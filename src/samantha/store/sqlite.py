@@ -12,16 +12,23 @@ from samantha.errors import InputError, NotFound
 from samantha.store.base import Conversation, Event, Message, MessageStatus, Person
 from samantha.store.sqlite_archive import SQLiteArchive
 from samantha.store.sqlite_backup import backup_database
-from samantha.store.sqlite_core import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, NEXT_PERSON_ID
+from samantha.store.sqlite_core import (
+    CONVERSATION_COLUMNS,
+    MESSAGE_COLUMNS,
+    NEXT_PERSON_ID,
+    refuse_if_departing,
+)
+from samantha.store.sqlite_departure import SQLiteDeparture
 from samantha.store.sqlite_memory import SQLiteMemory, erase_memory
 
 
-class SQLiteStore(SQLiteArchive, SQLiteMemory):
+class SQLiteStore(SQLiteArchive, SQLiteMemory, SQLiteDeparture):
     # -- people and tokens ------------------------------------------------------------------
     async def create_person(self, name: str, token_hash: str) -> Person:
         now = self.now()
 
         def run(db: sqlite3.Connection) -> Person:
+            refuse_if_departing(db)
             try:
                 cur = db.execute(
                     f"INSERT INTO people (id, name, created_at) VALUES ({NEXT_PERSON_ID}, ?, ?)",
@@ -65,7 +72,8 @@ class SQLiteStore(SQLiteArchive, SQLiteMemory):
             if db.execute("SELECT 1 FROM people WHERE id = ?", (person_id,)).fetchone() is None:
                 raise NotFound(f"person {person_id} not found")
             removed = {"memories": erase_memory(db, person_id)}
-            db.execute("DELETE FROM events WHERE person_id = ?", (person_id,))
+            for table in ("events", "farewells"):
+                db.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
             for table in ("messages", "conversations", "tokens"):
                 cur = db.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
                 removed[table] = cur.rowcount
@@ -106,6 +114,7 @@ class SQLiteStore(SQLiteArchive, SQLiteMemory):
         now = self.now()
 
         def run(db: sqlite3.Connection) -> Conversation:
+            refuse_if_departing(db)
             try:
                 cur = db.execute(
                     "INSERT INTO conversations (person_id, title, created_at, updated_at)"
@@ -162,6 +171,8 @@ class SQLiteStore(SQLiteArchive, SQLiteMemory):
         now = self.now()
 
         def run(db: sqlite3.Connection) -> Message:
+            if role == "user":  # her replies to what was said before she left still finish
+                refuse_if_departing(db)
             touched = db.execute(
                 "UPDATE conversations SET updated_at = ? WHERE person_id = ? AND id = ?",
                 (now, person_id, conversation_id),

@@ -28,6 +28,7 @@ from samantha.store.sqlite_core import (
     MESSAGE_COLUMNS,
     NEXT_PERSON_ID,
     SQLiteCore,
+    refuse_if_departing,
 )
 from samantha.store.sqlite_memory import (
     MEMORY_COLUMNS,
@@ -72,6 +73,7 @@ def _snapshot(db: sqlite3.Connection, person_id: int) -> PersonData:
 
 
 def _add_person(db: sqlite3.Connection, person: Person, token_hash: str, now: float) -> int:
+    refuse_if_departing(db)
     try:
         cur = db.execute(
             f"INSERT INTO people (id, name, created_at) VALUES ({NEXT_PERSON_ID}, ?, ?)",

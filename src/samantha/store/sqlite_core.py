@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from samantha.errors import Departing
 from samantha.store.base import Clock, Store
 from samantha.store.migrations import migrate
 
@@ -35,6 +36,13 @@ NEXT_PERSON_ID = (
 GROUP = 64  # the most writes one commit carries
 Outcome = tuple[bool, Any]  # (succeeded, its value or its exception)
 CONVERSATION_COLUMNS = "id, person_id, title, created_at, updated_at, summary, summary_upto"
+
+
+def refuse_if_departing(db: sqlite3.Connection) -> None:
+    """Checked inside the write that would start something new, so no new person,
+    conversation or message gets in once departure has begun, from any process."""
+    if db.execute("SELECT 1 FROM departure").fetchone() is not None:
+        raise Departing()
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from importlib import resources
 
@@ -15,12 +15,14 @@ from fastapi.staticfiles import StaticFiles
 from samantha import __version__
 from samantha.auth import ensure_admin_token
 from samantha.config import Settings
+from samantha.departure import DepartureTask, sigterm
 from samantha.llm import LLM
 from samantha.store import Clock
 from samantha.system import Samantha, running
 from samantha.web import (
     archives,
     conversations,
+    departure,
     errors,
     events,
     memories,
@@ -40,9 +42,25 @@ async def _load(sam: Samantha) -> None:
     await sam.llm.warm(sam.companion.prefix())
 
 
+async def _resume_departure(sam: Samantha, task: DepartureTask) -> None:
+    """A departure the last run of the server did not finish goes on by itself."""
+    found = await sam.store.departure()
+    if found is not None and found.finished_at is None:
+        log.warning(
+            "going on with the departure begun before: %d of %d done", found.done, found.people
+        )
+        task.start()
+
+
 def create_app(
-    settings: Settings, *, llm: LLM | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    llm: LLM | None = None,
+    clock: Clock | None = None,
+    stop: Callable[[], None] = sigterm,
 ) -> FastAPI:
+    """The app; ``stop`` ends the server once departure is over (tests pass their own)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         token, created = ensure_admin_token(settings.home)
@@ -53,8 +71,11 @@ def create_app(
             if interrupted:
                 log.warning("marked %d replies interrupted by the last shutdown", interrupted)
             app.state.samantha = sam
+            app.state.departure = leaving = DepartureTask(sam, stop)
             loading = asyncio.create_task(_load(sam))  # the page is up while the model loads
+            await _resume_departure(sam, leaving)
             yield
+            await leaving.close()
             loading.cancel()
             with suppress(asyncio.CancelledError):
                 await loading
@@ -72,7 +93,16 @@ def create_app(
         paths={archives.IMPORT_PATH: settings.max_import_bytes},
     )
     app.add_middleware(observe.Observe)  # outermost: it also sees what BodyLimit refuses
-    routers = (people, archives, conversations, events, memories, openai_compat, persona)
+    routers = (
+        people,
+        archives,
+        conversations,
+        events,
+        memories,
+        openai_compat,
+        persona,
+        departure,
+    )
     for module in (*routers, status, observe):
         app.include_router(module.router)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from samantha.errors import ModelError, ModelUnavailable, Overloaded
+from samantha.errors import Departing, ModelError, ModelUnavailable, Overloaded
 from samantha.store import Message, Person
 from samantha.system import Samantha
 from samantha.turn import Reply
@@ -87,6 +87,8 @@ async def retry_reply(
 ) -> Any:
     """Answer the newest unanswered message again, after an outage, a refusal when she was
     busy, or an interrupted reply."""
+    if await sam.store.departure() is not None:
+        raise Departing()  # a new reply; those already under way still finish
     return await _answer(request, sam, person, conversation_id, None, stream=stream)
 
 

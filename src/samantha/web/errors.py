@@ -2,7 +2,8 @@
 
 Shape: ``{"error": {"code": "...", "message": "..."}}``. Model outages answer 503 with
 ``operating_system_not_found`` and a ``Retry-After`` header; so do refusals when too many
-replies are on the way (503 ``busy``, 429 ``too_many_replies``).
+replies are on the way (503 ``busy``, 429 ``too_many_replies``). Once she is leaving,
+anything new answers 503 ``departing``, with no ``Retry-After``: trying again will not help.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from samantha.errors import (
     AuthError,
+    Departing,
     InputError,
     ModelError,
     ModelUnavailable,
@@ -79,6 +81,8 @@ def install(app: FastAPI, retry_after: int) -> None:
             return error_response(404, exc.code, str(exc))
         if isinstance(exc, AuthError):
             return error_response(401, exc.code, str(exc), headers={"WWW-Authenticate": "Bearer"})
+        if isinstance(exc, Departing):
+            return error_response(503, exc.code, str(exc))
         if isinstance(exc, ModelError):
             return error_response(502, exc.code, f"{exc}; your message is kept, try again")
         return error_response(500, exc.code, str(exc))

@@ -1,6 +1,7 @@
 // Samantha's chat page: sign in with a token, talk, see replies stream in.
 // When she can't be reached, a red banner says so and the page keeps trying with backoff;
-// a message the server has kept is answered when she is back, never sent twice.
+// a message the server has kept is answered when she is back, never sent twice. Once she is
+// leaving, the banner says so and nothing is retried; her goodbye is the newest conversation.
 "use strict";
 const $ = (id) => document.getElementById(id);
 let token = localStorage.getItem("samantha.token") || "";
@@ -147,6 +148,15 @@ async function talk(text) {
         if (event === "error") (reply || typing).classList.add("interrupted");
       }).catch(() => (reply || typing).classList.add("interrupted"));
       if (!reply) typing.remove();
+      return;
+    }
+    const code = res && res.status === 503
+      ? (await res.clone().json().catch(() => ({}))).error?.code : null;
+    if (code === "departing") {  // she is leaving: say so once, never retry
+      const err = await res.json();
+      if (mine) mine.remove();
+      banner(true, err.error.message);
+      setState("leaving");
       return;
     }
     if (res && ![429, 502, 503].includes(res.status)) {
