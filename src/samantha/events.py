@@ -26,9 +26,17 @@ class Events:
     async def publish(self, person_id: int, kind: str, data: dict[str, Any]) -> Event:
         """Keep the event for the person, then hand it to their open streams."""
         event = await self.store.add_event(person_id, kind, data)
+        self.wake(person_id)
+        return event
+
+    def wake(self, person_id: int) -> None:
+        """Tell the person's open streams that something new was kept for them.
+
+        For events stored by another write (a follow-up is stored with its message in one
+        transaction): call it after that write commits, and the streams read it once.
+        """
         for wake in self._waiting.get(person_id, ()):
             wake.set()
-        return event
 
     async def stream(
         self, person_id: int, after: int, heartbeat: float

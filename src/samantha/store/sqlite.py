@@ -13,10 +13,11 @@ from samantha.store.base import Conversation, Event, Message, MessageStatus, Per
 from samantha.store.sqlite_archive import SQLiteArchive
 from samantha.store.sqlite_backup import backup_database
 from samantha.store.sqlite_core import CONVERSATION_COLUMNS, MESSAGE_COLUMNS, NEXT_PERSON_ID
+from samantha.store.sqlite_follow_ups import SQLiteFollowUps
 from samantha.store.sqlite_memory import SQLiteMemory, erase_memory
 
 
-class SQLiteStore(SQLiteArchive, SQLiteMemory):
+class SQLiteStore(SQLiteArchive, SQLiteMemory, SQLiteFollowUps):
     # -- people and tokens ------------------------------------------------------------------
     async def create_person(self, name: str, token_hash: str) -> Person:
         now = self.now()
