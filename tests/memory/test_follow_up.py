@@ -41,7 +41,10 @@ def day_after(memory: MemoryRecord, days: int = 1) -> date:
 @pytest.mark.parametrize(
     ("said", "asked"),
     [
-        ("My interview at the aquarium is on Thursday.", "How did your interview at the aquarium go?"),
+        (
+            "My interview at the aquarium is on Thursday.",
+            "How did your interview at the aquarium go?",
+        ),
         ("Oh, I've got an exam on Friday.", "How did your exam go?"),
         ("I have a job interview next Wednesday.", "How did your job interview go?"),
         ("The party is on Saturday!", "How did the party go?"),
@@ -67,7 +70,7 @@ def day_after(memory: MemoryRecord, days: int = 1) -> date:
             "You mentioned you were presenting your thesis yesterday. How did it go?",
         ),
         (
-            "I’m seeing my therapist tonight.",
+            "I\u2019m seeing my therapist tonight.",  # a typographic apostrophe
             "You mentioned you were seeing your therapist yesterday. How did it go?",
         ),
         (

@@ -16,6 +16,7 @@ from samantha import __version__
 from samantha.auth import ensure_admin_token
 from samantha.config import Settings
 from samantha.llm import LLM
+from samantha.proactive import run_every
 from samantha.store import Clock
 from samantha.system import Samantha, running
 from samantha.web import (
@@ -23,6 +24,7 @@ from samantha.web import (
     conversations,
     errors,
     events,
+    follow_ups,
     memories,
     observe,
     openai_compat,
@@ -53,11 +55,16 @@ def create_app(
             if interrupted:
                 log.warning("marked %d replies interrupted by the last shutdown", interrupted)
             app.state.samantha = sam
-            loading = asyncio.create_task(_load(sam))  # the page is up while the model loads
+            background = [asyncio.create_task(_load(sam))]  # the page is up while it loads
+            if settings.proactive_interval_s:
+                interval = settings.proactive_interval_s
+                background.append(asyncio.create_task(run_every(sam.follow_ups, interval)))
             yield
-            loading.cancel()
-            with suppress(asyncio.CancelledError):
-                await loading
+            for task in background:
+                task.cancel()
+            for task in background:
+                with suppress(asyncio.CancelledError):
+                    await task
 
     app = FastAPI(
         title="Samantha",
@@ -73,7 +80,7 @@ def create_app(
     )
     app.add_middleware(observe.Observe)  # outermost: it also sees what BodyLimit refuses
     routers = (people, archives, conversations, events, memories, openai_compat, persona)
-    for module in (*routers, status, observe):
+    for module in (*routers, follow_ups, status, observe):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
