@@ -178,6 +178,7 @@ async def test_at_most_one_a_day_and_the_oldest_first(sam: Samantha, clock: Cloc
     await talk(sam, theo, INTERVIEW)
     assert await texts_sent(sam, "2026-03-06 09:00", clock) == ["How did the party go?"]
     assert await texts_sent(sam, "2026-03-06 15:00", clock) == []  # one a day
+    assert [p.state for p in await sam.follow_ups.plan(theo.id)] == ["planned", "sent"]
     assert await texts_sent(sam, "2026-03-07 09:00", clock) == [ASKED]
 
 

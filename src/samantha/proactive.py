@@ -5,13 +5,13 @@ A pass finds, in one query across everyone, the event memories that ended in the
 is on and whose quiet hours are not now, it asks about the earliest of those days: one
 message per day of events (the same interview mentioned three times gets one question),
 at most ``proactive_per_day`` messages a day. A follow-up due in quiet hours waits for the
-first pass after they end; one more than the window late is not sent at all: "how did it
-go?" a fortnight later is not care, it is a reminder.
+first pass after they end; one that could not go within the window is not sent at all:
+"how did it go?" a fortnight later is not care, it is a reminder.
 
 Delivery is one store transaction (message, event, record); the person's open streams are
 woken after it commits, and an offline person finds it on their stream and in the
 conversation when they come back. Everything here is visible to the person it concerns:
-``plan`` lists what was sent and what is still to come, with when and why.
+``plan`` lists what was sent and what is still to come, and when.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import groupby
+from typing import Literal
 
 from samantha.config import Settings
 from samantha.events import Events
@@ -84,7 +85,7 @@ class Sent:
 class Planned:
     """A follow-up as the person may see it: sent, or still to come and when."""
 
-    state: str  # "sent", "planned" (at due_at), or "off" (their switch is off)
+    state: Literal["sent", "planned", "off"]  # planned: at due_at; off: their switch is off
     text: str
     memories: tuple[MemoryRecord, ...]
     due_at: float | None = None
@@ -130,6 +131,8 @@ class FollowUps:
             first.isoformat(),
             (today - timedelta(days=1)).isoformat(),
             default_on=self.settings.proactive,
+            day_start=_midnight(today),
+            per_day=self.settings.proactive_per_day,
         )
         sent: list[Sent] = []
         for person_id, theirs in groupby(found, key=lambda e: e.memory.person_id):
@@ -181,7 +184,7 @@ class FollowUps:
             counted[due.date()] = counted.get(due.date(), 0) + 1
             text, memory_ids = asked
             memories = tuple(e.memory for e in group.events if e.memory.id in memory_ids)
-            state = "planned" if prefs.proactive else "off"
+            state: Literal["planned", "off"] = "planned" if prefs.proactive else "off"
             planned.append(Planned(state, text, memories, due_at=due.timestamp()))
         remembered = await self.store.memories_by_id(person_id, [f.memory_id for f in done])
         about = {m.id: m for m in remembered}

@@ -175,14 +175,22 @@ class Store(ABC):
 
     @abstractmethod
     async def due_follow_ups(
-        self, first_day: str, last_day: str, *, default_on: bool, limit: int = 500
+        self,
+        first_day: str,
+        last_day: str,
+        *,
+        default_on: bool,
+        day_start: float,
+        per_day: int,
+        limit: int = 500,
     ) -> list[EventToFollow]:
-        """Events of everyone with follow-ups on that ended between ``first_day`` and
-        ``last_day`` (ISO dates) and were not followed up yet, by person.
+        """Events that ended between ``first_day`` and ``last_day`` (ISO dates) and were
+        not followed up yet, of everyone whose switch is on (``default_on`` for those who
+        have not chosen) and who had fewer than ``per_day`` follow-ups since ``day_start``;
+        by person, read in pages of ``limit``.
 
         The scheduler's one read across people: one query however many people there are.
-        ``default_on`` is the switch for people who have not chosen. Each delivery is then
-        written for one person (``send_follow_up``).
+        Each delivery is then written for one person (``send_follow_up``).
         """
 
     @abstractmethod

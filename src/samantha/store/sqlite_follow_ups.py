@@ -128,7 +128,14 @@ class SQLiteFollowUps(SQLiteCore):
         return await self._write(run)
 
     async def due_follow_ups(
-        self, first_day: str, last_day: str, *, default_on: bool, limit: int = 500
+        self,
+        first_day: str,
+        last_day: str,
+        *,
+        default_on: bool,
+        day_start: float,
+        per_day: int,
+        limit: int = 500,
     ) -> list[EventToFollow]:
         def run(db: sqlite3.Connection) -> list[EventToFollow]:
             found: list[EventToFollow] = []
@@ -137,8 +144,10 @@ class SQLiteFollowUps(SQLiteCore):
                 page = _candidates(
                     db,
                     f"{CANDIDATES} AND {ENDS} BETWEEN ? AND ? AND coalesce(ps.proactive, ?) = 1"
+                    " AND (SELECT count(DISTINCT f.message_id) FROM follow_ups f"
+                    "  WHERE f.person_id = m.person_id AND f.sent_at >= ?) < ?"
                     " AND (m.person_id, m.id) > (?, ?) ORDER BY m.person_id, m.id LIMIT ?",
-                    (first_day, last_day, int(default_on), *after, limit),
+                    (first_day, last_day, int(default_on), day_start, per_day, *after, limit),
                 )
                 found += page
                 if len(page) < limit:

@@ -3,7 +3,7 @@ or still to come, with the memories it comes from."""
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictBool, StrictStr, field_validator, model_validator
@@ -45,7 +45,9 @@ class ChangeSettings(Strict):
 
 
 class FollowUpOut(BaseModel):
-    state: str = Field(description="sent, planned (at due_at), or off (your switch is off)")
+    state: Literal["sent", "planned", "off"] = Field(
+        description="sent, planned (at due_at), or off (your switch is off)"
+    )
     text: str = Field(description="what she says, or will say")
     memories: list[MemoryOut] = Field(description="what she remembers that it is about")
     due_at: str | None
@@ -94,4 +96,5 @@ async def change_settings(body: ChangeSettings, person: CurrentPerson, sam: Syst
 @router.get("/follow-ups")
 async def follow_ups(person: CurrentPerson, sam: System) -> list[FollowUpOut]:
     """Every follow-up she sent you and each she plans, newest first, with its memories."""
+    await sam.memory.learn(person.id, person.name)  # include what was said a moment ago
     return [FollowUpOut.of(p) for p in await sam.follow_ups.plan(person.id)]
