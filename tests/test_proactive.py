@@ -239,6 +239,22 @@ async def test_correcting_after_she_asked_does_not_ask_again(sam: Samantha, cloc
     assert await texts_sent(sam, "2026-03-07 09:00", clock) == []
 
 
+async def test_forgetting_it_after_she_asked_forgets_her_question_too(
+    sam: Samantha, clock: Clock
+) -> None:
+    theo = await person(sam, "Theo")
+    await talk(sam, theo, INTERVIEW)
+    assert await texts_sent(sam, "2026-03-06 09:00", clock) == [ASKED]
+    clock.at("2026-03-06 10:00")
+    await talk(sam, theo, "Let's talk about something else.")  # she learns her question too
+    recalled = await sam.memory.recall(theo.id, "the interview at the aquarium")
+    assert ASKED in [r.message.content for r in recalled]
+    (interview,) = await sam.store.memories(theo.id, kind="event")
+    await sam.store.forget_memory(theo.id, interview.id)
+    recalled = await sam.memory.recall(theo.id, "the interview at the aquarium")
+    assert "aquarium" not in " ".join(r.message.content for r in recalled)
+
+
 async def test_one_persons_follow_up_never_reaches_another(sam: Samantha, clock: Clock) -> None:
     theo, amy, june = await person(sam, "Theo"), await person(sam, "Amy"), await person(sam, "June")
     await talk(sam, theo, INTERVIEW)
