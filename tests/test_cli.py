@@ -8,7 +8,9 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -18,6 +20,7 @@ from samantha.system import running
 from tests.archive.conftest import TABLES, Clock, life, members, rows
 from tests.conftest import free_port, make_settings, wait_until_up
 from tests.fakes import ScriptedLLM
+from tests.test_proactive import Clock as ProactiveClock
 
 
 def samantha(
@@ -543,3 +546,43 @@ def test_bench_load_drives_the_real_server(cli_env: dict[str, str], tmp_path: Pa
     assert figures["replies_completed"] == figures["messages_sent"] > 20
     assert set(figures["server_ms"]) == {"p50", "p99"} and figures["rss_mb"] > 0
     assert (tmp_path / "l.png").read_bytes().startswith(b"\x89PNG")
+
+
+async def _plans_made_two_days_ago(home: Path) -> None:
+    """Theo and Amy each said, two days ago, that their interview was the next day."""
+    fake = ScriptedLLM()
+    clock = ProactiveClock(datetime.fromtimestamp(time.time() - 2 * 86400).isoformat())
+    async with running(make_settings(home), llm=fake, clock=clock) as sam:
+        for name in ("Theo", "Amy"):
+            person = await sam.person_named(name, create=True)
+            assert person
+            conversation = await sam.store.create_conversation(person.id)
+            await sam.companion.say(person, conversation.id, "My interview is tomorrow.")
+            await (await sam.companion.reply(person, conversation.id)).read_all()
+            await sam.companion.drain()
+
+
+def test_follow_ups_from_the_terminal(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "SAMANTHA_LLM": "sim:rate=1000"}
+    nobody = samantha(env, "people", "settings", "Theo")
+    assert nobody.returncode == 2 and "no person named 'Theo'" in flat(nobody.stderr)
+    asyncio.run(_plans_made_two_days_ago(Path(env["SAMANTHA_HOME"])))
+    shown = samantha(env, "people", "settings", "Theo")
+    assert shown.stdout.splitlines() == ["proactive\ton", "quiet\t22:00-08:00"]
+    changed = samantha(env, "people", "settings", "theo", "--quiet", "none", "--proactive", "off")
+    assert changed.stdout.splitlines() == ["proactive\toff", "quiet\tnone"]
+    for bad in ("25:00-08:00", "22:00", "late"):
+        refused = samantha(env, "people", "settings", "Theo", "--quiet", bad)
+        assert refused.returncode == 2 and "e.g. --quiet 22:00-08:00" in flat(refused.stderr)
+    assert samantha(env, "people", "settings", "Theo").stdout.splitlines()[0] == "proactive\toff"
+
+    amy = samantha(env, "proactive", "run", "--now")  # Amy's quiet hours do not hold it back
+    assert amy.returncode == 0, amy.stderr
+    assert amy.stdout.splitlines() == ["Amy\tHow did your interview go?"]
+    assert "1 follow-up(s) sent." in amy.stderr
+    samantha(env, "people", "settings", "Theo", "--proactive", "on")
+    theo = samantha(env, "proactive", "run")  # no quiet hours for Theo: whatever the time
+    assert theo.stdout.splitlines() == ["Theo\tHow did your interview go?"]
+    again = samantha(env, "proactive", "run", "--now")
+    assert again.returncode == 0 and again.stdout == ""
+    assert "0 follow-up(s) sent." in again.stderr

@@ -1,5 +1,5 @@
-"""The ``samantha`` command: serve, chat, people, memory, persona, export, import, delete,
-backup, depart, models, bench.
+"""The ``samantha`` command: serve, chat, people, memory, proactive, persona, export, import,
+delete, backup, depart, models, bench.
 
 Each sub-command is a small function; the async work runs through the same system object
 the web app uses (``samantha.system.running``).
@@ -32,13 +32,14 @@ from rich.table import Table
 from samantha import logs
 from samantha.archive import export_archive, file_name, import_archive, read_archive
 from samantha.auth import add_person, clean_name, ensure_admin_token
-from samantha.config import Settings, get_settings
+from samantha.config import Settings, get_settings, time_of_day
 from samantha.departure import Summary, depart
 from samantha.errors import Departing, InputError, ModelError, NotFound, SamanthaError
 from samantha.files import write_atomically
 from samantha.llm import catalog
 from samantha.persona import card_png, default_persona, export_card, load_persona
-from samantha.store import MEMORY_KINDS, PersonData, open_store
+from samantha.proactive import preferences
+from samantha.store import MEMORY_KINDS, PersonData, PersonSettings, open_store
 from samantha.system import Samantha, running
 from samantha.turn import validate_text
 
@@ -97,11 +98,58 @@ async def _people_list(settings: Settings) -> int:
     return 0
 
 
+def _quiet_hours(text: str | None) -> tuple[str | None, str | None]:
+    """``22:00-08:00`` as its two ends; ``none`` for no quiet hours (two equal ends)."""
+    if text is None:
+        return None, None
+    if text.strip().lower() in ("none", "off"):
+        return "00:00", "00:00"
+    start, _, end = text.partition("-")
+    try:
+        return time_of_day(start.strip()), time_of_day(end.strip())
+    except ValueError as exc:
+        raise InputError(f"--quiet {text!r}: {exc}; e.g. --quiet 22:00-08:00") from None
+
+
+async def _people_settings(settings: Settings, args: argparse.Namespace) -> int:
+    start, end = _quiet_hours(args.quiet)  # refused before anything is opened
+    if not settings.db_path.exists():
+        raise _no_database(settings, f"no person named {args.name!r}")
+    switch = None if args.proactive is None else args.proactive == "on"
+    async with running(settings, load_model=False) as sam:
+        person = await sam.person_named(args.name)
+        if person is None:
+            raise NotFound(f"no person named {args.name!r}; see `samantha people list`")
+        if switch is not None or start is not None:
+            await sam.store.change_person_settings(person.id, PersonSettings(switch, start, end))
+        prefs = preferences(settings, await sam.store.person_settings(person.id))
+    quiet = "none" if prefs.quiet_start == prefs.quiet_end else prefs.quiet_start
+    row("proactive", "on" if prefs.proactive else "off")
+    row("quiet", quiet if quiet == "none" else f"{quiet}-{prefs.quiet_end}")
+    return 0
+
+
 def cmd_people(args: argparse.Namespace, settings: Settings) -> int:
     ensure_admin_token(settings.home)
     if args.action == "add":
         return asyncio.run(_people_add(settings, args.name, args.token_only))
+    if args.action == "settings":
+        return asyncio.run(_people_settings(settings, args))
     return asyncio.run(_people_list(settings))
+
+
+async def _proactive_run(settings: Settings, now: bool) -> int:
+    async with running(settings, load_model=False) as sam:
+        sent = await sam.follow_ups.run(ignore_quiet=now)
+        for item in sent:
+            person = await sam.store.person_by_id(item.person_id)
+            row(person.name if person else item.person_id, item.message.content)
+    err.print(f"{len(sent)} follow-up(s) sent.")
+    return 0
+
+
+def cmd_proactive(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_proactive_run(settings, args.now))
 
 
 def _no_database(settings: Settings, what: str) -> NotFound:
@@ -480,7 +528,17 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--token-only", action="store_true", help="print only the token")
     people_sub.add_parser("list", help="everyone Samantha knows")
+    choices = people_sub.add_parser("settings", help="a person's follow-up settings: see, change")
+    choices.add_argument("name")
+    choices.add_argument("--proactive", choices=["on", "off"], help="follow-ups on or off")
+    choices.add_argument("--quiet", metavar="HH:MM-HH:MM", help="quiet hours, or none")
     people.set_defaults(run=cmd_people)
+
+    proactive = sub.add_parser("proactive", help="follow-ups she sends on her own")
+    proactive_sub = proactive.add_subparsers(dest="action", required=True)
+    one_pass = proactive_sub.add_parser("run", help="one pass: send what is due (for cron)")
+    one_pass.add_argument("--now", action="store_true", help="do not wait for quiet hours to end")
+    proactive.set_defaults(run=cmd_proactive)
 
     delete = sub.add_parser("delete", help="delete a person and everything kept about them")
     delete.add_argument("person", help="their name")

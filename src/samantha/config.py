@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "embedded:qwen2.5-1.5b"
+TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def time_of_day(text: str) -> str:
+    """``text`` if it is a time of day written ``HH:MM`` (00:00 to 23:59); else ValueError."""
+    if not TIME_OF_DAY.fullmatch(text):
+        raise ValueError(f"{text!r} is not a time of day; write it as HH:MM, 00:00 to 23:59")
+    return text
 
 
 class Settings(BaseSettings):
@@ -106,6 +115,28 @@ class Settings(BaseSettings):
     metrics_public: bool = Field(
         default=False, description="serve /metrics without the admin token"
     )
+    proactive: bool = Field(
+        default=True,
+        description="follow-ups are on for people who have not chosen (each person can switch)",
+    )
+    proactive_interval_s: float = Field(
+        default=60.0, ge=0, description="seconds between the server's follow-up passes; 0: none"
+    )
+    proactive_per_day: int = Field(
+        default=1, ge=1, le=24, description="the most follow-ups one person gets in a day"
+    )
+    proactive_window_days: int = Field(
+        default=3, ge=1, le=14, description="days after an event in which she still asks"
+    )
+    quiet_start: str = Field(
+        default="22:00", description="quiet hours begin (HH:MM, server time); people can change"
+    )
+    quiet_end: str = Field(default="08:00", description="quiet hours end (HH:MM, server time)")
+
+    @field_validator("quiet_start", "quiet_end")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        return time_of_day(value)
 
     @property
     def db_path(self) -> Path:

@@ -35,7 +35,12 @@ class Events:
         return event
 
     def wake(self, person_id: int) -> None:
-        """Have the person's open streams read the store now: an event was kept for them."""
+        """Tell the person's open streams that something new was kept for them.
+
+        For events stored by another write (a farewell or a follow-up is stored with its
+        message in one transaction): call it after that write commits, and the streams read
+        it once.
+        """
         for wake in self._waiting.get(person_id, ()):
             wake.set()
 

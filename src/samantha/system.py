@@ -24,6 +24,7 @@ from samantha.memory import Memory
 from samantha.metrics import Metrics
 from samantha.persona import Persona, default_persona, load_persona
 from samantha.presence import Presence
+from samantha.proactive import FollowUps
 from samantha.store import Clock, Person, Store, open_store
 from samantha.turn import Companion
 
@@ -42,6 +43,7 @@ class Samantha:
     persona: Persona
     companion: Companion
     events: Events
+    follow_ups: FollowUps
 
     @property
     def memory(self) -> Memory:
@@ -113,7 +115,9 @@ async def running(
     try:
         if load_model:
             await model.start()
-        yield Samantha(settings, store, model, persona, companion, Events(store))
+        events = Events(store)
+        follow_ups = FollowUps(store, events, settings)
+        yield Samantha(settings, store, model, persona, companion, events, follow_ups)
     finally:
         await companion.drain()
         await memory.close()

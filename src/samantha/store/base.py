@@ -6,6 +6,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -213,6 +214,69 @@ class Store(ABC):
     @abstractmethod
     async def acquaintance(self, person_id: int) -> Acquaintance: ...
 
+    # follow-ups: what she asks on her own about events, and each person's say in it
+    @abstractmethod
+    async def person_settings(self, person_id: int) -> PersonSettings:
+        """The person's own choices; ``None`` where they keep the operator's default."""
+
+    @abstractmethod
+    async def change_person_settings(
+        self, person_id: int, changes: PersonSettings
+    ) -> PersonSettings:
+        """Keep the fields of ``changes`` that are not ``None``; return the choices now.
+        Raises ``NotFound`` for an unknown person."""
+
+    @abstractmethod
+    async def due_follow_ups(
+        self,
+        first_day: str,
+        last_day: str,
+        *,
+        default_on: bool,
+        day_start: float,
+        per_day: int,
+        limit: int = 500,
+    ) -> list[EventToFollow]:
+        """Events that ended between ``first_day`` and ``last_day`` (ISO dates) and were
+        not followed up yet, of everyone whose switch is on (``default_on`` for those who
+        have not chosen) and who had fewer than ``per_day`` follow-ups since ``day_start``;
+        by person, read in pages of ``limit``.
+
+        The scheduler's one read across people: one query however many people there are.
+        Each delivery is then written for one person (``send_follow_up``).
+        """
+
+    @abstractmethod
+    async def follow_up_candidates(self, person_id: int, first_day: str) -> list[EventToFollow]:
+        """The person's events ending on or after ``first_day`` not yet followed up."""
+
+    @abstractmethod
+    async def send_follow_up(
+        self,
+        person_id: int,
+        memory_ids: Sequence[int],
+        text: str,
+        *,
+        day_start: float,
+        per_day: int,
+        busy_after: float,
+    ) -> Message | None:
+        """Deliver a follow-up about ``memory_ids`` (the first is what it asks about) in one
+        transaction: her message in the person's latest conversation, a ``message`` event
+        for their stream, and a record that each memory was followed up.
+
+        Returns ``None`` and writes nothing when it is not to be sent after all: the first
+        memory is gone, superseded or already followed up; the person already had
+        ``per_day`` follow-ups since ``day_start``; or they are mid-turn (a reply is
+        streaming, or their message after ``busy_after`` waits for one). A latest
+        conversation left waiting on an older message or an unfinished reply is kept as it
+        is, so it can still be answered: the follow-up starts a new conversation.
+        """
+
+    @abstractmethod
+    async def follow_ups(self, person_id: int, limit: int = 100) -> list[FollowUp]:
+        """The follow-ups she sent the person, newest first."""
+
     @abstractmethod
     async def recover(self) -> int:
         """Mark replies left streaming by a crash as interrupted; return how many."""
@@ -296,6 +360,53 @@ class Store(ABC):
         the same order, so the person's history reads as it did. ``turns`` index the
         messages for recall; ``memory_vectors`` go with ``data.memories``, one each.
         """
+
+
+@dataclass(frozen=True)
+class PersonSettings:
+    """What a person chose for themselves; ``None`` keeps the operator's default."""
+
+    proactive: bool | None = None
+    quiet_start: str | None = None  # HH:MM, server time
+    quiet_end: str | None = None
+
+
+@dataclass(frozen=True)
+class EventToFollow:
+    """An event memory that may deserve a follow-up, with when the person first said it
+    (to tell a plan from a story about the past) and their own settings."""
+
+    memory: MemoryRecord
+    said_at: float
+    settings: PersonSettings
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A follow-up she sent about one memory; memories of one day share one message."""
+
+    memory_id: int
+    person_id: int
+    conversation_id: int
+    message_id: int
+    text: str
+    sent_at: float
+
+
+def follow_up_event(message: Message, memory_ids: Sequence[int]) -> dict[str, Any]:
+    """The ``message`` event a follow-up puts on the person's stream: the stored message,
+    shaped as the HTTP API shows messages, and the memories it asks about."""
+    return {
+        "message": {
+            "id": message.id,
+            "conversation_id": message.conversation_id,
+            "role": message.role,
+            "content": message.content,
+            "status": message.status,
+            "created_at": datetime.fromtimestamp(message.created_at, UTC).isoformat(),
+        },
+        "follow_up": {"memory_ids": list(memory_ids)},
+    }
 
 
 CORRECTED = "corrected:"

@@ -147,12 +147,46 @@ def m005_departure() -> str:
     """
 
 
+def m006_follow_ups() -> str:
+    """Follow-ups she sends on her own, and each person's say in them.
+
+    ``follow_ups`` records each event memory she followed up, by topic (its subject, or the
+    subject a correction of it would share), so neither the memory nor a correction of it
+    is asked about twice. The message itself holds the words. ``person_settings`` keeps
+    what a person chose; a missing row or a NULL keeps the operator's default. The partial
+    index lets one query find every person's recent events by the day they ended.
+    """
+    return """
+        CREATE TABLE person_settings (
+            person_id INTEGER PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+            proactive INTEGER CHECK (proactive IN (0, 1)),
+            quiet_start TEXT,
+            quiet_end TEXT,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE follow_ups (
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            topic TEXT NOT NULL,
+            memory_id INTEGER NOT NULL,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            event_id INTEGER NOT NULL,
+            sent_at REAL NOT NULL,
+            PRIMARY KEY (person_id, topic)
+        );
+        CREATE INDEX follow_ups_by_day ON follow_ups (person_id, sent_at);
+        CREATE INDEX follow_ups_by_message ON follow_ups (message_id);
+        CREATE INDEX memories_events_by_end ON memories (coalesce(happened_until, happened_on))
+            WHERE kind = 'event' AND superseded_by IS NULL;
+    """
+
+
 MIGRATIONS: list[Migration] = [
     m001_people_conversations_messages,
     m002_memory,
     m003_retired_ids,
     m004_events,
     m005_departure,
+    m006_follow_ups,
 ]
 
 

@@ -19,10 +19,11 @@ from samantha.store.sqlite_core import (
     refuse_if_departing,
 )
 from samantha.store.sqlite_departure import SQLiteDeparture
+from samantha.store.sqlite_follow_ups import SQLiteFollowUps
 from samantha.store.sqlite_memory import SQLiteMemory, erase_memory
 
 
-class SQLiteStore(SQLiteArchive, SQLiteMemory, SQLiteDeparture):
+class SQLiteStore(SQLiteArchive, SQLiteMemory, SQLiteDeparture, SQLiteFollowUps):
     # -- people and tokens ------------------------------------------------------------------
     async def create_person(self, name: str, token_hash: str) -> Person:
         now = self.now()

@@ -291,6 +291,13 @@ class SQLiteMemory(SQLiteCore):
                 ).fetchone()
                 if answer:
                     turns.append(int(answer[0]))
+            turns += [  # her follow-up asked about it in its words
+                int(r[0])
+                for r in db.execute(
+                    "SELECT message_id FROM follow_ups WHERE person_id = ? AND memory_id = ?",
+                    (person_id, memory_id),
+                )
+            ]
             related = {memory_id}
             for start in range(0, len(turns), 500):
                 chunk = turns[start : start + 500]

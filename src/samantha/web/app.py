@@ -17,6 +17,7 @@ from samantha.auth import ensure_admin_token
 from samantha.config import Settings
 from samantha.departure import DepartureTask, sigterm
 from samantha.llm import LLM
+from samantha.proactive import run_every
 from samantha.store import Clock
 from samantha.system import Samantha, running
 from samantha.web import (
@@ -25,6 +26,7 @@ from samantha.web import (
     departure,
     errors,
     events,
+    follow_ups,
     memories,
     observe,
     openai_compat,
@@ -72,13 +74,18 @@ def create_app(
                 log.warning("marked %d replies interrupted by the last shutdown", interrupted)
             app.state.samantha = sam
             app.state.departure = leaving = DepartureTask(sam, stop)
-            loading = asyncio.create_task(_load(sam))  # the page is up while the model loads
+            background = [asyncio.create_task(_load(sam))]  # the page is up while it loads
+            if settings.proactive_interval_s:
+                interval = settings.proactive_interval_s
+                background.append(asyncio.create_task(run_every(sam.follow_ups, interval)))
             await _resume_departure(sam, leaving)
             yield
             await leaving.close()
-            loading.cancel()
-            with suppress(asyncio.CancelledError):
-                await loading
+            for task in background:
+                task.cancel()
+            for task in background:
+                with suppress(asyncio.CancelledError):
+                    await task
 
     app = FastAPI(
         title="Samantha",
@@ -102,6 +109,7 @@ def create_app(
         openai_compat,
         persona,
         departure,
+        follow_ups,
     )
     for module in (*routers, status, observe):
         app.include_router(module.router)
