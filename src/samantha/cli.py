@@ -36,6 +36,7 @@ from samantha.turn import validate_text
 
 err = Console(stderr=True)
 out = Console(highlight=False)
+GRACEFUL_STOP_S = 3  # seconds a stopping server gives open streams and replies to end
 
 
 def row(*fields: object) -> None:
@@ -52,7 +53,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     err.print(f"Samantha is listening on http://{host}:{port}  (model {settings.llm})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    # open event streams never end by themselves: without a limit a stop would wait forever
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=GRACEFUL_STOP_S,
+    )
     return 0
 
 
