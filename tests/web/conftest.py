@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 
 from samantha.config import Settings
 from samantha.web import create_app
@@ -72,6 +72,15 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[BrowserContext]:
+    """A phone-sized page context (375 x 740, 2x pixels)."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2)
+    context.set_default_timeout(20_000)
+    yield context
+    context.close()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from samantha.config import Settings
 from tests.conftest import free_port, wait_until_up
 from tests.fakes import ScriptedLLM
-from tests.web.conftest import DESKTOP, PHONE
+from tests.web.conftest import DESKTOP
 from tests.web.test_openai_compat import person_token
 
 Served = tuple[str, Settings, ScriptedLLM]
@@ -86,14 +86,6 @@ def server(cli_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
     yield running
     if running.proc is not None:
         running.stop()
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2)
-    context.set_default_timeout(20_000)
-    yield context
-    context.close()
 
 
 def sign_in(page: Page, url: str, token: str) -> None:

@@ -3,12 +3,15 @@
 // so the back button works on a phone.
 import { $, api, session, failed, healthy, whenUp, tryNow } from "./core.js";
 import { openChat, closeChat, forgetOutbox, place, readEvents, wireChat } from "./chat.js";
+import { openMemory, wireMemory } from "./memory.js";
 
-const VIEWS = { person: ["chat"], admin: [] };
+const VIEWS = { person: ["chat", "memory"], admin: [] };
+const OPEN = { memory: openMemory };  // views that load what they show each time they open
 let greeting = "";
 
 function show(view) {
-  for (const name of ["signin", "chat"]) $(name).hidden = name !== view;
+  const was = document.querySelector("main:not([hidden])");
+  for (const name of ["signin", "chat", "memory"]) $(name).hidden = name !== view;
   const signedIn = view !== "signin";
   $("menu").hidden = !signedIn;
   $("mine").hidden = session.admin;
@@ -18,6 +21,8 @@ function show(view) {
     if (tab.dataset.view === view) tab.setAttribute("aria-current", "page");
     else tab.removeAttribute("aria-current");
   }
+  if ((!was || was.id !== view) && OPEN[view]) OPEN[view]();
+  if (view === "chat" && was && was.id !== "chat") $("say").focus();
 }
 
 function route() {
@@ -128,6 +133,7 @@ function wire() {
   });
   window.addEventListener("hashchange", () => { if (session.token) route(); });
   wireChat();
+  wireMemory();
 }
 
 async function download() {

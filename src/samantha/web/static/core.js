@@ -38,6 +38,12 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
+export function day(iso) {
+  const d = new Date(iso);
+  if (new Date().toDateString() === d.toDateString()) return "today";
+  return `on ${d.toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" })}`;
+}
+
 export function when(iso) {
   const d = new Date(iso);
   const today = new Date().toDateString() === d.toDateString();
