@@ -18,6 +18,7 @@ from samantha.config import Settings
 from samantha.llm import LLM
 from samantha.store import Clock
 from samantha.system import Samantha, running
+from samantha.trends import Trends
 from samantha.web import (
     archives,
     conversations,
@@ -53,11 +54,14 @@ def create_app(
             if interrupted:
                 log.warning("marked %d replies interrupted by the last shutdown", interrupted)
             app.state.samantha = sam
+            app.state.trends = Trends(sam.metrics)
             loading = asyncio.create_task(_load(sam))  # the page is up while the model loads
+            sampling = asyncio.create_task(app.state.trends.run())
             yield
-            loading.cancel()
-            with suppress(asyncio.CancelledError):
-                await loading
+            for task in (loading, sampling):
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
 
     app = FastAPI(
         title="Samantha",
