@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    ViewportSize,
+    sync_playwright,
+)
 
 from samantha.config import Settings
 from samantha.web import create_app
@@ -84,14 +91,14 @@ def phone(browser: Browser) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
-def shots(tmp_path: Path) -> Callable[[Page, str], Path]:
-    """Save a screenshot under the test's tmp dir, and to $SAMANTHA_SCREENSHOTS if it is set
-    (to look at them: SAMANTHA_SCREENSHOTS=/tmp/shots pytest tests/web/test_browser*.py)."""
+def shots(tmp_path: Path) -> Callable[[Page | Locator, str], Path]:
+    """Save a screenshot (of a page, or a part of it) under the test's tmp dir, and to
+    $SAMANTHA_SCREENSHOTS if it is set (SAMANTHA_SCREENSHOTS=/tmp/shots pytest tests/web)."""
     keep = os.environ.get("SAMANTHA_SCREENSHOTS")
 
-    def shot(page: Page, name: str) -> Path:
+    def shot(what: Page | Locator, name: str) -> Path:
         path = tmp_path / f"{name}.png"
-        page.screenshot(path=str(path))
+        what.screenshot(path=str(path))
         if keep:
             Path(keep).mkdir(parents=True, exist_ok=True)
             shutil.copy(path, Path(keep) / path.name)

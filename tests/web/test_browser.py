@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from samantha.config import Settings
 from tests.conftest import free_port, wait_until_up
@@ -25,7 +25,7 @@ from tests.web.conftest import DESKTOP
 from tests.web.test_openai_compat import person_token
 
 Served = tuple[str, Settings, ScriptedLLM]
-Shots = Callable[[Page, str], Path]
+Shots = Callable[[Page | Locator, str], Path]
 STATIC = Path(__file__).resolve().parents[2] / "src" / "samantha" / "web" / "static"
 SLOW = 120_000  # ms: the small model on two busy cores, and a server starting again
 

@@ -4,14 +4,16 @@
 import { $, api, session, failed, healthy, whenUp, tryNow } from "./core.js";
 import { openChat, closeChat, forgetOutbox, place, readEvents, wireChat } from "./chat.js";
 import { openMemory, wireMemory } from "./memory.js";
+import { openOperator, closeOperator, wireOperator } from "./operator.js";
 
-const VIEWS = { person: ["chat", "memory"], admin: [] };
-const OPEN = { memory: openMemory };  // views that load what they show each time they open
+const VIEWS = { person: ["chat", "memory"], admin: ["operator"] };
+const OPEN = { memory: openMemory, operator: openOperator };  // load what they show on opening
 let greeting = "";
 
 function show(view) {
   const was = document.querySelector("main:not([hidden])");
-  for (const name of ["signin", "chat", "memory"]) $(name).hidden = name !== view;
+  for (const name of ["signin", "chat", "memory", "operator"]) $(name).hidden = name !== view;
+  if (view !== "operator") closeOperator();
   const signedIn = view !== "signin";
   $("menu").hidden = !signedIn;
   $("mine").hidden = session.admin;
@@ -134,6 +136,7 @@ function wire() {
   window.addEventListener("hashchange", () => { if (session.token) route(); });
   wireChat();
   wireMemory();
+  wireOperator();
 }
 
 async function download() {
