@@ -184,7 +184,7 @@ def test_a_bad_token_gets_a_clear_answer(
 
 
 def test_the_keyboard_reaches_the_message_box_and_enter_sends(
-    served: Served, phone: BrowserContext
+    served: Served, phone: BrowserContext, shots: Shots
 ) -> None:
     url, settings, _ = served
     token = person_token(url, settings, "Ada")
@@ -204,6 +204,16 @@ def test_the_keyboard_reaches_the_message_box_and_enter_sends(
     page.keyboard.press("Enter")
     expect(page.locator("#log li.assistant[data-id]")).to_have_count(1)
     assert on_screen(page)[0] == ["user", "Shift+Enter makes a new line\nand Enter sends."]
+
+    menu = page.locator("#who")
+    menu.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Download everything")).to_be_visible()
+    shots(page, "phone-menu")
+    page.keyboard.press("Tab")  # into the menu
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name="Download everything")).to_be_hidden()
+    expect(menu).to_be_focused()
 
 
 def test_a_reply_that_breaks_off_is_asked_again_and_shown_once(
@@ -294,3 +304,65 @@ def test_the_page_needs_nothing_from_outside(served: Served, phone: BrowserConte
     say(page, "hello")
     expect(page.locator("#log li.assistant[data-id]")).to_have_count(1)
     assert asked and all(u.startswith(url + "/") for u in asked), asked
+
+
+# The text colour of each element and the first solid background behind it.
+COLOURS = """
+selectors => selectors.map(selector => {
+  const found = document.querySelector(selector);
+  if (!found) return [selector, "", ""];
+  let node = found, back = "";
+  for (; node && !back; node = node.parentElement) {
+    const colour = getComputedStyle(node).backgroundColor;
+    if (colour !== "transparent" && !colour.endsWith(", 0)")) back = colour;
+  }
+  return [selector, getComputedStyle(found).color, back];
+})
+"""
+
+
+def contrast(fore: str, back: str) -> float:
+    """WCAG contrast ratio of two computed `rgb(...)` colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(c) / 255 for c in re.findall(r"\d+", colour)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(fore), luminance(back)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_text_has_enough_contrast(served: Served, phone: BrowserContext) -> None:
+    url, settings, fake = served
+    page = phone.new_page()
+    sign_in(page, url, person_token(url, settings, "Ada"))
+    say(page, "My sister Ada lives in Porto.")
+    expect(page.locator("#log li.assistant[data-id]")).to_have_count(1)
+    fake.down = True
+    say(page, "Hello?")
+    expect(page.locator("#banner")).to_be_visible()
+    expect(page.locator("#log .note")).to_be_visible()
+    chat = [
+        "h1",
+        "#state",
+        "#banner-text",
+        "#banner-next",
+        "#retry-now",
+        ".tabs a[aria-current]",
+        ".tabs a:not([aria-current])",
+        "#who",
+        ".log li.user .text",
+        ".log li.assistant .text",
+        ".log li .note",
+        "#send",
+    ]
+    found = page.evaluate(COLOURS, chat)
+    fake.down = False
+    page.get_by_role("link", name="Memory").click()
+    expect(page.locator(".memory").first).to_be_visible()
+    memory = ["h2", ".hint", "#memory-status", ".memory .what", ".memory .meta", "button.warn"]
+    found += page.evaluate(COLOURS, memory)
+    for selector, fore, back in found:
+        assert fore and back, selector
+        assert contrast(fore, back) >= 4.5, (selector, fore, back)

@@ -90,7 +90,7 @@ async function listen() {
         quick = true;
         const recent = !fresh || Date.now() / 1000 - (data.at || 0) < 86400;
         if (event === "notice" && recent) note(data.text);
-        if (data.message && !place(data.message) && recent) note(data.message.content.slice(0, 140));
+        if (data.message && !place(data.message, "proactive") && recent) note(data.message.content.slice(0, 140));
       });
     } catch {
       if (mine.signal.aborted) return;

@@ -101,13 +101,15 @@ function stored(li, id) {
 
 // A stored message (from history, a catch-up or the event stream), in its place.
 // False when it belongs to another conversation.
-export function place(m) {
+export function place(m, how = "") {
   if (m.conversation_id !== conversation) return false;
   if (shown.has(m.id)) return true;
   const stick = atBottom();
   shown.add(m.id);
   newest = Math.max(newest, m.id);
-  $("log").insertBefore(bubble(m), $("log").querySelector(".pending, .live"));
+  const li = bubble(m);
+  if (how) li.classList.add(how);
+  $("log").insertBefore(li, $("log").querySelector(".pending, .live"));
   tidy();
   if (stick) toBottom();
   return true;
