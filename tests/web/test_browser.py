@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from samantha.config import Settings
 from tests.conftest import free_port, wait_until_up
 from tests.fakes import ScriptedLLM
 from tests.web.conftest import DESKTOP
+from tests.web.test_observe import samples
 from tests.web.test_openai_compat import person_token
 
 Served = tuple[str, Settings, ScriptedLLM]
@@ -104,7 +106,7 @@ def say(page: Page, text: str) -> None:
 def on_screen(page: Page) -> list[list[str]]:
     """The conversation as shown: [role, text] for every bubble, top to bottom."""
     found: list[list[str]] = page.eval_on_selector_all(
-        "#log li",
+        "#log li:not(.greeting)",
         """items => items.map(li => [li.classList.contains("user") ? "user" : "assistant",
                                      li.querySelector(".text").textContent])""",
     )
@@ -366,3 +368,28 @@ def test_text_has_enough_contrast(served: Served, phone: BrowserContext) -> None
     for selector, fore, back in found:
         assert fore and back, selector
         assert contrast(fore, back) >= 4.5, (selector, fore, back)
+
+
+def test_someone_deleted_meanwhile_is_signed_out_with_a_reason(
+    served: Served, phone: BrowserContext
+) -> None:
+    url, settings, _ = served
+    token = person_token(url, settings, "Ada")
+    page = phone.new_page()
+    sign_in(page, url, token)
+    me = httpx.get(url + "/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    admin = {"Authorization": f"Bearer {(settings.home / 'admin.token').read_text().strip()}"}
+
+    def connected() -> float:
+        text = httpx.get(url + "/metrics", headers=admin).text
+        return samples(text)[("samantha_connected_people", ())]
+
+    for _ in range(200):  # the page's event stream is open: what follows is the reply's 401
+        if connected() == 1:
+            break
+        time.sleep(0.05)
+    assert httpx.delete(f"{url}/v1/people/{me['id']}", headers=admin).status_code == 204
+    say(page, "Hello?")
+    expect(page.locator("#signin")).to_be_visible()
+    expect(page.locator("#signin-error")).to_contain_text("no longer works")
+    assert page.evaluate("localStorage.getItem('samantha.token')") is None

@@ -1,7 +1,7 @@
 // Samantha's page: sign in with a person's token (or an invitation link, #token=...) to talk,
 // or with the admin token to run the place. Views are chosen by the address's #fragment,
 // so the back button works on a phone.
-import { $, api, session, failed, healthy, whenUp, tryNow } from "./core.js";
+import { $, api, session, failed, healthy, signedOut, whenUp, tryNow } from "./core.js";
 import { openChat, closeChat, forgetOutbox, place, readEvents, wireChat } from "./chat.js";
 import { openMemory, wireMemory } from "./memory.js";
 import { openOperator, closeOperator, wireOperator } from "./operator.js";
@@ -82,7 +82,7 @@ async function listen() {
     try {
       const res = await api(fresh ? "/v1/events?after=0" : "/v1/events",
         { headers: last ? { "Last-Event-ID": last } : {}, signal: mine.signal });
-      if (res.status === 401) return;
+      if (res.status === 401) { signedOut(); return; }
       if (!res.ok) throw new Error(`events: ${res.status}`);
       healthy("server");
       await readEvents(res, (event, data, id) => {
@@ -134,6 +134,9 @@ function wire() {
     if (e.key === "Escape") { $("menu").open = false; $("menu").querySelector("summary").focus(); }
   });
   window.addEventListener("hashchange", () => { if (session.token) route(); });
+  window.addEventListener("samantha:signed-out", () => {
+    if (session.token) signOut("Your token no longer works. Ask for a new invitation.");
+  });
   wireChat();
   wireMemory();
   wireOperator();

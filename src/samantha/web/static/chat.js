@@ -4,7 +4,7 @@
 // first asks the history whether the server kept it, and from then on asks only for the
 // reply (POST .../reply). Every stored message is shown once, by id.
 import {
-  $, api, session, el, when, announce, failed, healthy, isUp, recovered, whenUp,
+  $, api, session, el, when, announce, failed, healthy, isUp, recovered, signedOut, whenUp,
 } from "./core.js";
 
 const WAITING = { send: "Not sent yet; it will go once she's back.", reply: "Kept; she'll answer once she's back." };
@@ -121,8 +121,6 @@ function tidy() {
     const next = li.nextElementSibling;
     if (next && next.classList.contains("assistant")) li.remove();
   }
-  const greeting = $("log").querySelector(".greeting");
-  if (greeting && shown.size) greeting.remove();
 }
 
 async function loadEarlier() {
@@ -181,7 +179,9 @@ async function pump() {
   const mine = generation;
   try {
     while (outbox.length && mine === generation) {
-      if (await deliver(outbox[0], mine)) { outbox.shift(); save(); }
+      if (!(await deliver(outbox[0], mine))) break;
+      outbox.shift();
+      save();
     }
   } finally { pumping = false; }
 }
@@ -233,7 +233,7 @@ async function deliver(item, mine) {
       settle(item, found);
       return true;
     }
-    if (res.status === 401) return false;
+    if (res.status === 401) { signedOut(); return false; }
     const li = liFor(item);
     if (li) {
       li.classList.replace("pending", "refused");

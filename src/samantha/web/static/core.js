@@ -51,6 +51,9 @@ export function when(iso) {
     : d.toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" });
 }
 
+// The token stopped working (the person was deleted, or signed out elsewhere).
+export function signedOut() { window.dispatchEvent(new Event("samantha:signed-out")); }
+
 // Say something to screen-reader users once, without reading every streamed word.
 export function announce(text) { $("announce").textContent = text; }
 
