@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,10 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from samantha.config import Settings
-from tests.conftest import free_port, wait_until_up
+from samantha.web import create_app
+from tests.conftest import free_port, make_settings, wait_until_up
 from tests.fakes import ScriptedLLM
 from tests.web.conftest import DESKTOP
 from tests.web.test_observe import samples
@@ -393,3 +396,65 @@ def test_someone_deleted_meanwhile_is_signed_out_with_a_reason(
     expect(page.locator("#signin")).to_be_visible()
     expect(page.locator("#signin-error")).to_contain_text("no longer works")
     assert page.evaluate("localStorage.getItem('samantha.token')") is None
+
+
+class InProcess:
+    """The app in a uvicorn thread on a fixed port, with the scripted model; it can be
+    stopped mid-reply and started again on the same home and port."""
+
+    def __init__(self, settings: Settings, fake: ScriptedLLM) -> None:
+        self.settings, self.fake, self.port = settings, fake, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server: uvicorn.Server | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        app = create_app(self.settings, llm=self.fake)
+        config = uvicorn.Config(
+            app, port=self.port, log_level="warning", timeout_graceful_shutdown=1
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        assert wait_until_up(self.url)
+
+    def stop(self) -> None:
+        assert self.server is not None and self.thread is not None
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive()
+
+
+def test_a_reply_cut_off_by_a_stopping_server_is_answered_once_when_it_is_back(
+    tmp_path: Path, phone: BrowserContext
+) -> None:
+    fake = ScriptedLLM()
+    fake.replies = ["one two three four five six seven eight nine ten", "I am back, and here."]
+    fake.delay = 0.3
+    server = InProcess(make_settings(tmp_path / "home"), fake)
+    server.start()
+    try:
+        token = person_token(server.url, server.settings, "Ada")
+        page = phone.new_page()
+        sign_in(page, server.url, token)
+        say(page, "Tell me a story.")
+        expect(page.locator("#log li.assistant.live .text")).to_contain_text("two")
+        server.stop()  # mid-reply
+        expect(page.locator("#banner")).to_be_visible()
+        fake.delay = 0
+        server.start()
+        expect(page.locator("#banner")).to_be_hidden(timeout=60_000)
+        expect(page.locator("#log li.assistant[data-id]")).to_have_count(1)
+        want = [["user", "Tell me a story."], ["assistant", "I am back, and here."]]
+        assert on_screen(page) == want
+        kept = history(server.url, token)
+        assert [(m["role"], m["status"]) for m in kept] == [
+            ("user", "complete"),
+            ("assistant", "interrupted"),
+            ("assistant", "complete"),
+        ]
+        page.reload()
+        expect(page.locator("#log li[data-id]")).to_have_count(2)
+        assert on_screen(page) == want
+    finally:
+        server.stop()
