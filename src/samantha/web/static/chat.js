@@ -40,7 +40,14 @@ export async function openChat(greeting) {
   outbox = JSON.parse(localStorage.getItem(boxKey()) || "[]");
   $("log").replaceChildren(...outbox.map(pendingBubble));
   while (!conversation) {
-    try { conversation = await latestConversation(); healthy("server"); } catch { failed("server"); await whenUp(); }
+    try {
+      conversation = await latestConversation();
+      healthy("server");
+    } catch (error) {
+      if (error.status === 401) { signedOut(); return; }
+      failed("server");
+      await whenUp();
+    }
     if (mine !== generation) return;
   }
   await loadEarlier();
@@ -55,10 +62,15 @@ export async function openChat(greeting) {
   pump();
 }
 
+// The person's latest conversation, or a new one. Throws when the server can't say.
 async function latestConversation() {
-  const found = await api("/v1/conversations?limit=1").then((r) => r.json());
+  const json = async (res) => {
+    if (res.ok) return res.json();
+    throw Object.assign(new Error(`conversations: ${res.status}`), { status: res.status });
+  };
+  const found = await api("/v1/conversations?limit=1").then(json);
   if (found.length) return found[0].id;
-  return (await api("/v1/conversations", { method: "POST", body: "{}" }).then((r) => r.json())).id;
+  return (await api("/v1/conversations", { method: "POST", body: "{}" }).then(json)).id;
 }
 
 export function closeChat() {
@@ -71,7 +83,7 @@ export function closeChat() {
 export function forgetOutbox() { localStorage.removeItem(boxKey()); }
 
 function bubble(m) {
-  const partial = m.role === "assistant" && !["complete", "greeting", undefined].includes(m.status);
+  const partial = m.role === "assistant" && !["complete", "greeting", "live", undefined].includes(m.status);
   const li = el("li", { class: `${m.role} ${m.status || ""}${partial ? " interrupted" : ""}` },
     el("span", { class: "visually-hidden", text: m.role === "user" ? "You said: " : "Samantha said: " }),
     el("span", { class: "text", text: m.content }));
@@ -220,10 +232,10 @@ async function deliver(item, mine) {
     if (typing) typing.remove();
     const body = await res.json().catch(() => ({}));
     const error = body.error || {};
-    if (res.status === 503 || res.status === 502) {
+    if (res.status >= 500 || res.status === 429) {  // she can't answer now; try again later
       if (error.kept_message) keep(item, error.kept_message);
       save();
-      note(liFor(item), WAITING.reply);
+      note(liFor(item), WAITING[item.stage]);
       failed("model", (error.message || "").replace(/^Operating System Not Found:\s*/, ""));
       continue;
     }
