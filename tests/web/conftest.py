@@ -72,9 +72,12 @@ PHONE = ViewportSize(width=375, height=740)
 DESKTOP = ViewportSize(width=1280, height=800)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium, shared by the browser tests; each test opens its own context."""
+    """Headless Chromium, shared by a module's tests; each test opens its own context.
+
+    Per module, not per session: while Playwright's sync API runs, its event loop is the
+    thread's running loop, and async tests after it could not start theirs."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
