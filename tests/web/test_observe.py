@@ -115,3 +115,22 @@ def test_json_logs_carry_structured_fields() -> None:
     assert line["message"] == "GET done" and line["level"] == "info"
     assert line["route"] == "/v1/status" and line["status"] == 200
     assert line["logger"] == "samantha.http" and line["ts"].endswith("+00:00")
+
+
+def test_history_for_the_operator_page(client: TestClient, settings: Settings) -> None:
+    assert client.get("/v1/admin/history").status_code == 401
+    theo = new_person(client, settings, "Theo")
+    assert client.get("/v1/admin/history", headers=theo).status_code == 401
+    kept = client.app.state.trends  # type: ignore[attr-defined]
+    kept.sample()  # the server samples once a minute; the test does not wait for it
+    cid = conversation(client, theo)
+    client.post(f"/v1/conversations/{cid}/messages", json={"content": "Hi."}, headers=theo)
+    kept.sample()
+    res = client.get("/v1/admin/history", headers=admin(settings))
+    assert res.status_code == 200
+    body = res.json()
+    assert body["every_s"] == 60
+    started, now = body["samples"][0], body["samples"][-1]
+    assert set(now) == {"at", "connected", "replies_per_min", "first_token_s"}
+    assert started["replies_per_min"] == 0.0 and now["replies_per_min"] > 0
+    assert now["first_token_s"] > 0 and now["at"] >= started["at"]

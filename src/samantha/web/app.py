@@ -20,6 +20,7 @@ from samantha.llm import LLM
 from samantha.proactive import run_every
 from samantha.store import Clock
 from samantha.system import Samantha, running
+from samantha.trends import Trends
 from samantha.web import (
     archives,
     conversations,
@@ -74,7 +75,11 @@ def create_app(
                 log.warning("marked %d replies interrupted by the last shutdown", interrupted)
             app.state.samantha = sam
             app.state.departure = leaving = DepartureTask(sam, stop)
-            background = [asyncio.create_task(_load(sam))]  # the page is up while it loads
+            app.state.trends = Trends(sam.metrics)
+            background = [
+                asyncio.create_task(_load(sam)),  # the page is up while the model loads
+                asyncio.create_task(app.state.trends.run()),
+            ]
             if settings.proactive_interval_s:
                 interval = settings.proactive_interval_s
                 background.append(asyncio.create_task(run_every(sam.follow_ups, interval)))

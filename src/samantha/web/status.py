@@ -1,13 +1,15 @@
-"""Is she there? Model status for people and monitors; counts for the operator."""
+"""Is she there? Model status for people and monitors; counts and trends for the operator."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 
 from samantha import __version__
 from samantha.system import SIMULATED_WARNING
+from samantha.trends import Trends
 from samantha.web.deps import Admin, System
 from samantha.web.errors import outage
 
@@ -45,3 +47,15 @@ async def readyz(sam: System) -> Any:
 async def counts(sam: System) -> dict[str, int]:
     """How many people, conversations and messages are kept, in total."""
     return await sam.store.counts()
+
+
+def trends(request: Request) -> Trends:
+    found: Trends = request.app.state.trends
+    return found
+
+
+@router.get("/v1/admin/history", dependencies=[Admin])
+async def history(kept: Annotated[Trends, Depends(trends)]) -> dict[str, Any]:
+    """One sample a minute since the server started (six hours at most), oldest first:
+    people connected, replies per minute, mean seconds to the first token."""
+    return {"every_s": kept.every_s, "samples": [asdict(s) for s in kept.samples]}
