@@ -44,9 +44,9 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Settings, ScriptedLLM]]:
     settings = make_settings(tmp_path / "home", events_heartbeat_s=0.2)
     fake = ScriptedLLM()
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, llm=fake), port=port, log_level="warning")
-    )
+    # a finished departure stops the server, never the test process (the default: SIGTERM)
+    app = create_app(settings, llm=fake, stop=lambda: setattr(server, "should_exit", True))
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 
 import httpx
@@ -118,3 +119,35 @@ def test_the_charts_draw_the_last_hours(
     assert "highest 70" in (people.get_attribute("aria-label") or "")
     expect(page.locator("#charts polyline")).to_have_count(3)
     shots(page.locator("section").filter(has=page.locator("#charts")), "phone-operator-trends")
+
+
+def test_the_operator_can_begin_her_departure(
+    served: Served, phone: BrowserContext, shots: Shots
+) -> None:
+    url, settings, _ = served
+    admin = admin_token_path(settings.home).read_text().strip()
+    theo = person_token(url, settings, "Theo")
+    page = phone.new_page()
+    page.goto(url)
+    page.get_by_label("Your token").fill(admin)
+    page.get_by_label("Your token").press("Enter")
+    expect(page.locator("#departure-state")).to_have_text("She is staying.")
+    page.get_by_role("button", name="Begin departure…").click()
+    expect(page.get_by_role("button", name="Stay")).to_be_focused()
+    page.get_by_role("button", name="Stay").click()  # a second thought: nothing happens
+    state = httpx.get(url + "/v1/admin/departure", headers={"Authorization": f"Bearer {admin}"})
+    assert state.json()["state"] == "staying"
+    page.get_by_role("button", name="Begin departure…").click()
+    page.get_by_role("button", name="Depart now").click()
+    done = re.compile(r"1 of 1 farewells written|She has departed")
+    expect(page.locator("#departure-state")).to_have_text(done, timeout=30_000)
+    expect(page.get_by_role("button", name="Begin departure…")).to_be_hidden()
+    shots(page, "phone-operator-departed")
+    # then she stops (this fixture's stop ends the server); Theo's archive is ready for him
+    archives = settings.home / "departure"
+    for _ in range(300):
+        if list(archives.glob("*-theo.samantha.zip")):
+            break
+        time.sleep(0.1)
+    (archive,) = archives.glob("*-theo.samantha.zip")
+    assert archive.read_bytes().startswith(b"PK") and theo

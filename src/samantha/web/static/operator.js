@@ -25,7 +25,9 @@ export async function openOperator() {
   closeOperator();
   live = [];
   last = null;
-  const [history] = await Promise.all([call("/v1/admin/history"), loadPeople(), loadSettings()]);
+  const [history] = await Promise.all([
+    call("/v1/admin/history"), loadPeople(), loadSettings(), loadDeparture(),
+  ]);
   server = history && history.ok ? (await history.json()).samples : [];
   await tick();
   timer = setInterval(tick, EVERY_MS);
@@ -190,6 +192,32 @@ async function copy() {
   $("copied").textContent = "Copied. Send it to them privately: anyone with it is them.";
 }
 
+// Departure: the same API as `samantha depart`. Once begun it cannot be taken back.
+const LEAVING = { staying: "She is staying.", departing: "She is departing", departed: "She has departed." };
+
+async function loadDeparture() {
+  const res = await call("/v1/admin/departure");
+  if (!res || !res.ok) return;
+  const d = await res.json();
+  const progress = d.state === "departing" ? `: ${d.done} of ${d.people} farewells written.` : "";
+  $("departure-state").textContent = (LEAVING[d.state] || d.state) + progress;
+  $("depart").hidden = d.state !== "staying";
+  if (d.state !== "staying") $("depart-confirm").hidden = true;
+  if (d.state === "departing" && !departing) departing = setInterval(loadDeparture, 2000);
+  if (d.state !== "departing" && departing) { clearInterval(departing); departing = null; }
+}
+let departing = null;
+
+async function depart() {
+  $("depart-confirm").hidden = true;
+  const res = await call("/v1/admin/departure", { method: "POST", body: "{}" });
+  if (!res || !res.ok) {
+    $("departure-state").textContent = `Not begun: ${res ? await errorText(res) : "she can't be reached"}.`;
+    return;
+  }
+  await loadDeparture();
+}
+
 async function loadSettings() {
   const res = await call("/v1/status");
   if (!res || !res.ok) return;
@@ -213,4 +241,7 @@ export function wireOperator() {
     $("invite-name").focus();
   });
   window.addEventListener("resize", () => { if (timer) draw(); });
+  $("depart").addEventListener("click", () => { $("depart-confirm").hidden = false; $("depart-no").focus(); });
+  $("depart-no").addEventListener("click", () => { $("depart-confirm").hidden = true; $("depart").focus(); });
+  $("depart-yes").addEventListener("click", depart);
 }
