@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from samantha.admission import SERVER_SLOTS, Admission, Ticket
-from samantha.cli import _one_turn
+from samantha.cli.talk import _one_turn
 from samantha.errors import Busy, InputError, ModelError, ModelUnavailable, TooManyReplies
 from samantha.llm.embedded import EmbeddedLLM
 from samantha.store import Person
