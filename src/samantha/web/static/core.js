@@ -73,6 +73,19 @@ export function failed(part, text = "") {
   probe();
 }
 
+// A request whose failure to connect marks the server as unreachable: the response, or
+// null when it could not be reached (the banner says so).
+export async function reach(path, options) {
+  try {
+    const res = await api(path, options);
+    healthy("server");
+    return res;
+  } catch {
+    failed("server");
+    return null;
+  }
+}
+
 export function healthy(part) {
   const was = health[part];
   health[part] = true;

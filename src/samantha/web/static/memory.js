@@ -1,7 +1,7 @@
 // What she remembers about you, in your hands: every memory with the words it came from,
 // search as she recalls in conversation, correct what is wrong, forget what should go.
 // The same API the CLI's `samantha memory` uses: GET/PATCH/DELETE /v1/memories.
-import { $, api, el, when, day, errorText, failed, healthy } from "./core.js";
+import { $, el, when, day, errorText, reach } from "./core.js";
 
 const PAGE = 100;
 const KINDS = { fact: "a fact", event: "something that happened", relation: "someone in your life",
@@ -11,15 +11,9 @@ let oldest = null;
 function status(text) { $("memory-status").textContent = text; }
 
 async function call(path, options) {
-  try {
-    const res = await api(path, options);
-    healthy("server");
-    return res;
-  } catch {
-    failed("server");
-    status("Couldn't reach her; nothing was changed. Try again when she's back.");
-    return null;
-  }
+  const res = await reach(path, options);
+  if (!res) status("Couldn't reach her; nothing was changed. Try again when she's back.");
+  return res;
 }
 
 export async function openMemory() {

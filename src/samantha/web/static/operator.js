@@ -1,7 +1,7 @@
 // The operator's view (admin token): live counts, charts over the last hours, the people
 // Samantha knows, and invitations. The same API the CLI uses: /v1/people, /metrics,
 // /v1/admin/counts and /v1/admin/history.
-import { $, api, el, day, errorText, failed, healthy } from "./core.js";
+import { $, el, day, errorText, reach } from "./core.js";
 import { drawChart } from "./chart.js";
 
 const EVERY_MS = 10_000;
@@ -10,16 +10,7 @@ let server = [];   // per-minute samples the server kept before this page opened
 let live = [];     // samples this page took itself, every 10 s
 let last = null;   // the previous /metrics reading
 
-async function call(path, options) {
-  try {
-    const res = await api(path, options);
-    healthy("server");
-    return res;
-  } catch {
-    failed("server");
-    return null;
-  }
-}
+const call = reach;
 
 export async function openOperator() {
   closeOperator();
