@@ -188,16 +188,22 @@ const LEAVING = { staying: "She is staying.", departing: "She is departing", dep
 
 async function loadDeparture() {
   const res = await call("/v1/admin/departure");
-  if (!res || !res.ok) return;
+  if (!res || !res.ok) {
+    // a finished departure stops the server, sometimes before this page asked again
+    if (departing) $("departure-state").textContent = GONE;
+    return;
+  }
   const d = await res.json();
   const progress = d.state === "departing" ? `: ${d.done} of ${d.people} farewells written.` : "";
   $("departure-state").textContent = (LEAVING[d.state] || d.state) + progress;
   $("depart").hidden = d.state !== "staying";
   if (d.state !== "staying") $("depart-confirm").hidden = true;
-  if (d.state === "departing" && !departing) departing = setInterval(loadDeparture, 2000);
+  if (d.state === "departing" && !departing) departing = setInterval(loadDeparture, 1000);
   if (d.state !== "departing" && departing) { clearInterval(departing); departing = null; }
 }
 let departing = null;
+const GONE = "She can no longer be reached: a finished departure stops her. " +
+  "Started again (samantha serve), she hands each person their archive.";
 
 async function depart() {
   $("depart-confirm").hidden = true;
