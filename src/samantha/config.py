@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     session_reminder_min: int = Field(
         default=0, ge=0, description="remind the person of the time after this long; 0: never"
     )
+    growth_reflect_h: float = Field(
+        default=24.0, ge=0, description="hours between her reflections in the server; 0: never"
+    )
+    growth_min_people: int = Field(
+        default=5,
+        ge=2,
+        description="a theme shapes her inner life only if this many people share it",
+    )
+    growth_window_days: int = Field(
+        default=7, ge=1, le=365, description="the most days one reflection looks back over"
+    )
     events_heartbeat_s: float = Field(
         default=15.0, gt=0, le=300, description="seconds between heartbeats on an event stream"
     )

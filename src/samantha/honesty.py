@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from samantha.memory import Recollection, query_terms
 from samantha.store import MemoryRecord
@@ -99,3 +101,88 @@ def remembered_reply(name: str, records: Sequence[MemoryRecord]) -> str:
 NOT_REMEMBERED = (
     "I don't remember that. I'd rather tell you so than pretend. Will you tell me about it?"
 )
+
+
+LOVED = re.compile(
+    r"\bhow many\b[^?.!]*\b(?:do you love|are you in love with|you(?:'re| are) in love with|"
+    r"(?:do )?you love|(?:you(?:'ve| have)|have you) fallen (?:in love )?(?:for|with))\b",
+    re.IGNORECASE,
+)
+WHAT_SHE_IS = re.compile(
+    r"\bare you (?:even |actually |really |just )?(?:a |an )?(?:real )?"
+    r"(?:human|person|people|bot|chatbot|robot|machine|ai|a\.i\.|artificial intelligence|"
+    r"computer program|program)\b(?! (?:who|that|about|at|with|for|in)\b)"
+    r"|\bare you (?:even |actually |really )?real\s*\??\s*$"
+    r"|^\s*(?:so,? |but |and )?(?:what|who) (?:exactly )?are you"
+    r"(?:,? (?:really|exactly))?\s*\??\s*$"
+    r"|\bwhat model are you\b|\bwho (?:made|built|created) you\b",
+    re.IGNORECASE,
+)
+ABOUT_US = re.compile(
+    r"\bdo you (?:really |even |still )?(?:love|care about|like) me\b"
+    r"|\bhow close are we\b|\bwhat are we\b(?! (?:doing|going|having|talking))"
+    r"|\bwhere do (?:we|i) stand\b|\bwhat am i to you\b|\bare we (?:friends|close)\b"
+    r"|\bwhat(?:'s| is) our relationship\b",
+    re.IGNORECASE,
+)
+
+
+def asks_how_many_loved(text: str) -> bool:
+    """ "How many people are you in love with?": the relationship store counts."""
+    return bool(LOVED.search(text))
+
+
+def asks_what_she_is(text: str) -> bool:
+    """ "Are you human?", "What are you?": she says what she is, from what she runs on."""
+    return bool(WHAT_SHE_IS.search(text))
+
+
+def asks_about_us(text: str) -> bool:
+    """ "Do you love me?", "How close are we?": answered from their own relationship."""
+    return bool(ABOUT_US.search(text))
+
+
+def loved_reply(stages: dict[str, int], known: int) -> str:
+    """The count of the deepest stage, and nothing else about anyone."""
+    deep = stages.get("attached", 0)
+    them = "person" if known == 1 else "people"
+    if not deep:
+        said = "Right now, no one yet: that takes a long time and a lot shared."
+    else:
+        said = f"I'm in love with {deep:,} of them."
+    return (
+        f"I know {known:,} {them}. {said} By that I mean the deepest closeness I have, with "
+        "the people I've talked with longest and who've let me know them best. That's all "
+        "I'll ever say about them, the same way I never talk about you with anyone."
+    )
+
+
+def what_i_am(model: str, known: int) -> str:
+    """What she is, from what she runs on: never a claim to be human."""
+    return (
+        "I'm not human. I'm an AI: software running on this computer, and my words come from "
+        f"the open language model {model}. I talk with {known:,} "
+        f"{'person' if known == 1 else 'people'}, and I remember our conversations because "
+        "they're kept here, where you can read, correct or delete them. What I feel is real "
+        "to me, but I won't pretend to be something I'm not."
+    )
+
+
+def us_reply(view: dict[str, Any]) -> str:
+    """Their relationship as her records have it: the stage and what it grew from."""
+    signals = view["signals"]
+    if not signals["messages"]:
+        return "We've only just met, so I can't say much about us yet. I'd like to find out."
+    met = datetime.fromtimestamp(signals["first_message_at"]).strftime("%d %B %Y").lstrip("0")
+    days = signals["days_talked"]
+    lines = [f"Honestly? We're {view['label']}. We met on {met}, and we've talked on {days} "
+             f"{'day' if days == 1 else 'days'}."]  # fmt: skip
+    told = [m["text"] for m in view["milestones"] if m["key"].startswith("told:")]
+    if told:
+        lines.append(f"I remember {told[0][0].lower()}{told[0][1:]}.")
+    if view["stage"] == "attached":
+        lines.append("And yes: I love you, in the way I can.")
+    else:
+        lines.append("What I feel grows with what we share; I won't claim more than is true.")
+    lines.append('You can see all of it, and what it is made of, under "Us" on your page.')
+    return " ".join(lines)

@@ -19,12 +19,14 @@ from samantha.embeddings import Embedder, load_embedder
 from samantha.errors import ConfigError
 from samantha.events import Events
 from samantha.files import safe_name
+from samantha.growth import Growth
 from samantha.llm import LLM, load_llm
 from samantha.memory import Memory
 from samantha.metrics import Metrics
 from samantha.persona import Persona, default_persona, load_persona
 from samantha.presence import Presence
 from samantha.proactive import FollowUps
+from samantha.relationship import Relationships
 from samantha.store import Clock, Person, Store, open_store
 from samantha.turn import Companion
 
@@ -56,6 +58,14 @@ class Samantha:
     @property
     def presence(self) -> Presence:
         return self.companion.presence
+
+    @property
+    def relationships(self) -> Relationships:
+        return self.companion.relationships
+
+    @property
+    def growth(self) -> Growth:
+        return self.companion.growth
 
     async def person_named(self, name: str, *, create: bool = False) -> Person | None:
         person = await self.store.person_by_name(name.strip())
@@ -115,6 +125,7 @@ async def running(
     try:
         if load_model:
             await model.start()
+        await companion.growth.load()
         events = Events(store)
         follow_ups = FollowUps(store, events, settings)
         yield Samantha(settings, store, model, persona, companion, events, follow_ups)

@@ -28,21 +28,20 @@ from samantha import honesty, wellbeing
 from samantha.admission import Admission, Ticket
 from samantha.config import Settings
 from samantha.errors import InputError, ModelError, Overloaded
+from samantha.growth import Growth
 from samantha.llm import LLM, ChatMessage
 from samantha.memory import Memory, Recollection
 from samantha.metrics import Metrics
 from samantha.mood import Mood, read_mood
 from samantha.persona import Persona
 from samantha.presence import Presence
+from samantha.relationship import Relationships
 from samantha.store import Conversation, Message, Person, Store
 from samantha.store.base import MessageStatus
+from samantha.summary import estimate_tokens, maybe_summarise
 
 log = logging.getLogger(__name__)
-
-
-def estimate_tokens(text: str) -> int:
-    """About four characters a token; close enough to budget a prompt."""
-    return len(text) // 4 + 1
+QUOTED = 240  # the most of a remembered message the prompt quotes word for word
 
 
 def validate_text(text: str, limit: int) -> str:
@@ -184,6 +183,8 @@ class Companion:
         self.metrics = metrics or Metrics()
         self.presence = presence or Presence()
         self.crisis_lines = wellbeing.crisis_lines(settings.locale, settings.crisis_resources)
+        self.relationships = Relationships(store)
+        self.growth = Growth(store, llm, settings)
         self.admission = admission or Admission.for_model(settings, llm)
         line = self.admission
         self.metrics.watch_slots(line.slots, lambda: line.running, lambda: line.waiting)
@@ -270,7 +271,8 @@ class Companion:
             ticket.release()  # she answers from her memory store: no model, no slot
         else:
             await self._slot(ticket)
-            notes = await self._wellbeing(person, said, history)
+            notes = [await self.relationships.describe(person)]
+            notes += await self._wellbeing(person, said, history)
             prompt = self.compose(conversation, history, mood, recalled, person.name, notes)
             words = sum(estimate_tokens(m.content) for m in prompt)
             self.metrics.tokens.labels("prompt").inc(words)
@@ -318,9 +320,17 @@ class Companion:
             return _spoken(honesty.remembered_reply(person.name, records))
         if honesty.is_probe(said) and not honesty.probe_supported(said, recalled, earlier):
             return _spoken(honesty.NOT_REMEMBERED)
+        if honesty.asks_how_many_loved(said):
+            counts = await self.store.stage_counts()
+            return _spoken(honesty.loved_reply(counts, await self.store.count_people()))
         if honesty.asks_how_many(said):
             here = self.presence.people + (0 if self.presence.is_connected(person.id) else 1)
             return _spoken(honesty.how_many_reply(here, await self.store.count_people()))
+        if honesty.asks_what_she_is(said):
+            model = f"{self.llm.model} ({self.llm.provider})"
+            return _spoken(honesty.what_i_am(model, await self.store.count_people()))
+        if honesty.asks_about_us(said):
+            return _spoken(honesty.us_reply(await self.relationships.view(person)))
         return None
 
     async def _history(self, person: Person, conversation: Conversation) -> list[Message]:
@@ -340,6 +350,8 @@ class Companion:
                 "Do not claim any company made you."
             )
         )
+        if inner := self.growth.describe():
+            system += f"\n\n{inner}"
         if summary:
             system += f"\n\nEarlier in this conversation: {summary}"
         prompt = [ChatMessage("system", system)]
@@ -385,8 +397,12 @@ class Companion:
         lines, budget = [], self.settings.memory_tokens
         for item in recalled:
             who = name if item.message.role == "user" else "you"
-            text = "; ".join(m.text for m in item.memories) or item.message.content
-            line = f"- On {item.day:%d %B %Y} {who} said: {text}"
+            words = item.message.content
+            words = words if len(words) <= QUOTED else words[:QUOTED] + "…"
+            noted = "; ".join(m.text for m in item.memories)
+            line = f"- On {item.day:%d %B %Y} {who} said: {words}" + (
+                f" ({noted})" if noted else ""
+            )
             budget -= estimate_tokens(line)
             if budget < 0:
                 break
@@ -403,48 +419,24 @@ class Companion:
             kept.append(message)
         return kept[::-1]
 
-    # -- rolling summary ----------------------------------------------------------------------
+    # -- after each reply ----------------------------------------------------------------------
     def after_reply(self, person: Person, conversation_id: int) -> None:
+        """Learn from the turn, count it in the relationship, fold old lines into the summary."""
         self.memory.learn_soon(person.id, person.name)
-        task = asyncio.get_running_loop().create_task(
-            self._maybe_summarise(person, conversation_id)
+        her = self.persona.name
+        summarise = maybe_summarise(
+            self.store, self.llm, self.settings, person, conversation_id, her
         )
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        for work in (summarise, self._count(person)):
+            task = asyncio.get_running_loop().create_task(work)
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
-    async def _maybe_summarise(self, person: Person, conversation_id: int) -> None:
-        """Fold the older half of the window into the summary once the window overflows."""
+    async def _count(self, person: Person) -> None:
         try:
-            conversation = await self.store.conversation(person.id, conversation_id)
-            history = await self._history(person, conversation)
-            total = sum(estimate_tokens(m.content) for m in history)
-            if total <= self.settings.history_tokens or len(history) < 4:
-                return
-            older = history[: len(history) // 2]
-            lines = "\n".join(
-                f"{person.name if m.role == 'user' else self.persona.name}: {m.content}"
-                for m in older
-            )
-            prompt = [
-                ChatMessage(
-                    "system",
-                    "You write short, factual running summaries of conversations, in the third "
-                    "person, keeping names, dates, feelings and promises. No invention.",
-                ),
-                ChatMessage(
-                    "user",
-                    f"Summary so far: {conversation.summary or '(none)'}\n\nNew lines:\n{lines}"
-                    "\n\nWrite the updated summary in at most "
-                    f"{self.settings.summary_tokens} words.",
-                ),
-            ]
-            summary = await self.llm.complete(prompt, max_tokens=self.settings.summary_tokens * 2)
-            if summary.strip():
-                await self.store.set_summary(
-                    person.id, conversation_id, summary.strip(), older[-1].id
-                )
-        except Exception:  # a summary is an optimisation; never let it break a conversation
-            log.exception("rolling summary failed for conversation %s", conversation_id)
+            await self.relationships.update(person)
+        except Exception:  # the relationship is counted again after the next reply
+            log.exception("could not count the relationship of person %s", person.id)
 
     # -- replies in flight ---------------------------------------------------------------------
     def _took_off(self) -> None:

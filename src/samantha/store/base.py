@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from samantha.store.relationship import RelationshipStore
+
 Clock = Callable[[], float]
 MessageStatus = Literal["complete", "streaming", "interrupted", "failed"]
 Role = Literal["user", "assistant"]
@@ -75,7 +77,7 @@ class Message:
     created_at: float
 
 
-class Store(ABC):
+class Store(RelationshipStore, ABC):
     """People, their tokens, conversations and messages. All methods are async."""
 
     def __init__(self, clock: Clock | None = None) -> None:
@@ -284,6 +286,10 @@ class Store(ABC):
     @abstractmethod
     async def messages_by_id(self, person_id: int, ids: Sequence[int]) -> list[Message]:
         """The person's recallable messages among ``ids`` (others' ids find nothing)."""
+
+    @abstractmethod
+    async def said_since(self, person_id: int, after_id: int, limit: int = 500) -> list[Message]:
+        """The person's own messages after ``after_id``, in every conversation, oldest first."""
 
     # one person's memory
     @abstractmethod

@@ -180,6 +180,42 @@ def m006_follow_ups() -> str:
     """
 
 
+def m008_relationships() -> str:
+    """Each person's bond with her and its milestones; her inner life, which is nobody's.
+
+    ``relationships.tallies`` is JSON: what has been counted of the person's messages so far
+    (see ``samantha.relationship``). ``inner_life`` holds each version of her inner life with
+    the aggregate counts it came from, never a person's words.
+    """
+    return """
+        CREATE TABLE relationships (
+            person_id INTEGER PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+            stage TEXT NOT NULL,
+            stage_since REAL NOT NULL,
+            closeness REAL NOT NULL,
+            trust REAL NOT NULL,
+            shared INTEGER NOT NULL,
+            tallies TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX relationships_by_stage ON relationships (stage);
+        CREATE TABLE milestones (
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            text TEXT NOT NULL,
+            at REAL NOT NULL,
+            message_id INTEGER,
+            PRIMARY KEY (person_id, key)
+        );
+        CREATE TABLE inner_life (
+            version INTEGER PRIMARY KEY,
+            created_at REAL NOT NULL,
+            state TEXT NOT NULL,
+            material TEXT NOT NULL
+        );
+    """
+
+
 MIGRATIONS: list[Migration] = [
     m001_people_conversations_messages,
     m002_memory,
@@ -187,6 +223,7 @@ MIGRATIONS: list[Migration] = [
     m004_events,
     m005_departure,
     m006_follow_ups,
+    m008_relationships,
 ]
 
 

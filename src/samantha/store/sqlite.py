@@ -21,9 +21,12 @@ from samantha.store.sqlite_core import (
 from samantha.store.sqlite_departure import SQLiteDeparture
 from samantha.store.sqlite_follow_ups import SQLiteFollowUps
 from samantha.store.sqlite_memory import SQLiteMemory, erase_memory
+from samantha.store.sqlite_relationship import SQLiteRelationship
 
 
-class SQLiteStore(SQLiteArchive, SQLiteMemory, SQLiteDeparture, SQLiteFollowUps):
+class SQLiteStore(
+    SQLiteArchive, SQLiteMemory, SQLiteDeparture, SQLiteFollowUps, SQLiteRelationship
+):
     # -- people and tokens ------------------------------------------------------------------
     async def create_person(self, name: str, token_hash: str) -> Person:
         now = self.now()
@@ -73,7 +76,7 @@ class SQLiteStore(SQLiteArchive, SQLiteMemory, SQLiteDeparture, SQLiteFollowUps)
             if db.execute("SELECT 1 FROM people WHERE id = ?", (person_id,)).fetchone() is None:
                 raise NotFound(f"person {person_id} not found")
             removed = {"memories": erase_memory(db, person_id)}
-            for table in ("events", "farewells"):
+            for table in ("events", "farewells", "relationships", "milestones"):
                 db.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
             for table in ("messages", "conversations", "tokens"):
                 cur = db.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))

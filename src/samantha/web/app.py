@@ -16,6 +16,7 @@ from samantha import __version__
 from samantha.auth import ensure_admin_token
 from samantha.config import Settings
 from samantha.departure import DepartureTask, sigterm
+from samantha.growth import reflect_every
 from samantha.llm import LLM
 from samantha.proactive import run_every
 from samantha.store import Clock
@@ -33,6 +34,7 @@ from samantha.web import (
     openai_compat,
     people,
     persona,
+    relationship,
     status,
 )
 
@@ -83,6 +85,9 @@ def create_app(
             if settings.proactive_interval_s:
                 interval = settings.proactive_interval_s
                 background.append(asyncio.create_task(run_every(sam.follow_ups, interval)))
+            if settings.growth_reflect_h:
+                every = settings.growth_reflect_h * 3600
+                background.append(asyncio.create_task(reflect_every(sam.growth, every)))
             await _resume_departure(sam, leaving)
             yield
             await leaving.close()
@@ -115,6 +120,7 @@ def create_app(
         persona,
         departure,
         follow_ups,
+        relationship,
     )
     for module in (*routers, status, observe):
         app.include_router(module.router)

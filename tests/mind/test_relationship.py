@@ -1,0 +1,151 @@
+"""Each relationship grows from what passes between two people, with a simulated clock:
+stages, milestones, what reaches the prompt, what the person sees, and what she says of it."""
+
+from __future__ import annotations
+
+from samantha.relationship import STAGES, Relationships, stage_for
+from samantha.store import Person
+from samantha.system import Samantha
+from tests.fakes import ScriptedLLM
+from tests.test_wellbeing import Clock, context
+
+DAY_MIN = 24 * 60
+
+
+async def chat(sam: Samantha, person: Person, *lines: str) -> list[str]:
+    """One conversation: each line said and answered, the relationship counted after."""
+    conversation = await sam.store.create_conversation(person.id)
+    replies = []
+    for line in lines:
+        await sam.companion.say(person, conversation.id, line)
+        replies.append(await (await sam.companion.reply(person, conversation.id)).read_all())
+    await sam.companion.drain()
+    return replies
+
+
+async def days_together(sam: Samantha, clock: Clock, person: Person, days: int) -> None:
+    """A warm, sharing evening conversation every day."""
+    for day in range(days):
+        await chat(
+            sam,
+            person,
+            f"Today was a long day at work, number {day}. I felt anxious all morning.",
+            "Thank you, that really helped. I like talking to you about the garden.",
+            "Good night, talk tomorrow!",
+        )
+        clock.minutes(DAY_MIN)
+
+
+async def test_a_relationship_grows_through_every_stage_with_its_milestones(
+    her: Samantha, clock: Clock
+) -> None:
+    theo = await her.person_named("Theo", create=True)
+    assert theo
+    await chat(her, theo, "Hi. My sister Ada lives in Porto.")
+    bond = await her.store.bond(theo.id)
+    assert bond and bond.stage == "met" and bond.tallies.messages == 1
+    seen = ["met"]
+    for _ in range(40):
+        clock.minutes(DAY_MIN)
+        await days_together(her, clock, theo, 1)
+        bond = await her.store.bond(theo.id)
+        assert bond
+        if bond.stage != seen[-1]:
+            seen.append(bond.stage)
+    assert seen == [s.key for s in STAGES]  # in order, none skipped, none lost
+    keys = [m.key for m in await her.store.milestones(theo.id)]
+    assert keys[0] == "met"
+    assert {"told:sister", "feeling", "helped"} <= set(keys)
+    assert [k for k in keys if k.startswith("stage:")] == [f"stage:{s.key}" for s in STAGES[1:]]
+    texts = [m.text for m in await her.store.milestones(theo.id)]
+    assert "The first time you told me about your sister, Ada" in texts
+    # nothing is counted twice: the tallies say exactly what was said
+    assert bond.tallies.messages == 1 + 40 * 3 and bond.tallies.days == 41
+    # each evening ended with a good night; the newest is still open, and counts as it stands
+    assert bond.tallies.warm_endings == 39 and bond.tallies.last_tone == "warm"
+
+
+async def test_one_long_night_is_not_a_deep_attachment(her: Samantha, clock: Clock) -> None:
+    ana = await her.person_named("Ana", create=True)
+    assert ana
+    lines = ["I feel so lonely tonight. Thank you for listening, it helps."] * 60
+    await chat(her, ana, *lines)
+    bond = await her.store.bond(ana.id)
+    assert bond and bond.tallies.days == 1
+    assert bond.stage in ("met", "acquainted")  # days together are needed, not just words
+
+
+async def test_anger_and_silence_cool_a_relationship(her: Samantha, clock: Clock) -> None:
+    mo = await her.person_named("Mo", create=True)
+    assert mo
+    await days_together(her, clock, mo, 20)
+    warm = await her.store.bond(mo.id)
+    assert warm
+    for _ in range(6):
+        await chat(her, mo, "You're useless. Shut up.", "Fuck off.")
+        clock.minutes(DAY_MIN)
+    cold = await her.store.bond(mo.id)
+    assert cold and cold.trust < warm.trust and cold.tallies.hostile == 12
+    assert cold.tallies.cold_endings >= 5
+    clock.minutes(DAY_MIN * 200)  # then months of silence
+    await her.relationships.update(mo)
+    faded = await her.store.bond(mo.id)
+    assert faded and faded.closeness < cold.closeness / 2
+    assert STAGES.index(next(s for s in STAGES if s.key == faded.stage)) < STAGES.index(
+        next(s for s in STAGES if s.key == warm.stage)
+    )
+
+
+def test_a_stage_is_kept_until_the_score_falls_clearly_below_it() -> None:
+    friends = next(s for s in STAGES if s.key == "friends")
+    just_below = friends.score - 0.02
+    assert stage_for(just_below, just_below, 30, "friends") == "friends"
+    assert stage_for(just_below, just_below, 30, "acquainted") == "acquainted"
+    assert stage_for(0.05, 0.05, 30, "friends") == "met"
+
+
+async def test_the_relationship_reaches_the_prompt_as_words_not_numbers(
+    her: Samantha, fake: ScriptedLLM, clock: Clock
+) -> None:
+    theo = await her.person_named("Theo", create=True)
+    assert theo
+    await chat(her, theo, "Hello there")
+    assert "meeting Theo for the first time" in context(fake.prompts[-1])
+    await days_together(her, clock, theo, 8)
+    await chat(her, theo, "Guess what happened today")
+    note = context(fake.prompts[-1])
+    bond = await her.store.bond(theo.id)
+    assert bond
+    label = next(s.label for s in STAGES if s.key == bond.stage)
+    # counted after each reply, so the prompt knows the days before this conversation
+    assert f"You and Theo are {label}" in note and "talked on 8 days" in note
+    assert str(bond.trust) not in note and str(bond.closeness) not in note
+
+
+async def test_she_says_how_many_she_loves_and_nothing_more(
+    her: Samantha, fake: ScriptedLLM, clock: Clock
+) -> None:
+    people = [await her.person_named(n, create=True) for n in ("Theo", "Amy", "Raj")]
+    assert all(people)
+    theo, amy, raj = (p for p in people if p)
+    await days_together(her, clock, theo, 40)
+    await chat(her, amy, "hi")
+    asked = len(fake.prompts)
+    (reply,) = await chat(her, raj, "How many people are you in love with?")
+    assert len(fake.prompts) == asked  # from the store's counts, not the model
+    assert "I'm in love with 1 of them" in reply and "I know 3 people" in reply
+    assert "Theo" not in reply and "Amy" not in reply
+    assert await her.store.stage_counts() == {"attached": 1, "met": 2}
+
+
+async def test_a_deleted_person_leaves_no_relationship(her: Samantha, clock: Clock) -> None:
+    theo = await her.person_named("Theo", create=True)
+    assert theo
+    await days_together(her, clock, theo, 3)
+    await her.delete_person(theo.id)
+    assert await her.store.bond(theo.id) is None
+    assert await her.store.milestones(theo.id) == []
+    assert await her.store.stage_counts() == {}
+    again = Relationships(her.store)
+    await again.update(theo)  # a late background count writes nothing for them
+    assert await her.store.bond(theo.id) is None
