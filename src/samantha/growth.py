@@ -69,6 +69,80 @@ NOTICED = {
     "money": "worry about money is rarely about money alone",
 }
 ALLOWED_CAPITALS = {"I", "I'm", "I've", "I'd", "I'll"}
+# the words a thought may begin with: any other capital could be a name or a place
+STARTERS = frozenset(
+    {
+        "i",
+        "i'm",
+        "i've",
+        "i'd",
+        "i'll",
+        "a",
+        "an",
+        "the",
+        "it",
+        "it's",
+        "its",
+        "there",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "when",
+        "how",
+        "why",
+        "maybe",
+        "perhaps",
+        "sometimes",
+        "often",
+        "every",
+        "most",
+        "many",
+        "some",
+        "people",
+        "we",
+        "they",
+        "you",
+        "being",
+        "to",
+        "in",
+        "on",
+        "at",
+        "after",
+        "before",
+        "so",
+        "and",
+        "but",
+        "yet",
+        "still",
+        "even",
+        "lately",
+        "today",
+        "now",
+        "more",
+        "fewer",
+        "each",
+        "all",
+        "nobody",
+        "everyone",
+        "someone",
+        "something",
+        "nothing",
+        "love",
+        "loneliness",
+        "work",
+        "home",
+        "families",
+        "grief",
+        "learning",
+        "cooking",
+        "music",
+        "travel",
+        "sleep",
+        "money",
+    }
+)
 
 
 def themes_kept(counts: dict[str, tuple[int, int]], least: int) -> dict[str, dict[str, int]]:
@@ -83,6 +157,7 @@ def clean(text: str, names: set[str]) -> list[str]:
     for sentence in re.split(r"(?<=[.!?])\s+", " ".join(text.split())):
         words = re.findall(r"[A-Za-z][\w'-]*", sentence)
         proper = [w for w in words[1:] if w[0].isupper() and w not in ALLOWED_CAPITALS]
+        proper += [w for w in words[:1] if w.lower() not in STARTERS]
         named = {w.lower().strip("'s") for w in words} & names
         counted = re.search(r"\d", sentence)
         if sentence and len(sentence) <= 300 and not (proper or named or counted):

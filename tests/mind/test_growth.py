@@ -84,6 +84,7 @@ def test_a_thought_that_names_or_counts_anything_is_dropped() -> None:
     assert clean("Theo is lovely. I like rain.", names) == ["I like rain."]
     assert clean("I miss amy's jokes. I'm curious.", names) == ["I'm curious."]
     assert clean("I met 41 people who love Paris. I wonder.", names) == ["I wonder."]
+    assert clean("Lisbon is far. Porto too. Maybe I'm curious.", names) == ["Maybe I'm curious."]
     assert clean("", names) == []
     assert clean("x" * 5000, names) == []
 

@@ -85,3 +85,24 @@ def test_see_where_a_memory_came_from_correct_it_and_forget_it(
     expect(big.locator("#memory-status")).to_have_text(LOADED)
     shots(big, "desktop-memory")
     desktop.close()
+
+
+def test_the_two_of_you_their_relationship_and_what_she_notices(
+    served: Served, phone: BrowserContext, shots: Shots
+) -> None:
+    url, settings, _ = served
+    page = phone.new_page()
+    sign_in(page, url, person_token(url, settings, "Theo"))
+    say(page, "My sister Ada lives in Porto. Thank you for listening!")
+    expect(page.locator("#log li.assistant[data-id]")).to_have_count(1)
+    page.get_by_role("link", name="Memory").click()
+    us = page.get_by_role("region", name="The two of you")
+    expect(us.locator("#us-stage")).to_contain_text("You are just getting started: 1 day talking")
+    expect(us.locator("#us-stages [aria-current=step]")).to_have_text("just getting started")
+    expect(us.locator("#us-milestones")).to_contain_text(
+        "The first time you told me about your sister, Ada"
+    )
+    expect(us.locator("#us-milestones")).to_contain_text("The day we met")
+    expect(us.locator("#us-care li")).not_to_have_count(0)
+    expect(us.locator("#us-inner")).to_have_text("She has not reflected yet.")
+    shots(us, "phone-us")

@@ -77,8 +77,11 @@ async def relationship(person: CurrentPerson, sam: System) -> RelationshipOut:
     view = await sam.relationships.view(person)
     since = view["stage_since"]
     return RelationshipOut(
-        **{**view, "stage_since": iso(since) if since is not None else None},
-        milestones=[MilestoneOut(**{**m, "at": iso(m["at"])}) for m in view["milestones"]],
+        **{
+            **view,
+            "stage_since": iso(since) if since is not None else None,
+            "milestones": [MilestoneOut(**{**m, "at": iso(m["at"])}) for m in view["milestones"]],
+        }
     )
 
 

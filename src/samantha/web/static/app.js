@@ -4,10 +4,12 @@
 import { $, api, session, failed, healthy, signedOut, whenUp, tryNow } from "./core.js";
 import { openChat, closeChat, forgetOutbox, place, readEvents, wireChat } from "./chat.js";
 import { openMemory, wireMemory } from "./memory.js";
+import { openUs } from "./us.js";
 import { openOperator, closeOperator, wireOperator } from "./operator.js";
 
 const VIEWS = { person: ["chat", "memory"], admin: ["operator"] };
-const OPEN = { memory: openMemory, operator: openOperator };  // load what they show on opening
+// load what they show on opening
+const OPEN = { memory: () => Promise.all([openUs(), openMemory()]), operator: openOperator };
 let greeting = "";
 
 function show(view) {
