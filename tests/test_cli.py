@@ -548,6 +548,25 @@ def test_bench_load_drives_the_real_server(cli_env: dict[str, str], tmp_path: Pa
     assert (tmp_path / "l.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_bench_load_embedded_says_how_many_conversations_the_model_sustains(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "sustain.json"
+    done = samantha(
+        cli_env,
+        *("bench", "load", "--embedded", "--model", cli_env["SAMANTHA_LLM"], "--people", "2"),
+        *("--rounds", "1", "--records", "3", "--reply-tokens", "16", "--min-rate", "0"),
+        *("--json", str(out)),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    figures = json.loads(out.read_text())
+    assert [level["people"] for level in figures["levels"]] == [1, 2]
+    assert all(level["failed"] == 0 for level in figures["levels"])
+    assert [level["replies"] for level in figures["levels"]] == [1, 2]
+    assert figures["sustained"] == 2  # with no bar, both levels pass
+    assert "sustained" in done.stdout
+
+
 async def _plans_made_two_days_ago(home: Path) -> None:
     """Theo and Amy each said, two days ago, that their interview was the next day."""
     fake = ScriptedLLM()

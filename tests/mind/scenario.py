@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from samantha.config import Settings
 from samantha.system import Samantha, running
 from tests.conftest import make_settings
 from tests.test_wellbeing import Clock
@@ -76,8 +77,14 @@ async def month(
 
 async def main(model: str) -> None:
     home = Path(tempfile.mkdtemp()) / "home"
+    models = Settings().model_dir  # the models `make run` assembled, in the usual home
     settings = make_settings(
-        home, llm=model, llm_ctx=4096, max_reply_tokens=120, memory_llm_extraction=False
+        home,
+        llm=model,
+        llm_ctx=4096,
+        max_reply_tokens=120,
+        memory_llm_extraction=False,
+        models_dir=models,
     )
     clock = Clock("2026-03-02T19:00:00")
     say = Transcript()

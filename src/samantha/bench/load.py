@@ -176,45 +176,60 @@ async def _talk(
             await asyncio.wait_for(stop.wait(), rng.expovariate(1 / args.rate))
 
 
-async def _one(port: int, path: str, token: str, content: str, tally: Tally) -> None:
-    asked = time.perf_counter()
-    first = None
-    text = []
-    done = False
+@dataclass(frozen=True)
+class Heard:
+    """One reply as the person received it."""
+
+    status: int  # the HTTP status (429/503: refused, and nothing more here)
+    first: float | None = None  # perf_counter of the first token
+    last: float | None = None  # and of the last
+    tokens: int = 0
+    stored_as_streamed: bool = False  # the ``done`` event held exactly what streamed
+    error: str = ""
+
+
+async def hear(port: int, path: str, token: str, content: str) -> Heard:
+    """Send a message and read the whole streamed reply."""
+    res = await wire.request(HOST, port, "POST", path, token=token, body={"content": content})
     try:
-        res = await wire.request(HOST, port, "POST", path, token=token, body={"content": content})
-    except OSError as exc:
-        tally.problem(f"send {type(exc).__name__}")
-        return
-    try:
-        if res.status in (429, 503):
-            tally.refused += 1
-            return
         if res.status != 200:
-            tally.problem(f"send {res.status}")
-            return
+            return Heard(res.status)
+        first = last = None
+        text: list[str] = []
         event = ""
         async for line in res.lines():
             if line.startswith("event: "):
                 event = line[7:]
             elif line.startswith("data: ") and event == "token":
-                first = first or time.perf_counter()
+                last = time.perf_counter()
+                first = first or last
                 text.append(json.loads(line[6:])["text"])
             elif line.startswith("data: ") and event == "error":
-                tally.problem("reply error")
-                return
+                return Heard(200, first, last, len(text), error="reply error")
             elif line.startswith("data: ") and event == "done":
-                done = json.loads(line[6:])["message"]["content"] == "".join(text).strip()
+                same = json.loads(line[6:])["message"]["content"] == "".join(text).strip()
+                return Heard(200, first, last, len(text), same)
+        return Heard(200, first, last, len(text), error="reply incomplete")
+    finally:
+        await res.close()
+
+
+async def _one(port: int, path: str, token: str, content: str, tally: Tally) -> None:
+    asked = time.perf_counter()
+    try:
+        heard = await hear(port, path, token, content)
     except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
         tally.problem(f"send {type(exc).__name__}")
         return
-    finally:
-        await res.close()
-    if first is None or not done:  # streamed, and stored as streamed
-        tally.problem("reply incomplete")
-        return
-    tally.completed += 1
-    tally.ttft.append(first - asked)
+    if heard.status in (429, 503):
+        tally.refused += 1
+    elif heard.status != 200:
+        tally.problem(f"send {heard.status}")
+    elif heard.error or heard.first is None or not heard.stored_as_streamed:
+        tally.problem(heard.error or "reply incomplete")  # streamed, and stored as streamed
+    else:
+        tally.completed += 1
+        tally.ttft.append(heard.first - asked)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -285,23 +300,8 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
         tokens = await seed(seed_settings, args.people, args.records, out)
         seeded_s = time.monotonic() - began
         port = args.port or _free_port()
-        with (home / "serve.log").open("w") as log:
-            server = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "samantha",
-                "serve",
-                "--port",
-                str(port),
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-            try:
-                figures = await _drive(port, tokens, args, server.pid, out)
-            finally:
-                server.terminate()
-                await asyncio.wait_for(server.wait(), 60)
+        async with serving(home, env, port) as pid:
+            figures = await _drive(port, tokens, args, pid, out)
         stored = _stored(home / "samantha.db")
     tally: Tally = figures.pop("_tally")
     figures["lost"] = sum(1 for c in tally.contents if c not in stored)
@@ -316,6 +316,42 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
     return 0 if figures["errors"] == 0 and figures["lost"] == 0 else 1
 
 
+@contextlib.asynccontextmanager
+async def serving(home: Path, env: dict[str, str], port: int) -> AsyncIterator[int]:
+    """``samantha serve`` as its own process on ``home``, until the block ends; its pid.
+    Its log is ``home/serve.log``."""
+    with (home / "serve.log").open("w") as log:
+        server = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "samantha",
+            "serve",
+            "--port",
+            str(port),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            await until_ready(port)
+            yield server.pid
+        finally:
+            server.terminate()
+            await asyncio.wait_for(server.wait(), 60)
+
+
+async def until_ready(port: int, tries: int = 1500) -> None:
+    """Wait for the server's ``/readyz`` (the model loaded), up to five minutes."""
+    for _ in range(tries):
+        with contextlib.suppress(OSError, ValueError, asyncio.IncompleteReadError):
+            res = await wire.request(HOST, port, "GET", "/readyz")
+            await res.close()
+            if res.status == 200:
+                return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"the server on port {port} never became ready")
+
+
 def _free_port() -> int:
     import socket
 
@@ -327,13 +363,6 @@ def _free_port() -> int:
 async def _drive(
     port: int, tokens: list[str], args: argparse.Namespace, pid: int, out: Console
 ) -> dict[str, Any]:
-    for _ in range(600):
-        with contextlib.suppress(OSError, ValueError, asyncio.IncompleteReadError):
-            res = await wire.request(HOST, port, "GET", "/readyz")
-            await res.close()
-            if res.status == 200:
-                break
-        await asyncio.sleep(0.2)
     tally, stop = Tally(), asyncio.Event()
     cpu0, wall0 = _cpu_seconds(pid), time.monotonic()
     tasks = [asyncio.create_task(_events(port, t, tally, stop)) for t in tokens]

@@ -183,6 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--port", type=int, default=0)
     load.add_argument("--json", type=Path)
     load.add_argument("--plot", type=Path, help="draw the run over time (PNG)")
+    load.add_argument(
+        "--embedded",
+        action="store_true",
+        help="instead: how many conversations the embedded model sustains (up to --people)",
+    )
+    load.add_argument("--model", help="with --embedded: the model (default: make run's)")
+    load.add_argument("--rounds", type=positive, default=2, help="with --embedded: messages each")
+    load.add_argument("--min-rate", type=float, default=5.0, help="with --embedded: tok/s each")
+    load.add_argument("--reply-tokens", type=positive, default=96, help="with --embedded")
+    load.add_argument("--ctx", type=positive, default=2048, help="with --embedded: per slot")
     bench.set_defaults(run=cmd_bench)
     return parser
 

@@ -73,6 +73,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.bench == "memory":
         return run_memory_bench(args, out)
+    if args.bench == "load" and args.embedded:
+        from samantha.bench.sustain import run_sustain_bench
+
+        return asyncio.run(run_sustain_bench(settings, args, out))
     if args.bench == "load":
         from samantha.bench.load import run_load_bench
 
