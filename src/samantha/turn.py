@@ -261,6 +261,7 @@ class Companion:
                 k=self.settings.memory_k,
                 today=self.today(),
                 exclude=[m.id for m in window],
+                speakers={"user": person.name, "assistant": self.persona.name},
             )
             if self.settings.memory_k
             else []

@@ -140,3 +140,27 @@ async def test_hostile_queries_are_just_words(setup) -> None:  # type: ignore[no
         "'; DROP TABLE x;--",
     ]:
         await memory.recall(theo.id, query)
+
+
+async def test_a_question_naming_one_speaker_favours_their_own_turns(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory, clock = setup
+    mel = await store.create_person("Mel", "h-speaker")
+    ids = await history(
+        store,
+        mel,
+        [
+            "Pottery class is my way to relax these days.",  # Mel
+            "Pottery class sounds like a good way to relax.",  # Caro, the same words
+        ],
+        clock,
+    )
+    await memory.learn(mel.id, "Mel", other_name="Caro")
+    question = "How does Mel relax, pottery class?"
+    speakers = {"user": "Mel", "assistant": "Caro"}
+    named = await memory.recall(mel.id, question, k=2, speakers=speakers)
+    assert [r.message.id for r in named] == ids
+    other = await memory.recall(mel.id, question.replace("Mel", "Caro"), k=2, speakers=speakers)
+    assert [r.message.id for r in other] == ids[::-1]
+    both = await memory.recall(mel.id, "Do Mel and Caro relax?", k=2, speakers=speakers)
+    plain = await memory.recall(mel.id, "Do Mel and Caro relax?", k=2)
+    assert [r.score for r in both] == [r.score for r in plain]  # two named: no one favoured

@@ -173,7 +173,11 @@ async def _measure(samples: list[Any], args: argparse.Namespace, out: Console) -
                     continue
                 start = time.perf_counter()
                 found = await memory.recall(
-                    person.id, str(qa["question"]), k=max(ks), today=last_day.date()
+                    person.id,
+                    str(qa["question"]),
+                    k=max(ks),
+                    today=last_day.date(),
+                    speakers={"user": a, "assistant": b},
                 )
                 latencies.append((time.perf_counter() - start) * 1000)
                 ranked = [dia_of[r.message.id] for r in found]

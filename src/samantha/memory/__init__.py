@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Container, Sequence
+from collections.abc import Container, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
@@ -238,8 +238,11 @@ class Memory:
         k: int = 10,
         today: date | None = None,
         exclude: Sequence[int] = (),
+        speakers: Mapping[str, str] | None = None,
     ) -> list[Recollection]:
-        return await self.recaller.recall(person_id, query, k=k, today=today, exclude=exclude)
+        return await self.recaller.recall(
+            person_id, query, k=k, today=today, exclude=exclude, speakers=speakers
+        )
 
     async def correct(self, person_id: int, memory_id: int, text: str) -> MemoryRecord:
         vector = None

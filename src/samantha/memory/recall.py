@@ -1,12 +1,14 @@
-"""Hybrid recall over one person's memory: words, meaning, time, and the turns around a hit.
+"""Hybrid recall over one person's memory: words, meaning, time, who spoke, and the turns
+around a hit.
 
 Four rankings are fused by reciprocal rank (each contributes ``weight / (60 + rank)``):
 full-text BM25 over the person's turns, BM25 over their memory records (credited to the
 turns they came from), and dense cosine similarity over turn and record vectors. When the
 question names a time ("last week", "in May 2023") turns from that time are lifted; then
 each strong turn lends part of its score to its neighbours, since an answer often sits
-just before or after the words that match. Everything is read through the store with the
-person's id, so nothing of anyone else's can be ranked.
+just before or after the words that match. A question naming one speaker favours that
+speaker's turns (who said it matters: "what does Melanie do to relax?"). Everything is
+read through the store with the person's id, so nothing of anyone else's can be ranked.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -66,6 +68,7 @@ class Weights:
     neighbours: float = 0.1
     recency: float = 0.05
     recency_days: float = 90.0
+    speaker: float = 0.3
     depth: int = 60
 
 
@@ -107,8 +110,13 @@ class Recaller:
         k: int = 10,
         today: date | None = None,
         exclude: Sequence[int] = (),
+        speakers: Mapping[str, str] | None = None,
     ) -> list[Recollection]:
-        """The ``k`` turns of this person's history that best answer ``query``."""
+        """The ``k`` turns of this person's history that best answer ``query``.
+
+        ``speakers`` names who speaks in each role ({"user": "Theo", "assistant":
+        "Samantha"}): a question that names one of them ("what does Theo do to unwind?")
+        favours that speaker's own turns."""
         w = self.weights
         terms = query_terms(query)
         lexical, records = await asyncio.gather(
@@ -143,6 +151,7 @@ class Recaller:
         self._lift_times(query, today, by_id, scores)
         self._lift_recent(today, by_id, scores)
         await self._spread(person_id, by_id, scores)
+        self._lift_speaker(query, speakers or {}, by_id, scores)
         skip = set(exclude)
         ranked = sorted(
             (i for i in scores if i in by_id and i not in skip),
@@ -182,6 +191,23 @@ class Recaller:
             if message_id in scores:
                 age_days = max(0.0, now - message.created_at) / 86400
                 scores[message_id] += lift * 0.5 ** (age_days / self.weights.recency_days)
+
+    def _lift_speaker(
+        self,
+        query: str,
+        speakers: Mapping[str, str],
+        by_id: dict[int, Message],
+        scores: dict[int, float],
+    ) -> None:
+        """When the question names exactly one speaker, their own turns count more."""
+        words = set(_WORD.findall(query.lower()))
+        named = {role for role, name in speakers.items() if name and name.lower() in words}
+        if len(named) != 1 or not self.weights.speaker:
+            return
+        lift = 1 + self.weights.speaker
+        for message_id, message in by_id.items():
+            if message.role in named and message_id in scores:
+                scores[message_id] *= lift
 
     async def _spread(
         self, person_id: int, by_id: dict[int, Message], scores: dict[int, float]
