@@ -548,6 +548,21 @@ def test_bench_load_drives_the_real_server(cli_env: dict[str, str], tmp_path: Pa
     assert (tmp_path / "l.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_bench_load_can_seed_once_and_reuse_the_people(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    home = tmp_path / "seeded"
+    home.mkdir()
+    run = ("bench", "load", "--duration", "2", "--rate", "1", "--records", "3")
+    first = samantha(cli_env, *run, "--people", "8", "--home", str(home))
+    again = samantha(cli_env, *run, "--people", "5", "--home", str(home))
+    assert first.returncode == again.returncode == 0, first.stdout + again.stdout
+    assert "seeding 8 people" in first.stdout and "using 5 of the 8 people" in again.stdout
+    assert "lost               0" in again.stdout  # this run's messages, told apart
+    more = samantha(cli_env, *run, "--people", "9", "--home", str(home))
+    assert more.returncode == 2 and "holds 8 seeded people" in flat(more.stderr)
+
+
 def test_bench_load_embedded_says_how_many_conversations_the_model_sustains(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:

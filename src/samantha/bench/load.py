@@ -37,6 +37,7 @@ from rich.console import Console
 from samantha.archive import import_archive
 from samantha.bench import wire
 from samantha.config import Settings
+from samantha.errors import ConfigError
 from samantha.store import Conversation, MemoryRecord, Message, Person, PersonData
 from samantha.system import running
 
@@ -109,6 +110,26 @@ async def seed(settings: Settings, people: int, records: int, out: Console) -> l
     return tokens
 
 
+async def seeded(settings: Settings, args: argparse.Namespace, out: Console) -> list[str]:
+    """The people's tokens: seeded now, or, with ``--home``, those seeded there before
+    (``bench-tokens.txt``) when there are enough of them."""
+    kept = settings.home / "bench-tokens.txt"
+    if args.home and kept.exists():
+        tokens = kept.read_text().split()
+        if len(tokens) >= args.people:
+            out.print(f"using {args.people} of the {len(tokens)} people seeded in {args.home}")
+            return tokens[: args.people]
+        raise ConfigError(f"{args.home} holds {len(tokens)} seeded people; use a new --home")
+    if args.home and (settings.home / "samantha.db").exists():
+        raise ConfigError(f"{args.home} already has a database that bench load did not seed")
+    out.print(f"seeding {args.people} people with {args.records} memories each…")
+    tokens = await seed(settings, args.people, args.records, out)
+    if args.home:
+        kept.write_text("\n".join(tokens) + "\n")
+        kept.chmod(0o600)
+    return tokens
+
+
 async def _events(port: int, token: str, tally: Tally, stop: asyncio.Event) -> None:
     """Hold the person's event stream open: they count as connected while it is."""
     try:
@@ -155,7 +176,7 @@ async def _talk(
     port: int, token: str, n: int, tally: Tally, args: argparse.Namespace, stop: asyncio.Event
 ) -> None:
     """One person: a conversation, then messages at a human pace until the run ends."""
-    rng = random.Random(n)
+    rng = random.Random(f"{args.run}:{n}")
     await asyncio.sleep(rng.uniform(0, args.rate))  # people don't all speak at second 0
     try:
         res = await wire.request(HOST, port, "POST", "/v1/conversations", token=token, body={})
@@ -168,7 +189,7 @@ async def _talk(
     count = 0
     while not stop.is_set():
         count += 1
-        content = f"{rng.choice(QUESTIONS)} [{n}:{count}]"
+        content = f"{rng.choice(QUESTIONS)} [{args.run}:{n}:{count}]"
         tally.sent += 1
         tally.contents.append(content)
         await _one(port, path, token, content, tally)
@@ -280,8 +301,8 @@ def _stored(db: Path) -> set[str]:
 
 
 async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Console) -> int:
-    with tempfile.TemporaryDirectory(prefix="samantha-load-") as tmp:
-        home = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        home = args.home or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         env = {k: v for k, v in os.environ.items() if not k.startswith("SAMANTHA_")}
         env.update(
             SAMANTHA_HOME=str(home),
@@ -291,13 +312,14 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
             # the simulated model has no slots to share: admission should not be what
             # limits the run unless asked (--slots)
             SAMANTHA_REPLY_CONCURRENCY=str(args.slots),
+            SAMANTHA_PROACTIVE_INTERVAL_S="0",
+            SAMANTHA_GROWTH_REFLECT_H="0",
         )
         seed_settings = settings.model_copy(
             update={"home": home, "llm": f"sim:rate={args.sim_rate}", "embedder": args.embedder}
         )
-        out.print(f"seeding {args.people} people with {args.records} memories each…")
         began = time.monotonic()
-        tokens = await seed(seed_settings, args.people, args.records, out)
+        tokens = await seeded(seed_settings, args, out)
         seeded_s = time.monotonic() - began
         port = args.port or _free_port()
         async with serving(home, env, port) as pid:
@@ -363,6 +385,7 @@ def _free_port() -> int:
 async def _drive(
     port: int, tokens: list[str], args: argparse.Namespace, pid: int, out: Console
 ) -> dict[str, Any]:
+    args.run = os.urandom(4).hex()  # marks this run's messages apart from earlier runs'
     tally, stop = Tally(), asyncio.Event()
     cpu0, wall0 = _cpu_seconds(pid), time.monotonic()
     tasks = [asyncio.create_task(_events(port, t, tally, stop)) for t in tokens]

@@ -183,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--port", type=int, default=0)
     load.add_argument("--json", type=Path)
     load.add_argument("--plot", type=Path, help="draw the run over time (PNG)")
+    load.add_argument("--home", type=Path, help="seed here once and reuse the people on later runs")
     load.add_argument(
         "--embedded",
         action="store_true",
