@@ -51,6 +51,7 @@ HALF_LIFE_DAYS = 60
 HURT = 0.92  # what each unrepaired angry message or ending leaves of trust
 
 FELT = "The first time you told me how you really felt"
+HELPED = "The first time I could help you"
 THANKS = re.compile(
     r"\b(?:thank(?:s| you)|that (?:really )?helped|you helped|you(?:'re| are) right|"
     r"i feel better|made my day|means a lot)\b",
@@ -88,21 +89,11 @@ def count(tallies: Tallies, said: Sequence[Message]) -> tuple[Tallies, list[Mile
             found.append(Milestone("met", "The day we met", message.created_at, message.id))
         feeling = read_mood(message.content).label not in ("neutral", "happy")
         thanked = bool(THANKS.search(message.content))
+        at, source = message.created_at, message.id
         if feeling and not t.feelings:
-            found.append(
-                Milestone(
-                    "feeling",
-                    "The first time you told me how you really felt",
-                    message.created_at,
-                    message.id,
-                )
-            )
+            found.append(Milestone("feeling", FELT, at, source))
         if thanked and not t.thanks:
-            found.append(
-                Milestone(
-                    "helped", "The first time I could help you", message.created_at, message.id
-                )
-            )
+            found.append(Milestone("helped", HELPED, at, source))
         t = replace(
             t,
             upto=message.id,
