@@ -572,6 +572,7 @@ def test_bench_load_embedded_says_how_many_conversations_the_model_sustains(
         *("bench", "load", "--embedded", "--model", cli_env["SAMANTHA_LLM"], "--people", "2"),
         *("--rounds", "1", "--records", "3", "--reply-tokens", "16", "--min-rate", "0"),
         *("--json", str(out)),
+        timeout=600,  # the model loads and answers three times
     )
     assert done.returncode == 0, done.stdout + done.stderr
     figures = json.loads(out.read_text())

@@ -19,9 +19,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import json
 import os
 import random
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -353,6 +355,7 @@ async def serving(home: Path, env: dict[str, str], port: int) -> AsyncIterator[i
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
+            preexec_fn=_die_with_parent,
         )
         try:
             await until_ready(port)
@@ -360,6 +363,13 @@ async def serving(home: Path, env: dict[str, str], port: int) -> AsyncIterator[i
         finally:
             server.terminate()
             await asyncio.wait_for(server.wait(), 60)
+
+
+def _die_with_parent() -> None:
+    """In the server's process, before it starts: end it if the bench itself is killed,
+    so no server is left behind (Linux; elsewhere, only the bench's own ending stops it)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 async def until_ready(port: int, tries: int = 1500) -> None:
