@@ -19,6 +19,7 @@ from samantha.embeddings import Embedder, load_embedder
 from samantha.errors import ConfigError
 from samantha.events import Events
 from samantha.files import safe_name
+from samantha.letters import Letters
 from samantha.llm import LLM, load_llm
 from samantha.memory import Memory
 from samantha.metrics import Metrics
@@ -44,6 +45,7 @@ class Samantha:
     companion: Companion
     events: Events
     follow_ups: FollowUps
+    letters: Letters
 
     @property
     def memory(self) -> Memory:
@@ -117,7 +119,8 @@ async def running(
             await model.start()
         events = Events(store)
         follow_ups = FollowUps(store, events, settings)
-        yield Samantha(settings, store, model, persona, companion, events, follow_ups)
+        letters = Letters(store, model, memory, companion.admission, settings)
+        yield Samantha(settings, store, model, persona, companion, events, follow_ups, letters)
     finally:
         await companion.drain()
         await memory.close()

@@ -118,7 +118,7 @@ async def _delete(settings: Settings, name: str, yes: bool) -> int:
             raise NotFound(f"no person named {name!r}; see `samantha people list`")
         question = (
             f"Delete {person.name} (person {person.id}) and every conversation, message, "
-            "memory and token kept for them? This cannot be undone. [y/N] "
+            "memory, letter and token kept for them? This cannot be undone. [y/N] "
         )
         if not yes and not await confirmed(question):
             err.print("Nothing was deleted.")

@@ -65,6 +65,19 @@ class Acquaintance:
 
 
 @dataclass(frozen=True)
+class Letter:
+    """A letter a person wrote with her: to whom, the notes it came from, its words now."""
+
+    id: int
+    person_id: int
+    recipient: str
+    notes: str
+    text: str
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
 class Message:
     id: int
     person_id: int
@@ -338,6 +351,37 @@ class Store(ABC):
     @abstractmethod
     async def all_vectors(self, person_id: int) -> list[tuple[str, int, bytes]]: ...
 
+    # one person's letters
+    @abstractmethod
+    async def add_letter(self, person_id: int, recipient: str, notes: str, text: str) -> Letter:
+        """Keep a new letter; refused with ``Departing`` once she is leaving."""
+
+    @abstractmethod
+    async def letters(
+        self, person_id: int, *, limit: int = 100, before_id: int | None = None
+    ) -> list[Letter]:
+        """The person's letters, newest first; page back with ``before_id``."""
+
+    @abstractmethod
+    async def letter(self, person_id: int, letter_id: int) -> Letter:
+        """One of the person's letters; ``NotFound`` for anyone else's, as for no letter."""
+
+    @abstractmethod
+    async def change_letter(
+        self,
+        person_id: int,
+        letter_id: int,
+        *,
+        text: str | None = None,
+        recipient: str | None = None,
+        notes: str | None = None,
+    ) -> Letter:
+        """Keep the fields given (not ``None``) and return the letter as it now stands."""
+
+    @abstractmethod
+    async def delete_letter(self, person_id: int, letter_id: int) -> None:
+        """Delete the letter, leaving no copy of its words in the store's files."""
+
     # one person's whole record, for export and import
     @abstractmethod
     async def person_by_id(self, person_id: int) -> Person | None: ...
@@ -481,7 +525,7 @@ class PersonData:
     """Everything kept about one person that is theirs: what an archive carries.
 
     Tokens and indexes (full-text rows, vectors) are not part of it: tokens are secrets
-    and indexes are rebuilt from the words. Memories and messages are in id order.
+    and indexes are rebuilt from the words. Memories, messages and letters are in id order.
     """
 
     person: Person
@@ -489,3 +533,4 @@ class PersonData:
     messages: tuple[Message, ...]
     forgotten: frozenset[int]  # ids of messages never to be recalled again
     memories: tuple[MemoryRecord, ...]
+    letters: tuple[Letter, ...] = ()

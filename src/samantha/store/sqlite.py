@@ -1,4 +1,5 @@
-"""The SQLite store: people, tokens, conversations, messages; memory and archives mixed in."""
+"""The SQLite store: people, tokens, conversations, messages; memory, letters and archives
+mixed in."""
 
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ from samantha.store.sqlite_core import (
 )
 from samantha.store.sqlite_departure import SQLiteDeparture
 from samantha.store.sqlite_follow_ups import SQLiteFollowUps
+from samantha.store.sqlite_letters import SQLiteLetters
 from samantha.store.sqlite_memory import SQLiteMemory, erase_memory
 
 
-class SQLiteStore(SQLiteArchive, SQLiteMemory, SQLiteDeparture, SQLiteFollowUps):
+class SQLiteStore(SQLiteArchive, SQLiteMemory, SQLiteLetters, SQLiteDeparture, SQLiteFollowUps):
     # -- people and tokens ------------------------------------------------------------------
     async def create_person(self, name: str, token_hash: str) -> Person:
         now = self.now()
@@ -75,7 +77,7 @@ class SQLiteStore(SQLiteArchive, SQLiteMemory, SQLiteDeparture, SQLiteFollowUps)
             removed = {"memories": erase_memory(db, person_id)}
             for table in ("events", "farewells"):
                 db.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
-            for table in ("messages", "conversations", "tokens"):
+            for table in ("letters", "messages", "conversations", "tokens"):
                 cur = db.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
                 removed[table] = cur.rowcount
             db.execute("DELETE FROM people WHERE id = ?", (person_id,))
