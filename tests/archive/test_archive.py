@@ -12,7 +12,7 @@ from samantha.auth import admin_token_path, ensure_admin_token, person_for_token
 from samantha.errors import InputError
 from samantha.store import corrected_subject
 from samantha.system import Samantha, running
-from tests.archive.conftest import LIMIT, Clock, document, life, members, rows
+from tests.archive.conftest import LIMIT, Clock, document, life, members, pdfs, rows
 from tests.conftest import make_settings
 from tests.fakes import ScriptedLLM
 
@@ -54,6 +54,15 @@ async def test_the_round_trip_is_exact_and_recall_works(
         assert kinds == {"turn", "memory"}
     before, after = members(first.archive), members(again.archive)
     assert before.keys() == after.keys() == {"archive.json", "README.md", "schema.json"}
+    assert (
+        pdfs(first.archive).keys()
+        == pdfs(again.archive).keys()
+        == {
+            "letters/1.pdf",
+            "letters/2.pdf",
+        }
+    )
+    assert imported.letters == 2 and first.letters == 2
     one, two = document(first.archive), document(again.archive)
     assert one.pop("exported_at") != two.pop("exported_at")
     assert one == two
@@ -73,12 +82,21 @@ async def test_the_archive_holds_the_whole_relationship(
     async with running(make_settings(tmp_path / "a"), llm=fake, clock=clock) as sam:
         theo = await life(sam, fake, clock, "Theo", "marmalade-47")
         doc = document((await export_archive(sam, theo)).archive)
-    assert (doc["format"], doc["version"], doc["relationship"], doc["letters"]) == (
-        "samantha-archive",
+    assert (doc["format"], doc["version"], doc["relationship"]) == ("samantha-archive", 2, None)
+    ada, mum = doc["letters"]
+    assert (ada["id"], ada["to"], ada["pdf"], mum["id"], mum["to"]) == (
         1,
-        None,
-        [],
+        "Ada",
+        "letters/1.pdf",
+        2,
+        "Mum",
     )
+    assert ada["text"] == (
+        "Dear Ada,\n\nI still think of Porto 🌊, São Bento and the marmalade-47."
+        "\n\nWith love,\nTheo"
+    )
+    assert ada["notes"] == "Porto, and the marmalade-47" and ada["updated_at"] > ada["created_at"]
+    assert mum["notes"] == "thank her for the quilt\n\nshorter" and "Thanks!" in mum["text"]
     porto, story, news = doc["conversations"]
     assert porto["title"] == "Ada and Porto" and porto["summary_upto"] == 2
     assert [m["role"] for m in porto["messages"]] == ["user", "assistant"] * 2
@@ -106,6 +124,8 @@ async def test_the_archive_holds_the_whole_relationship(
     readme = members((await _export_again(tmp_path, fake, clock)).archive)["README.md"]
     assert "# Theo and Samantha" in readme and "> My sister Ada lives in Porto" in readme
     assert "forgotten: never recalled" in readme and "replaced by memory" in readme
+    assert "### To Ada" in readme and "> I still think of Porto 🌊, São Bento" in readme
+    assert "handwritten pages in `letters/1.pdf`" in readme
 
 
 async def _export_again(tmp_path: Path, fake: ScriptedLLM, clock: Clock) -> Exported:

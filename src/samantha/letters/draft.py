@@ -26,6 +26,7 @@ SIGN_OFF = re.compile(
 )
 CHATTER = re.compile(r"^(?:sure|certainly|of course|here(?:'s| is)|below is)\b[^\n]*$", re.I)
 MARKUP = re.compile(r"(\*\*|__|^#+\s*|^>\s?)", re.M)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,39 @@ def body_of(raw: str, name: str) -> str:
         lines.pop()
     if lines and SIGN_OFF.match(lines[-1].strip()):
         lines.pop()
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return _finished(_unrepeated(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()))
+
+
+def _unrepeated(text: str) -> str:
+    """Each sentence once, and no clause twice in a row: small models fall into loops
+    ("I'm going to tell you, I'm going to tell you, ..."), which no one writes."""
+    seen: set[str] = set()
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        kept = []
+        for sentence in SENTENCE_END.split(paragraph.strip()):
+            clauses = [c for i, c in enumerate(sentence.split(", ")) if _new_clause(sentence, i)]
+            said = ", ".join(clauses).rstrip(".!?") + sentence[len(sentence.rstrip(".!?")) :]
+            key = re.sub(r"\W+", " ", said.lower()).strip()
+            if key not in seen:  # (an emoji alone has no key, and is kept)
+                seen.add(key or said)
+                kept.append(said)
+        if kept:
+            paragraphs.append(" ".join(kept))
+    return "\n\n".join(paragraphs)
+
+
+def _new_clause(sentence: str, i: int) -> bool:
+    clauses = sentence.split(", ")
+    return i == 0 or clauses[i].strip(".!?").lower() != clauses[i - 1].strip(".!?").lower()
+
+
+def _finished(text: str) -> str:
+    """The text without a last sentence the token limit cut off half-way."""
+    if not text or not (text[-1].isalnum() or text[-1] in ",;:-"):
+        return text  # it ends as a sentence does (or with an emoji)
+    cut = max(text.rfind(end) for end in ".!?")
+    return text[: cut + 1] if cut > len(text) // 2 else text
 
 
 def _signature(line: str, name: str) -> bool:
