@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from samantha.errors import InputError
 from samantha.store import corrected_subject
 from samantha.system import Samantha, running
 from tests.archive.conftest import LIMIT, Clock, document, life, members, pdfs, rows
+from tests.archive.test_bundle import zipped
+from tests.archive.test_schema import example_v1
 from tests.conftest import make_settings
 from tests.fakes import ScriptedLLM
 
@@ -202,3 +205,12 @@ async def test_an_import_never_takes_a_deleted_persons_id(
         await sam.delete_person(theo.id)
         imported = await import_archive(sam, read_archive(archive.archive, LIMIT))
         assert imported.person.id > theo.id
+
+
+async def test_a_version_1_archive_still_imports(sam: Samantha) -> None:
+    v1 = zipped({"archive.json": json.dumps(example_v1()).encode()})
+    imported = await import_archive(sam, read_archive(v1, LIMIT), "Theo")
+    assert (imported.messages, imported.memories, imported.letters) == (2, 1, 0)
+    again = document((await export_archive(sam, imported.person)).archive)
+    assert (again["version"], again["letters"]) == (2, [])
+    assert again["memories"] == example_v1()["memories"]

@@ -3,11 +3,16 @@ voice from their notes and their own memories, revisions, limits, and who may se
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from samantha.errors import Busy, InputError, ModelError, ModelUnavailable, NotFound
+from samantha.letters.draft import split
+from samantha.llm.embedded import EmbeddedLLM
 from samantha.store import Person
-from samantha.system import Samantha
+from samantha.system import Samantha, running
+from tests.conftest import SMALL_MODEL, make_settings
 from tests.fakes import ScriptedLLM
 
 DRAFT = (
@@ -113,3 +118,20 @@ async def test_another_persons_letter_is_not_there(sam: Samantha, fake: Scripted
             await attempt
     assert await sam.store.letters(amy.id) == []
     assert await sam.store.letter(theo.id, secret.id) == secret
+
+
+async def test_the_smallest_real_model_drafts_a_letter_that_renders(
+    tmp_path: Path, small_model: EmbeddedLLM
+) -> None:
+    settings = make_settings(tmp_path / "home", llm=SMALL_MODEL, letter_tokens=160)
+    async with running(settings, llm=small_model) as sam:
+        theo = await sam.person_named("Theo", create=True)
+        assert theo is not None
+        talk = await sam.store.create_conversation(theo.id)
+        await sam.companion.say(theo, talk.id, "My sister Ada lives in Porto.")
+        letter = await sam.letters.write(theo, "Ada", "Tell her I miss Porto.")
+        salutation, body, closing = split(letter.text)
+        assert (salutation, closing) == ("Dear Ada,", "With love,\nTheo")
+        assert len(body.split()) >= 5 and "\n\n\n" not in body
+        pdf = await sam.letters.pdf(theo, letter.id)
+        assert pdf.startswith(b"%PDF-") and (b"/Count 1" in pdf or b"/Count 2" in pdf)

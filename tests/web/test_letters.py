@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from samantha.config import Settings
+from tests.archive.conftest import members, pdfs
 from tests.fakes import ScriptedLLM
 from tests.web.test_api import conversation, new_person
 from tests.web.test_memories import say
@@ -131,6 +132,10 @@ def test_nobody_reaches_another_persons_letter(
     asked = [m.content for p in fake_model.prompts[theirs:] for m in p]
     assert len(fake_model.prompts) == theirs + 2 and "vault code" in asked[-1]
     assert all("7781" not in text and "owl" not in text for text in asked)
+    exported = client.get("/v1/me/export", headers=amy).content
+    assert "7781" not in "\n".join(members(exported).values())
+    assert all(b"7781" not in pdf for pdf in pdfs(exported).values())
+    assert "7781" in "\n".join(members(client.get("/v1/me/export", headers=theo).content).values())
     assert client.get(one, headers=theo).json() == secret
 
 
