@@ -4,15 +4,16 @@
 import { $, api, session, failed, healthy, signedOut, whenUp, tryNow } from "./core.js";
 import { openChat, closeChat, forgetOutbox, place, readEvents, wireChat } from "./chat.js";
 import { openMemory, wireMemory } from "./memory.js";
+import { openLetters, wireLetters } from "./letters.js";
 import { openOperator, closeOperator, wireOperator } from "./operator.js";
 
-const VIEWS = { person: ["chat", "memory"], admin: ["operator"] };
-const OPEN = { memory: openMemory, operator: openOperator };  // load what they show on opening
+const VIEWS = { person: ["chat", "memory", "letters"], admin: ["operator"] };
+const OPEN = { memory: openMemory, letters: openLetters, operator: openOperator };  // load on opening
 let greeting = "";
 
 function show(view) {
   const was = document.querySelector("main:not([hidden])");
-  for (const name of ["signin", "chat", "memory", "operator"]) $(name).hidden = name !== view;
+  for (const name of ["signin", "chat", "memory", "letters", "operator"]) $(name).hidden = name !== view;
   if (view !== "operator") closeOperator();
   const signedIn = view !== "signin";
   $("menu").hidden = !signedIn;
@@ -139,6 +140,7 @@ function wire() {
   });
   wireChat();
   wireMemory();
+  wireLetters();
   wireOperator();
 }
 
@@ -152,11 +154,11 @@ async function download() {
   link.download = name || "samantha.samantha.zip";
   link.click();
   URL.revokeObjectURL(link.href);
-  $("mine-status").textContent = "Downloaded: your conversations and memories, yours to keep.";
+  $("mine-status").textContent = "Downloaded: your conversations, memories and letters, yours to keep.";
 }
 
 async function deleteMe() {
-  if (!confirm("Delete everything Samantha keeps about you: conversations, memories, your token? This cannot be undone. You can download everything first.")) return;
+  if (!confirm("Delete everything Samantha keeps about you: conversations, memories, letters, your token? This cannot be undone. You can download everything first.")) return;
   const res = await api("/v1/me", { method: "DELETE" }).catch(() => null);
   if (!res || res.status !== 204) { $("mine-status").textContent = "Couldn't delete; nothing was removed."; return; }
   forgetOutbox();
