@@ -119,7 +119,7 @@ async def running(
             await model.start()
         events = Events(store)
         follow_ups = FollowUps(store, events, settings)
-        letters = Letters(store, model, memory, companion.admission, settings)
+        letters = Letters(store, model, memory, companion.admission, settings, persona.name)
         yield Samantha(settings, store, model, persona, companion, events, follow_ups, letters)
     finally:
         await companion.drain()

@@ -39,9 +39,16 @@ LABELS = {
 
 class Letters:
     def __init__(
-        self, store: Store, llm: LLM, memory: Memory, admission: Admission, settings: Settings
+        self,
+        store: Store,
+        llm: LLM,
+        memory: Memory,
+        admission: Admission,
+        settings: Settings,
+        companion: str = "Samantha",
     ) -> None:
         self.store = store
+        self.companion = companion  # her name, on a book's title page
         self.llm = llm
         self.memory = memory
         self.admission = admission
@@ -97,8 +104,8 @@ class Letters:
             person.id, limit=500, before_id=letters[-1].id if letters else None
         ):
             letters += page
-        hand, now = self.hand, self.store.now()
-        return await asyncio.to_thread(book_pdf, letters, person.name, hand, now)
+        hand, now, her = self.hand, self.store.now(), self.companion
+        return await asyncio.to_thread(book_pdf, letters, person.name, hand, now, her)
 
     async def _material(self, person: Person, recipient: str, notes: str) -> draft.Material:
         await self.memory.learn(person.id, person.name)  # what they said a moment ago too

@@ -24,6 +24,7 @@ from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont, newTable
 
+from samantha.errors import InputError
 from samantha.files import write_atomically
 
 log = logging.getLogger(__name__)
@@ -70,15 +71,18 @@ class Hand:
         if c in ("\t", "\r") or unicodedata.category(c).startswith("Z"):
             return " "
         plain = PLAIN.get(c) or unicodedata.normalize("NFKD", c)
-        kept = "".join(p for p in plain if ord(p) in self.drawable)
-        return kept if plain and len(kept) == len(plain) else ""
+        base = [p for p in plain if not unicodedata.combining(p)]  # "ő" is "o" and a mark
+        return "".join(base) if base and all(ord(p) in self.drawable for p in base) else ""
 
 
 def find_hand(chosen: Path | None, fonts_dir: Path) -> Hand:
     """The handwriting to use: ``chosen``, else the first font found, else the built-in."""
     for source in [chosen] if chosen else list(FOUND_IN):
         if source.is_file():
-            return _load(source, fonts_dir)
+            try:
+                return _load(source, fonts_dir)
+            except Exception as exc:  # a broken font must not stop a letter being written
+                log.warning("cannot use the font %s (%s); trying the next", source, exc)
     if chosen:
         log.warning("SAMANTHA_LETTER_FONT %s is not a file; %s", chosen, INSTALL_HINT)
     else:
@@ -101,8 +105,12 @@ def _load(source: Path, fonts_dir: Path) -> Hand:
     target = fonts_dir / f"{source.stem}-{stat.st_size}-{int(stat.st_mtime)}.ttf"
     if not target.exists():
         log.info("redrawing %s in TrueType curves for PDFs, once: %s", source.name, target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(target, to_truetype(font), force=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(target, to_truetype(font), force=True)
+        except (OSError, InputError) as exc:  # most PDF readers draw the font as it is
+            log.warning("cannot keep a TrueType copy of %s (%s); using it as it is", source, exc)
+            return Hand(source, drawable)
     return Hand(target, drawable)
 
 

@@ -84,12 +84,16 @@ def letter_pdf(letter: Letter, hand: Hand) -> bytes:
     return bytes(pdf.output())
 
 
-def book_pdf(letters: Sequence[Letter], author: str, hand: Hand, when: float) -> bytes:
+def book_pdf(
+    letters: Sequence[Letter], author: str, hand: Hand, when: float, companion: str = "Samantha"
+) -> bytes:
     """A person's letters, oldest first, bound after a title page."""
     ordered = sorted(letters, key=lambda x: x.id)
     pdf = _paper(hand, f"Letters by {author}", when)
     pdf.set_author(hand.clean(author))
     _title_page(pdf, ordered, author, hand)
+    pdf.set_y(PAGE[1] - 40)
+    pdf.cell(0, 7, hand.clean(f"written with {companion}"), align="C")
     pdf.ruled = True
     for letter in ordered:
         pdf.start_section(hand.clean(f"To {letter.recipient}, {dated(letter.created_at)}"))
@@ -114,8 +118,6 @@ def _title_page(pdf: _Paper, letters: Sequence[Letter], author: str, hand: Hand)
     else:
         about = "No letters yet."
     pdf.multi_cell(0, 7, about, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_y(PAGE[1] - 40)
-    pdf.cell(0, 7, "written with Samantha", align="C")
 
 
 def _write(pdf: _Paper, letter: Letter, hand: Hand) -> None:
