@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from samantha.store.base import (
+from samantha.store.base import Clock, Store
+from samantha.store.records import (
     MEMORY_KINDS,
     Acquaintance,
-    Clock,
     Conversation,
     Departure,
     Event,
@@ -27,7 +27,6 @@ from samantha.store.base import (
     Person,
     PersonData,
     PersonSettings,
-    Store,
     corrected_id,
     corrected_subject,
 )

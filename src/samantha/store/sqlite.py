@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from samantha.errors import InputError, NotFound
-from samantha.store.base import Conversation, Event, Message, MessageStatus, Person
+from samantha.store.records import (
+    Conversation,
+    Event,
+    Message,
+    MessageStatus,
+    Person,
+)
 from samantha.store.sqlite_archive import SQLiteArchive
 from samantha.store.sqlite_backup import backup_database
 from samantha.store.sqlite_core import (

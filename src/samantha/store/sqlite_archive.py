@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from samantha.errors import InputError, NotFound
-from samantha.store.base import (
+from samantha.store.records import (
     Conversation,
     Learned,
     MemoryRecord,

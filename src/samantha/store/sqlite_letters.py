@@ -11,7 +11,9 @@ import sqlite3
 from collections.abc import Sequence
 
 from samantha.errors import NotFound
-from samantha.store.base import Letter
+from samantha.store.records import (
+    Letter,
+)
 from samantha.store.sqlite_core import SQLiteCore, refuse_if_departing
 
 LETTER_COLUMNS = "id, person_id, recipient, notes, text, created_at, updated_at"
