@@ -3,12 +3,15 @@ voice from their notes and their own memories, revisions, limits, and who may se
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from samantha.errors import Busy, InputError, ModelError, ModelUnavailable, NotFound
 from samantha.letters.draft import split
+from samantha.llm import LLM, ChatMessage
 from samantha.llm.embedded import EmbeddedLLM
 from samantha.store import Person
 from samantha.system import Samantha, running
@@ -120,11 +123,37 @@ async def test_another_persons_letter_is_not_there(sam: Samantha, fake: Scripted
     assert await sam.store.letter(theo.id, secret.id) == secret
 
 
+class Borrowed(LLM):
+    """The session's shared model, lent to one system: closing the system leaves it open."""
+
+    provider = "embedded"
+
+    def __init__(self, model: EmbeddedLLM) -> None:
+        super().__init__(model.model)
+        self.lent = model
+
+    @property
+    def parallel(self) -> int | None:
+        return self.lent.parallel
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        json_schema: dict[str, Any] | None = None,
+    ) -> AsyncIterator[str]:
+        return self.lent.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, json_schema=json_schema
+        )
+
+
 async def test_the_smallest_real_model_drafts_a_letter_that_renders(
     tmp_path: Path, small_model: EmbeddedLLM
 ) -> None:
     settings = make_settings(tmp_path / "home", llm=SMALL_MODEL, letter_tokens=160)
-    async with running(settings, llm=small_model) as sam:
+    async with running(settings, llm=Borrowed(small_model), load_model=False) as sam:
         theo = await sam.person_named("Theo", create=True)
         assert theo is not None
         talk = await sam.store.create_conversation(theo.id)

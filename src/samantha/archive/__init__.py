@@ -65,7 +65,7 @@ async def export_archive(sam: Samantha, person: Person) -> Exported:
     await sam.memory.learn(person.id, person.name)
     data = await sam.store.person_data(person.id)
     farewell = await sam.store.farewell(person.id)
-    made_at, hand, companion = sam.store.now(), sam.letters.hand, sam.persona.name
+    made_at, hand, companion = sam.store.now(), await sam.letters.handwriting(), sam.persona.name
     archive = await asyncio.to_thread(_pack, data, made_at, companion, hand, farewell)  # CPU
     return Exported(data.person, archive, made_at, *_counts(data))
 

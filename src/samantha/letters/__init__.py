@@ -17,7 +17,7 @@ import asyncio
 
 from samantha.admission import Admission
 from samantha.config import Settings
-from samantha.errors import InputError, ModelError
+from samantha.errors import Departing, InputError, ModelError
 from samantha.letters import draft
 from samantha.letters.hand import Hand, find_hand
 from samantha.letters.pages import book_pdf, letter_pdf
@@ -57,15 +57,23 @@ class Letters:
 
     @property
     def hand(self) -> Hand:
-        """The handwriting, found on first use."""
+        """The handwriting, found on first use (which may redraw a font: see ``handwriting``)."""
         if self._hand is None:
             self._hand = find_hand(self.settings.letter_font, self.settings.fonts_dir)
         return self._hand
+
+    async def handwriting(self) -> Hand:
+        """The handwriting, found off the event loop the first time."""
+        if self._hand is not None:
+            return self._hand
+        return await asyncio.to_thread(lambda: self.hand)
 
     async def write(self, person: Person, recipient: str, notes: str) -> Letter:
         """Draft a letter from ``notes`` to ``recipient`` and keep it."""
         recipient = checked_recipient(recipient)
         notes = checked(notes, "notes", self.settings.max_letter_notes_chars)
+        if await self.store.departure() is not None:
+            raise Departing()  # before the model's work, which could not be kept
         found = await self._material(person, recipient, notes)
         body = await self._draft(person, draft.prompt(found))
         text = draft.first_letter(recipient, person.name, body)
@@ -95,7 +103,7 @@ class Letters:
 
     async def pdf(self, person: Person, letter_id: int) -> bytes:
         letter = await self.store.letter(person.id, letter_id)
-        return await asyncio.to_thread(letter_pdf, letter, self.hand)
+        return await asyncio.to_thread(letter_pdf, letter, await self.handwriting())
 
     async def book(self, person: Person) -> bytes:
         """Every letter of the person's, oldest first, as one book."""
@@ -104,7 +112,7 @@ class Letters:
             person.id, limit=500, before_id=letters[-1].id if letters else None
         ):
             letters += page
-        hand, now, her = self.hand, self.store.now(), self.companion
+        hand, now, her = await self.handwriting(), self.store.now(), self.companion
         return await asyncio.to_thread(book_pdf, letters, person.name, hand, now, her)
 
     async def _material(self, person: Person, recipient: str, notes: str) -> draft.Material:
