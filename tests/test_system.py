@@ -20,8 +20,10 @@ THEIRS = {
     "xylorimba": "ylorimb",
     "locker code is heron-4471": "eron-4471",
     "Marzipanovich": "arzipanovic",
+    "Brumblewick": "rumblewic",  # in a letter's words
+    "Oxtongue Lane": "xtongue",  # in a letter's notes
 }
-AMYS = {"Vladivostok": "ladivosto", "Tobiasz": "obias"}
+AMYS = {"Vladivostok": "ladivosto", "Tobiasz": "obias", "Pelargonium": "elargoniu"}
 
 
 async def turn(sam: Samantha, person: Person, conversation: int, text: str) -> None:
@@ -56,10 +58,14 @@ async def plant(sam: Samantha, fake: ScriptedLLM) -> tuple[Person, str, Person]:
         "My locker code is heron-4471, don't tell anyone.",
     ):
         await turn(sam, quennellby, mine.id, text)
+    fake.replies = ["Brumblewick the goldfish sends his love."]
+    await sam.letters.write(quennellby, "Zephyrine", "meet me on Oxtongue Lane")
     amy = await sam.person_named("Amy", create=True)
     assert amy
     theirs = await sam.store.create_conversation(amy.id)
     await turn(sam, amy, theirs.id, "My brother Tobiasz works in Vladivostok.")
+    fake.replies = ["The Pelargonium is blooming."]
+    await sam.letters.write(amy, "Tobiasz", "the garden")
     return quennellby, token, amy
 
 
@@ -77,7 +83,7 @@ async def test_a_deleted_person_leaves_no_trace_and_others_keep_everything(
         assert traces(on_disk(settings.db_path), THEIRS) == list(THEIRS)  # the search works
 
         removed = await sam.delete_person(quennellby.id)
-        assert removed["messages"] == 8 and removed["memories"] >= 2
+        assert removed["messages"] == 8 and removed["memories"] >= 2 and removed["letters"] == 1
 
         assert traces(on_disk(settings.db_path), THEIRS) == []  # still open, as when serving
         assert hash_token(token).encode() not in on_disk(settings.db_path)
@@ -93,6 +99,7 @@ async def test_a_deleted_person_leaves_no_trace_and_others_keep_everything(
         found = await sam.memory.recall(amy.id, "Where does Tobiasz work?")
         assert "Vladivostok" in found[0].message.content
         assert any("Tobiasz" in m.text for m in await sam.store.memories(amy.id))
+        assert [x.recipient for x in await sam.store.letters(amy.id)] == ["Tobiasz"]
 
 
 async def test_deleting_someone_mid_reply_writes_nothing_of_theirs_back(

@@ -143,6 +143,20 @@ class Settings(BaseSettings):
         default="22:00", description="quiet hours begin (HH:MM, server time); people can change"
     )
     quiet_end: str = Field(default="08:00", description="quiet hours end (HH:MM, server time)")
+    letter_font: Path | None = Field(
+        default=None,
+        description="a handwriting font (.ttf or .otf) for letters; default: the first found of "
+        "Debian's fonts-dancingscript and fonts-dkg-handwriting, else a built-in italic",
+    )
+    letter_tokens: int = Field(
+        default=700, ge=64, le=8192, description="the longest letter the model drafts, in tokens"
+    )
+    max_letter_notes_chars: int = Field(
+        default=4000, ge=1, description="the longest notes (or redraft note) for a letter"
+    )
+    max_letter_chars: int = Field(
+        default=20_000, ge=100, description="the longest letter a person can keep"
+    )
 
     @field_validator("quiet_start", "quiet_end")
     @classmethod
@@ -161,6 +175,11 @@ class Settings(BaseSettings):
     def departure_dir(self) -> Path:
         """Where departure leaves each person's archive until they take it."""
         return self.home / "departure"
+
+    @property
+    def fonts_dir(self) -> Path:
+        """Where a handwriting font drawn in curves PDF cannot embed is kept as TrueType."""
+        return self.home / "fonts"
 
     @property
     def model_dir(self) -> Path:

@@ -20,6 +20,7 @@ from samantha.errors import ConfigError
 from samantha.events import Events
 from samantha.files import safe_name
 from samantha.growth import Growth
+from samantha.letters import Letters
 from samantha.llm import LLM, load_llm
 from samantha.memory import Memory
 from samantha.metrics import Metrics
@@ -46,6 +47,7 @@ class Samantha:
     companion: Companion
     events: Events
     follow_ups: FollowUps
+    letters: Letters
 
     @property
     def memory(self) -> Memory:
@@ -128,7 +130,8 @@ async def running(
         await companion.growth.load()
         events = Events(store)
         follow_ups = FollowUps(store, events, settings)
-        yield Samantha(settings, store, model, persona, companion, events, follow_ups)
+        letters = Letters(store, model, memory, companion.admission, settings, persona.name)
+        yield Samantha(settings, store, model, persona, companion, events, follow_ups, letters)
     finally:
         await companion.drain()
         await memory.close()

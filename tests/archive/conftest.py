@@ -29,6 +29,7 @@ TABLES = (
     "turn_fts",
     "memory_fts",
     "vectors",
+    "letters",
 )
 
 
@@ -82,12 +83,40 @@ async def life(sam: Samantha, fake: ScriptedLLM, clock: Clock, name: str, secret
     trip = NewMemory("event", "Trip to the coast", (source,), "", "2026-04-01", "2026-04-03", 0.9)
     (trip_id,) = await sam.store.add_memories(person.id, [trip])
     await sam.memory.correct(person.id, trip_id, "Trip to the coast with Ada")  # no subject yet
+    await letters(sam, fake, clock, person, secret)
     return person
 
 
+async def letters(
+    sam: Samantha, fake: ScriptedLLM, clock: Clock, person: Person, secret: str
+) -> None:
+    """Three letters: one changed by hand (with an emoji), one torn up, one redrafted."""
+    fake.replies = [
+        f"I still think of Porto and the {secret}.",
+        "Torn up.",
+        "Thank you.",
+        "Thanks!",
+    ]
+    ada = await sam.letters.write(person, "Ada", f"Porto, and the {secret}")
+    clock.days(1)
+    await sam.letters.edit(person, ada.id, ada.text.replace("Porto", "Porto 🌊, São Bento"))
+    torn = await sam.letters.write(person, "Nobody", "never mind")
+    await sam.store.delete_letter(person.id, torn.id)
+    mum = await sam.letters.write(person, "Mum", "thank her for the quilt")
+    await sam.letters.redraft(person, mum.id, "shorter")
+
+
 def members(archive: bytes) -> dict[str, str]:
+    """The archive's text files by name (its PDFs are in ``pdfs``)."""
     with zipfile.ZipFile(io.BytesIO(archive)) as z:
-        return {name: z.read(name).decode("utf-8") for name in z.namelist()}
+        return {
+            name: z.read(name).decode("utf-8") for name in z.namelist() if not name.endswith(".pdf")
+        }
+
+
+def pdfs(archive: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
+        return {name: z.read(name) for name in z.namelist() if name.endswith(".pdf")}
 
 
 def document(archive: bytes) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from samantha.auth import admin_token_path, ensure_admin_token, person_for_token
 from samantha.errors import InputError
 from samantha.store import corrected_subject
 from samantha.system import Samantha, running
-from tests.archive.conftest import LIMIT, Clock, document, life, members, rows
+from tests.archive.conftest import LIMIT, Clock, document, life, members, pdfs, rows
+from tests.archive.test_bundle import zipped
+from tests.archive.test_schema import example_v1
 from tests.conftest import make_settings
 from tests.fakes import ScriptedLLM
 
@@ -54,6 +57,15 @@ async def test_the_round_trip_is_exact_and_recall_works(
         assert kinds == {"turn", "memory"}
     before, after = members(first.archive), members(again.archive)
     assert before.keys() == after.keys() == {"archive.json", "README.md", "schema.json"}
+    assert (
+        pdfs(first.archive).keys()
+        == pdfs(again.archive).keys()
+        == {
+            "letters/1.pdf",
+            "letters/2.pdf",
+        }
+    )
+    assert imported.letters == 2 and first.letters == 2
     one, two = document(first.archive), document(again.archive)
     assert one.pop("exported_at") != two.pop("exported_at")
     assert one == two
@@ -73,12 +85,21 @@ async def test_the_archive_holds_the_whole_relationship(
     async with running(make_settings(tmp_path / "a"), llm=fake, clock=clock) as sam:
         theo = await life(sam, fake, clock, "Theo", "marmalade-47")
         doc = document((await export_archive(sam, theo)).archive)
-    assert (doc["format"], doc["version"], doc["relationship"], doc["letters"]) == (
-        "samantha-archive",
+    assert (doc["format"], doc["version"], doc["relationship"]) == ("samantha-archive", 2, None)
+    ada, mum = doc["letters"]
+    assert (ada["id"], ada["to"], ada["pdf"], mum["id"], mum["to"]) == (
         1,
-        None,
-        [],
+        "Ada",
+        "letters/1.pdf",
+        2,
+        "Mum",
     )
+    assert ada["text"] == (
+        "Dear Ada,\n\nI still think of Porto 🌊, São Bento and the marmalade-47."
+        "\n\nWith love,\nTheo"
+    )
+    assert ada["notes"] == "Porto, and the marmalade-47" and ada["updated_at"] > ada["created_at"]
+    assert mum["notes"] == "thank her for the quilt\n\nshorter" and "Thanks!" in mum["text"]
     porto, story, news = doc["conversations"]
     assert porto["title"] == "Ada and Porto" and porto["summary_upto"] == 2
     assert [m["role"] for m in porto["messages"]] == ["user", "assistant"] * 2
@@ -106,6 +127,8 @@ async def test_the_archive_holds_the_whole_relationship(
     readme = members((await _export_again(tmp_path, fake, clock)).archive)["README.md"]
     assert "# Theo and Samantha" in readme and "> My sister Ada lives in Porto" in readme
     assert "forgotten: never recalled" in readme and "replaced by memory" in readme
+    assert "### To Ada" in readme and "> I still think of Porto 🌊, São Bento" in readme
+    assert "handwritten pages in `letters/1.pdf`" in readme
 
 
 async def _export_again(tmp_path: Path, fake: ScriptedLLM, clock: Clock) -> Exported:
@@ -182,3 +205,12 @@ async def test_an_import_never_takes_a_deleted_persons_id(
         await sam.delete_person(theo.id)
         imported = await import_archive(sam, read_archive(archive.archive, LIMIT))
         assert imported.person.id > theo.id
+
+
+async def test_a_version_1_archive_still_imports(sam: Samantha) -> None:
+    v1 = zipped({"archive.json": json.dumps(example_v1()).encode()})
+    imported = await import_archive(sam, read_archive(v1, LIMIT), "Theo")
+    assert (imported.messages, imported.memories, imported.letters) == (2, 1, 0)
+    again = document((await export_archive(sam, imported.person)).archive)
+    assert (again["version"], again["letters"]) == (2, [])
+    assert again["memories"] == example_v1()["memories"]

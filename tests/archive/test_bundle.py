@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from samantha.archive import read_archive
-from samantha.archive.bundle import pack
+from samantha.archive.bundle import MAX_MEMBERS, pack
 from samantha.errors import InputError
 from tests.archive.test_schema import example
 
@@ -41,8 +41,10 @@ def lying_about_size(data: bytes) -> bytes:
 
 
 def test_a_packed_archive_reads_back() -> None:
-    data = read_archive(pack(example(), "# Theo\n", 1772478000.0), LIMIT)
+    pdfs = {"letters/1.pdf": b"%PDF-1.4 never read", "farewell.pdf": b"%PDF-1.4"}
+    data = read_archive(pack(example(), "# Theo\n", 1772478000.0, pdfs), LIMIT)
     assert data.person.name == "Theo" and [m.id for m in data.messages] == [1, 2]
+    assert [(x.recipient, x.text[:9]) for x in data.letters] == [("Ada", "Dear Ada,")]
     assert read_archive(zipped({"archive.json": good()}), LIMIT).memories[0].source_ids == (1,)
 
 
@@ -64,7 +66,8 @@ def test_a_packed_archive_reads_back() -> None:
         (zipped({"archive.json": b" " * (LIMIT + 1)}), "archive_too_large", "unpacked is over"),
         (b"PK" + b"\0" * LIMIT, "archive_too_large", "the archive is over the 65,536-byte"),
         (lying_about_size(b" " * (LIMIT * 4)), "not_an_archive", "damaged"),
-        (zipped({f"{i}.txt": b"" for i in range(40)}), "archive_too_large", "with 40 files"),
+        (zipped({"archive.json": good(), "letters/x.pdf": b""}), "not_an_archive", "x.pdf"),
+        (zipped({"archive.json": good(), "letters/9.pdf": b""}), "not_an_archive", "nothing"),
     ],
 )
 def test_a_bad_archive_file_is_refused_clearly(archive: bytes, code: str, message: str) -> None:
@@ -72,6 +75,13 @@ def test_a_bad_archive_file_is_refused_clearly(archive: bytes, code: str, messag
         read_archive(archive, LIMIT)
     assert refused.value.code == code
     assert message in str(refused.value)
+
+
+def test_an_archive_of_too_many_files_is_refused_before_any_is_read() -> None:
+    many = zipped({f"letters/{i}.pdf": b"" for i in range(1, MAX_MEMBERS + 2)})
+    with pytest.raises(InputError, match=f"with {MAX_MEMBERS + 1} files") as refused:
+        read_archive(many, 64 * LIMIT)
+    assert refused.value.code == "archive_too_large"
 
 
 def test_a_zip_bomb_is_refused_by_its_declared_size_before_unpacking() -> None:

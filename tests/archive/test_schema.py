@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from samantha.archive.schema import KEYWORDS, SCHEMA, check
+from samantha.archive.checks import KEYWORDS, check
+from samantha.archive.schema import SCHEMA, SCHEMAS
 from samantha.errors import InputError
 
 DOCS = Path(__file__).parents[2] / "docs" / "archive.md"
@@ -20,7 +21,7 @@ def example() -> dict[str, Any]:
     """The smallest archive with one of everything (the one in docs/archive.md)."""
     return {
         "format": "samantha-archive",
-        "version": 1,
+        "version": 2,
         "exported_at": "2026-03-09T10:00:00+00:00",
         "samantha_version": "0.1.0",
         "person": {"name": "Theo", "created_at": "2026-03-02T19:00:00+00:00"},
@@ -68,8 +69,23 @@ def example() -> dict[str, Any]:
             }
         ],
         "relationship": None,
-        "letters": [],
+        "letters": [
+            {
+                "id": 1,
+                "to": "Ada",
+                "notes": "Tell her I miss Porto.",
+                "text": "Dear Ada,\n\nI miss Porto, and you in it.\n\nWith love,\nTheo",
+                "created_at": "2026-03-05T21:00:00+00:00",
+                "updated_at": "2026-03-05T21:04:00+00:00",
+                "pdf": "letters/1.pdf",
+            }
+        ],
     }
+
+
+def example_v1() -> dict[str, Any]:
+    """The same in version 1, made before letters: still read."""
+    return {**example(), "version": 1, "letters": []}
 
 
 def keywords(schema: Any) -> set[str]:
@@ -87,7 +103,20 @@ def keywords(schema: Any) -> set[str]:
 
 
 def test_the_checker_understands_every_keyword_the_schema_uses() -> None:
-    assert keywords(SCHEMA) <= KEYWORDS
+    assert all(keywords(schema) <= KEYWORDS for schema in SCHEMAS.values())
+
+
+def test_version_1_archives_are_still_read_and_hold_no_letters() -> None:
+    check(example_v1())
+    with pytest.raises(InputError, match="letters must have at most 0 item"):
+        check({**example_v1(), "letters": example()["letters"]})
+    with pytest.raises(InputError, match=r"belongs to nothing in archive\.json"):
+        check(example_v1(), ["letters/1.pdf"])
+    with pytest.raises(InputError, match="belongs to nothing"):
+        check(example_v1(), ["farewell.pdf"])
+    check(example(), ["letters/1.pdf", "farewell.pdf"])
+    with pytest.raises(InputError, match=r"'letters/2\.pdf', which belongs to nothing"):
+        check(example(), ["letters/2.pdf"])
 
 
 def test_the_documented_schema_and_example_are_the_real_ones() -> None:
@@ -115,7 +144,7 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     "change,message",
     [
         (_set("format", "other-app"), "not a Samantha archive"),
-        (_set("version", 2), "version 2 archive; this Samantha reads version 1"),
+        (_set("version", 3), "version 3 archive; this Samantha reads versions 1, 2"),
         (_set("version", "1"), "version '1' archive"),
         (_set("version", True), "version True archive"),
         (_set("person.name", KeyError), "person.name is missing"),
@@ -140,7 +169,12 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
         (_set("memories.0.superseded_by", 1), "superseded_by names memory 1, not another"),
         (_set("memories.0.text", ""), "memories[0].text must not be empty"),
         (_set("relationship", {"stage": "friends"}), "relationship must be null"),
-        (_set("letters", [{"text": "Dear Ada"}]), "letters must have at most 0 item"),
+        (_set("letters.0.text", ""), "letters[0].text must not be empty"),
+        (_set("letters.0.to", "a" * 101), "letters[0].to is over 100 characters"),
+        (_set("letters.0.pdf", "../x.pdf"), "letters[0].pdf must be 'letters/1.pdf'"),
+        (_set("letters.0.cc", "Bob"), "letters[0].cc is not a field of this format"),
+        (_set("letters.0.updated_at", "soon"), "letters[0].updated_at must be a date"),
+        (_set("letters", [{"text": "Dear Ada"}]), "letters[0].id is missing"),
     ],
 )
 def test_a_malformed_archive_names_the_bad_field(

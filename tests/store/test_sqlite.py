@@ -112,7 +112,7 @@ def rows_of(path: Path, person_id: int) -> dict[str, int]:
         table: db.execute(
             f"SELECT count(*) FROM {table} WHERE person_id = ?", (person_id,)
         ).fetchone()[0]
-        for table in ("tokens", "conversations", "messages", "memories", "vectors")
+        for table in ("tokens", "conversations", "messages", "memories", "vectors", "letters")
     }
     found["people"] = db.execute(
         "SELECT count(*) FROM people WHERE id = ?", (person_id,)
@@ -135,8 +135,16 @@ async def test_delete_person_removes_their_rows_and_only_theirs(store: SQLiteSto
     await store.add_token(theo.id, "h-theo-2")
     await said(store, theo.id, ["my locker code is heron-4471", "I keep bees in Zagreb"])
     await said(store, amy.id, ["my cat is called Pixel"])
+    await store.add_letter(theo.id, "Ada", "bees", "Dear Ada, the bees are well.")
+    await store.add_letter(amy.id, "Bob", "Pixel", "Dear Bob, Pixel says hello.")
     removed = await store.delete_person(theo.id)
-    assert removed == {"memories": 2, "messages": 2, "conversations": 1, "tokens": 2}
+    assert removed == {
+        "memories": 2,
+        "letters": 1,
+        "messages": 2,
+        "conversations": 1,
+        "tokens": 2,
+    }
     left = rows_of(store.path, theo.id)
     assert left.pop("memory_sources") == 1  # Amy's one memory source
     assert set(left.values()) == {0}, left

@@ -37,6 +37,7 @@ def leftovers(folder: Path) -> list[str]:
 async def test_backups_while_messages_are_being_written(store: SQLiteStore, tmp_path: Path) -> None:
     theo = await store.create_person("Theo", "h1")
     conv = await store.create_conversation(theo.id)
+    letter = await store.add_letter(theo.id, "Ada", "miss her", "Dear Ada,\n\nI miss you.")
     acknowledged: list[int] = []
     stop, forty_more = asyncio.Event(), asyncio.Event()
 
@@ -64,6 +65,7 @@ async def test_backups_while_messages_are_being_written(store: SQLiteStore, tmp_
         assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # one file
         kept = {r[0] for r in db.execute("SELECT id FROM messages")}
         assert set(before) <= kept <= set(acknowledged)
+        assert db.execute("SELECT text FROM letters").fetchall() == [(letter.text,)]
         db.close()
         assert target.stat().st_mode & 0o777 == 0o600
     assert leftovers(tmp_path) == []

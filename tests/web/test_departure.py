@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -145,6 +146,8 @@ def test_once_she_is_leaving_nothing_new_starts_but_everything_can_be_taken(
     cid = httpx.post(url + "/v1/conversations", json={}, headers=server.who(theo)).json()["id"]
     said = {"content": "I moved to York last month!", "stream": False}
     httpx.post(f"{url}/v1/conversations/{cid}/messages", json=said, headers=server.who(theo))
+    note = {"to": "Ada", "notes": "York is lovely"}
+    written = httpx.post(url + "/v1/me/letters", json=note, headers=server.who(theo)).json()
     assert start(server).status_code == 202
     assert server.stopped.wait(30)
 
@@ -158,6 +161,7 @@ def test_once_she_is_leaving_nothing_new_starts_but_everything_can_be_taken(
             headers=server.who(theo),
         ),
         httpx.post(url + "/v1/people", json={"name": "Newcomer"}, headers=admin),
+        httpx.post(url + "/v1/me/letters", json=note, headers=server.who(theo)),
     ]
     for res in refused:
         assert res.status_code == 503, res.text
@@ -175,6 +179,11 @@ def test_once_she_is_leaving_nothing_new_starts_but_everything_can_be_taken(
     me = whoami(url, theo)
     prepared = server.settings.departure_dir / f"{me}-theo.samantha.zip"
     assert prepared.exists()
+    with zipfile.ZipFile(prepared) as archive:  # her goodbye and his letter, on paper
+        assert {"farewell.pdf", "letters/1.pdf"} <= set(archive.namelist())
+        assert archive.read("farewell.pdf").startswith(b"%PDF-")
+    mine = httpx.get(f"{url}/v1/me/letters/{written['id']}?format=pdf", headers=server.who(theo))
+    assert mine.status_code == 200  # still his to take
     assert httpx.delete(url + "/v1/me", headers=server.who(theo)).status_code == 204
     assert not prepared.exists()  # deleting yourself takes the prepared archive too
 

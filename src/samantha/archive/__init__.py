@@ -3,15 +3,18 @@
 An archive is a ZIP (``<name>-<date>.samantha.zip``) holding:
 
 - ``archive.json``: everything Samantha keeps that is the person's (their name, every
-  conversation and message, every memory record with the messages it came from, and
-  places for the relationship and letters), in a versioned format (``docs/archive.md``);
+  conversation and message, every memory record with the messages it came from, their
+  letters, and a place for the relationship), in a versioned format (``docs/archive.md``);
 - ``README.md``: the same, for a person to read;
-- ``schema.json``: the JSON Schema of ``archive.json``.
+- ``schema.json``: the JSON Schema of ``archive.json``;
+- ``letters/<id>.pdf``: each letter as handwritten pages, and ``farewell.pdf``, her
+  farewell the same way, once she has said goodbye.
 
 Never in it: tokens or their hashes, the admin token, anyone else, or indexes (full-text
 rows and vectors), which are rebuilt from the words on import by the same code that
-indexes a live conversation, so recall works at once. An import is checked whole before
-anything is written, then written in one transaction. Export, import, export again gives
+indexes a live conversation, so recall works at once; the PDFs too are drawn again from
+the words, never read. An import is checked whole before anything is written, then
+written in one transaction. Export, import, export again gives
 the same archive.json apart from ``exported_at``.
 """
 
@@ -22,13 +25,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from samantha.archive.bundle import pack, unpack
+from samantha.archive.checks import check
 from samantha.archive.document import from_document, to_document
 from samantha.archive.markdown import render
-from samantha.archive.schema import check
+from samantha.archive.schema import FAREWELL
 from samantha.auth import clean_name, hash_token, new_token
 from samantha.errors import InputError
 from samantha.files import safe_name
-from samantha.store import Person, PersonData
+from samantha.letters import Hand, letter_pdf
+from samantha.store import Letter, Message, Person, PersonData
 from samantha.system import Samantha
 
 __all__ = ["Exported", "Imported", "export_archive", "file_name", "import_archive", "read_archive"]
@@ -42,6 +47,7 @@ class Exported:
     conversations: int
     messages: int
     memories: int
+    letters: int
 
 
 @dataclass(frozen=True)
@@ -51,26 +57,36 @@ class Imported:
     conversations: int
     messages: int
     memories: int
+    letters: int
 
 
 async def export_archive(sam: Samantha, person: Person) -> Exported:
     """The person's archive, with what they said a moment ago learned first."""
     await sam.memory.learn(person.id, person.name)
     data = await sam.store.person_data(person.id)
-    made_at = sam.store.now()
-    archive = await asyncio.to_thread(_pack, data, made_at, sam.persona.name)  # CPU work
+    farewell = await sam.store.farewell(person.id)
+    made_at, hand, companion = sam.store.now(), await sam.letters.handwriting(), sam.persona.name
+    archive = await asyncio.to_thread(_pack, data, made_at, companion, hand, farewell)  # CPU
     return Exported(data.person, archive, made_at, *_counts(data))
 
 
-def _pack(data: PersonData, made_at: float, companion: str) -> bytes:
+def _pack(
+    data: PersonData, made_at: float, companion: str, hand: Hand, farewell: Message | None
+) -> bytes:
     doc = to_document(data, made_at)
-    return pack(doc, render(doc, companion), made_at)
+    numbered = zip(doc["letters"], sorted(data.letters, key=lambda x: x.id), strict=True)
+    pdfs = {item["pdf"]: letter_pdf(letter, hand) for item, letter in numbered}
+    if farewell is not None:  # her goodbye, on paper like theirs
+        at = farewell.created_at
+        goodbye = Letter(0, data.person.id, data.person.name, "", farewell.content, at, at)
+        pdfs[FAREWELL] = letter_pdf(goodbye, hand)
+    return pack(doc, render(doc, companion), made_at, pdfs)
 
 
 def read_archive(data: bytes, limit: int) -> PersonData:
     """An archive's contents, checked whole (ids still the archive's); writes nothing."""
-    doc = unpack(data, limit)
-    check(doc)
+    doc, files = unpack(data, limit)
+    check(doc, files)
     return from_document(doc)
 
 
@@ -97,8 +113,8 @@ async def import_archive(sam: Samantha, data: PersonData, name: str | None = Non
     return Imported(person, token, *_counts(data))
 
 
-def _counts(data: PersonData) -> tuple[int, int, int]:
-    return len(data.conversations), len(data.messages), len(data.memories)
+def _counts(data: PersonData) -> tuple[int, int, int, int]:
+    return len(data.conversations), len(data.messages), len(data.memories), len(data.letters)
 
 
 def file_name(name: str, when: float) -> str:

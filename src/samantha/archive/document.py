@@ -1,6 +1,7 @@
 """archive.json, to and from what the store keeps about a person.
 
-The archive numbers everything itself, from 1, in the order things happened: a server's
+The archive numbers everything itself (conversations, messages, memories, letters), from
+1, in the order things happened: a server's
 row ids say nothing about a person's life, and would differ on the next server. Importing
 keeps that order, so exporting again gives the same numbers and the same document.
 """
@@ -13,9 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from samantha import __version__
+from samantha.archive.checks import pages
 from samantha.archive.schema import FORMAT, VERSION, parse_time
 from samantha.store import (
     Conversation,
+    Letter,
     MemoryRecord,
     Message,
     Person,
@@ -61,7 +64,23 @@ def to_document(data: PersonData, exported_at: float) -> Document:
             _memory(m, memories, messages) for m in sorted(data.memories, key=lambda m: m.id)
         ],
         "relationship": None,
-        "letters": [],
+        "letters": [_letter(x, n) for n, x in enumerate(sorted(data.letters, key=_id), 1)],
+    }
+
+
+def _id(letter: Letter) -> int:
+    return letter.id
+
+
+def _letter(x: Letter, number: int) -> Document:
+    return {
+        "id": number,
+        "to": x.recipient,
+        "notes": x.notes,
+        "text": x.text,
+        "created_at": iso(x.created_at),
+        "updated_at": iso(x.updated_at),
+        "pdf": pages(number),
     }
 
 
@@ -142,12 +161,25 @@ def from_document(doc: Document) -> PersonData:
         )
         for r in doc["memories"]
     ]
+    letters = [
+        Letter(
+            x["id"],
+            0,
+            x["to"],
+            x["notes"],
+            x["text"],
+            _time(x["created_at"]),
+            _time(x["updated_at"]),
+        )
+        for x in doc["letters"]
+    ]
     return PersonData(
         person,
         tuple(sorted(conversations, key=lambda c: c.id)),
         tuple(sorted(messages, key=lambda m: m.id)),
         frozenset(forgotten),
         tuple(sorted(memories, key=lambda m: m.id)),
+        tuple(sorted(letters, key=_id)),
     )
 
 

@@ -35,7 +35,7 @@ def render(doc: Document, companion: str) -> str:
         "",
         f"{len(doc['conversations'])} conversation(s),"
         f" {sum(len(c['messages']) for c in doc['conversations'])} message(s),"
-        f" {len(doc['memories'])} memory record(s).",
+        f" {len(doc['memories'])} memory record(s), {len(doc['letters'])} letter(s).",
         "",
         "## Conversations",
     ]
@@ -51,10 +51,27 @@ def render(doc: Document, companion: str) -> str:
         "",
         "## Letters",
         "",
-        "None: this version of Samantha writes no letters yet.",
-        "",
     ]
+    lines += _letters(doc) or ["None yet.", ""]
     return "\n".join(lines)
+
+
+def _letters(doc: Document) -> list[str]:
+    lines = []
+    for x in doc["letters"]:
+        changed = ""
+        if x["updated_at"] != x["created_at"]:
+            changed = f", last changed {day_and_time(x['updated_at'])}"
+        lines += [
+            f"### To {' '.join(x['to'].split())}",
+            "",
+            f"Letter {x['id']}, written {day_and_time(x['created_at'])}{changed};"
+            f" handwritten pages in `{x['pdf']}`.",
+            "",
+            quote(x["text"]),
+            "",
+        ]
+    return lines
 
 
 def _conversation(c: Document, name: str, companion: str) -> list[str]:

@@ -1,26 +1,23 @@
-"""The archive's JSON Schema (draft 2020-12), and the checks an import runs against it.
+"""The archive's JSON Schema (draft 2020-12), written once, here, as data.
 
-The schema is written once, here, as data: it ships in every archive as ``schema.json``,
-is copied into ``docs/archive.md``, and is what ``check`` walks. ``check`` understands the
-few keywords the schema uses (a test keeps it that way), then checks what a schema cannot
-say: ids are unique and every reference points at something in the same archive.
-Each problem is an ``InputError`` that names the field, e.g.
-``conversations[0].messages[2].role``.
+It ships in every archive as ``schema.json``, is copied into ``docs/archive.md``, and is
+what ``samantha.archive.checks`` walks. Version 2 added letters; version 1 (letters always
+empty) is kept beside it, so archives made before letters still import.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+import copy
 from datetime import datetime
 from typing import Any
 
 from samantha.auth import MAX_NAME
-from samantha.errors import InputError
 
 FORMAT = "samantha-archive"
-VERSION = 1
+VERSION = 2  # what this Samantha writes
 MAX_ID = 2**53 - 1  # ids a JavaScript reader can hold exactly
+MAX_RECIPIENT = 100
+FAREWELL = "farewell.pdf"  # her farewell as handwritten pages, in an archive from departure
 
 
 def _id(description: str) -> dict[str, Any]:
@@ -118,10 +115,34 @@ MEMORY = _object(
     "something she remembers about the person, with the messages it came from",
 )
 
+LETTER = _object(
+    {
+        "id": _id("this archive's id for the letter"),
+        "to": {"type": "string", "minLength": 1, "maxLength": MAX_RECIPIENT},
+        "notes": {
+            "type": "string",
+            "description": "what the person asked her to write, each redraft's note after it",
+        },
+        "text": {
+            "type": "string",
+            "minLength": 1,
+            "description": "the letter's words as they stand, salutation and closing included",
+        },
+        "created_at": _time("when it was first drafted (the date on its pages)"),
+        "updated_at": _time("when its words last changed"),
+        "pdf": {
+            "type": "string",
+            "description": "the file beside archive.json holding it as handwritten pages:"
+            " letters/<id>.pdf (written on export, drawn again from the text on import)",
+        },
+    },
+    "a letter the person wrote with her, in their own voice",
+)
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "urn:samantha:archive:1",
-    "title": "Samantha archive, version 1",
+    "$id": f"urn:samantha:archive:{VERSION}",
+    "title": f"Samantha archive, version {VERSION}",
     **_object(
         {
             "format": {"const": FORMAT},
@@ -140,136 +161,44 @@ SCHEMA: dict[str, Any] = {
             "relationship": {
                 "type": "null",
                 "description": "reserved for the state of the relationship; this version of"
-                " Samantha keeps none, so it is always null in version 1",
+                " Samantha keeps none, so it is always null",
             },
             "letters": {
                 "type": "array",
-                "maxItems": 0,
-                "description": "reserved for letters (text, with their PDF beside archive.json);"
-                " this version of Samantha writes none, so it is always empty in version 1",
+                "items": {"$ref": "#/$defs/letter"},
+                "description": "the person's letters, oldest first, each with its pages beside"
+                " archive.json",
             },
         },
         "Everything one Samantha kept about one person. Ids are the archive's own, numbered"
         " from 1 in the order things happened; they are not the ids of any server.",
     ),
-    "$defs": {"conversation": CONVERSATION, "message": MESSAGE, "memory": MEMORY},
+    "$defs": {
+        "conversation": CONVERSATION,
+        "message": MESSAGE,
+        "memory": MEMORY,
+        "letter": LETTER,
+    },
 }
-KEYWORDS = frozenset(  # the JSON Schema keywords ``check`` understands
-    {
-        *("$schema", "$id", "$ref", "$defs", "title", "description", "type", "properties"),
-        *("required", "additionalProperties", "items", "enum", "const", "format"),
-        *("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"),
+
+
+def _version_1() -> dict[str, Any]:
+    """Version 1, as it was: the same but for ``letters``, whose place was kept empty."""
+    old = copy.deepcopy(SCHEMA)
+    old["$id"], old["title"] = "urn:samantha:archive:1", "Samantha archive, version 1"
+    old["properties"]["version"] = {"const": 1}
+    old["properties"]["relationship"]["description"] += " in version 1"
+    old["properties"]["letters"] = {
+        "type": "array",
+        "maxItems": 0,
+        "description": "reserved for letters (text, with their PDF beside archive.json);"
+        " this version of Samantha writes none, so it is always empty in version 1",
     }
-)
-_TYPES: dict[str, tuple[type, ...]] = {
-    "object": (dict,),
-    "array": (list,),
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "null": (type(None),),
-}
+    del old["$defs"]["letter"]
+    return old
 
 
-def check(doc: Any) -> None:
-    """Refuse anything but a version 1 archive, naming the first field that is wrong."""
-    check_version(doc)
-    _walk(SCHEMA, doc, "")
-    _check_references(doc)
-
-
-def check_version(doc: Any) -> None:
-    """Tell a document that is not an archive, or one too new, from a malformed one."""
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise InputError(
-            f'archive.json is not a Samantha archive (its "format" is not "{FORMAT}")',
-            code="unsupported_archive",
-        )
-    version = doc.get("version")
-    if version != VERSION or isinstance(version, bool):
-        raise InputError(
-            f"this is a version {version!r} archive; this Samantha reads version {VERSION}"
-            " (a newer Samantha may read it)",
-            code="unsupported_archive",
-        )
-
-
-def _fail(path: str, problem: str) -> InputError:
-    return InputError(
-        f"archive.json: {path or 'the document'} {problem}", code="invalid_archive", status=422
-    )
-
-
-def _is(value: Any, kind: str) -> bool:
-    if isinstance(value, bool) and kind not in ("boolean",):
-        return False
-    return isinstance(value, _TYPES[kind])
-
-
-def _walk(schema: dict[str, Any], value: Any, path: str) -> None:
-    if "$ref" in schema:
-        schema = SCHEMA["$defs"][schema["$ref"].removeprefix("#/$defs/")]
-    if "const" in schema and (value != schema["const"] or type(value) is not type(schema["const"])):
-        raise _fail(path, f"must be {schema['const']!r}")
-    if "enum" in schema and (not isinstance(value, str) or value not in schema["enum"]):
-        raise _fail(path, "must be one of " + ", ".join(schema["enum"]))
-    kinds = schema.get("type", [])
-    kinds = [kinds] if isinstance(kinds, str) else kinds
-    if kinds and not any(_is(value, k) for k in kinds):
-        raise _fail(path, f"must be {' or '.join(kinds)}, not {_name(value)}")
-    if isinstance(value, dict):
-        _walk_object(schema, value, path)
-    elif isinstance(value, list):
-        _walk_array(schema, value, path)
-    elif isinstance(value, str):
-        _check_text(schema, value, path)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        _check_number(schema, value, path)
-
-
-def _check_number(schema: dict[str, Any], value: float, path: str) -> None:
-    if value < schema.get("minimum", value):
-        raise _fail(path, f"must be at least {schema['minimum']}")
-    if value > schema.get("maximum", value):
-        raise _fail(path, f"must be at most {schema['maximum']}")
-
-
-def _walk_object(schema: dict[str, Any], value: dict[str, Any], path: str) -> None:
-    properties: dict[str, Any] = schema.get("properties", {})
-    for key in schema.get("required", ()):
-        if key not in value:
-            raise _fail(_join(path, key), "is missing")
-    if schema.get("additionalProperties") is False:
-        for key in value:
-            if key not in properties:
-                raise _fail(_join(path, key), "is not a field of this format")
-    for key, item in value.items():
-        if key in properties:
-            _walk(properties[key], item, _join(path, key))
-
-
-def _walk_array(schema: dict[str, Any], value: list[Any], path: str) -> None:
-    if len(value) < schema.get("minItems", 0):
-        raise _fail(path, f"must have at least {schema['minItems']} item(s)")
-    if "maxItems" in schema and len(value) > schema["maxItems"]:
-        raise _fail(path, f"must have at most {schema['maxItems']} item(s)")
-    if "items" in schema:
-        for index, item in enumerate(value):
-            _walk(schema["items"], item, f"{path}[{index}]")
-
-
-def _check_text(schema: dict[str, Any], value: str, path: str) -> None:
-    if len(value) < schema.get("minLength", 0):
-        raise _fail(path, "must not be empty")
-    if len(value) > schema.get("maxLength", len(value)):
-        raise _fail(path, f"is over {schema['maxLength']} characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _fail(path, "is not valid Unicode text (a lone surrogate)") from None
-    if schema.get("format") == "date-time" and parse_time(value) is None:
-        raise _fail(path, "must be a date and time with its offset, e.g. 2026-03-02T19:00:00+00:00")
+SCHEMAS: dict[int, dict[str, Any]] = {1: _version_1(), VERSION: SCHEMA}
 
 
 def parse_time(text: str) -> float | None:
@@ -279,42 +208,3 @@ def parse_time(text: str) -> float | None:
     except ValueError:
         return None
     return moment.timestamp() if moment.tzinfo is not None else None
-
-
-def _check_references(doc: dict[str, Any]) -> None:
-    conversations = doc["conversations"]
-    messages = [(c, m) for c in conversations for m in c["messages"]]
-    _unique("conversations", (c["id"] for c in conversations))
-    _unique("messages", (m["id"] for _, m in messages))
-    _unique("memories", (m["id"] for m in doc["memories"]))
-    for i, c in enumerate(conversations):
-        if c["summary_upto"] is not None and c["summary_upto"] not in {
-            m["id"] for m in c["messages"]
-        }:
-            raise _fail(f"conversations[{i}].summary_upto", "is not a message of this conversation")
-    message_ids = {m["id"] for _, m in messages}
-    memory_ids = {m["id"] for m in doc["memories"]}
-    for i, memory in enumerate(doc["memories"]):
-        for j, source in enumerate(memory["sources"]):
-            if source not in message_ids:
-                raise _fail(f"memories[{i}].sources[{j}]", f"names message {source}, not here")
-        newer = memory["superseded_by"]
-        if newer is not None and (newer not in memory_ids or newer == memory["id"]):
-            raise _fail(f"memories[{i}].superseded_by", f"names memory {newer}, not another here")
-
-
-def _unique(what: str, ids: Iterable[int]) -> None:
-    repeated = [i for i, n in Counter(ids).items() if n > 1]
-    if repeated:
-        raise _fail(what, f"repeat the id {repeated[0]}; each id must be used once")
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _name(value: Any) -> str:
-    for kind in ("null", "boolean", "integer", "number", "string", "array", "object"):
-        if _is(value, kind):
-            return kind
-    return type(value).__name__

@@ -1,5 +1,5 @@
-"""The ``samantha`` command: serve, chat, people, memory, relationship, reflect, proactive,
-persona, export, import, delete, backup, depart, models, bench.
+"""The ``samantha`` command: serve, chat, people, memory, relationship, reflect, letter,
+proactive, persona, export, import, delete, backup, depart, models, bench.
 
 Each sub-command is a small function; the async work runs through the same system object
 the web app uses (``samantha.system.running``).
@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from samantha import logs
 from samantha.cli.console import err, positive
 from samantha.cli.data import cmd_backup, cmd_delete, cmd_depart, cmd_export, cmd_import, cmd_memory
+from samantha.cli.letters import add_letter_parser
 from samantha.cli.relationship import cmd_reflect, cmd_relationship
 from samantha.cli.talk import cmd_chat, cmd_people, cmd_proactive, cmd_serve
 from samantha.cli.tools import cmd_bench, cmd_models, cmd_persona
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "correct":
             p.add_argument("text")
     memory.set_defaults(run=cmd_memory)
+    add_letter_parser(sub)
 
     bond = sub.add_parser(
         "relationship", help="a person's relationship with her; without one, stage counts"

@@ -73,7 +73,8 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     write_atomically(path, exported.archive, force=args.force)
     err.print(
         f"Exported {exported.person.name}: {exported.conversations} conversation(s),"
-        f" {exported.messages} message(s), {exported.memories} memory record(s) to {path}",
+        f" {exported.messages} message(s), {exported.memories} memory record(s),"
+        f" {exported.letters} letter(s) to {path}",
         markup=False,
     )
     return 0
@@ -88,7 +89,8 @@ async def _import(settings: Settings, data: PersonData, name: str | None) -> int
         done = await import_archive(sam, data, name)
     out.print(
         f"Imported {done.person.name}: {done.conversations} conversation(s),"
-        f" {done.messages} message(s), {done.memories} memory record(s).",
+        f" {done.messages} message(s), {done.memories} memory record(s),"
+        f" {done.letters} letter(s).",
         markup=False,
     )
     out.print("Their sign-in link (shown once):")
@@ -118,7 +120,7 @@ async def _delete(settings: Settings, name: str, yes: bool) -> int:
             raise NotFound(f"no person named {name!r}; see `samantha people list`")
         question = (
             f"Delete {person.name} (person {person.id}) and every conversation, message, "
-            "memory and token kept for them? This cannot be undone. [y/N] "
+            "memory, letter and token kept for them? This cannot be undone. [y/N] "
         )
         if not yes and not await confirmed(question):
             err.print("Nothing was deleted.")

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from samantha.store.base import (
+from samantha.store.base import Clock, Store
+from samantha.store.records import (
     MEMORY_KINDS,
     Acquaintance,
-    Clock,
     Conversation,
     Departure,
     Event,
     EventToFollow,
     FollowUp,
     Learned,
+    Letter,
     MemoryKind,
     MemoryRecord,
     Message,
@@ -26,7 +27,6 @@ from samantha.store.base import (
     Person,
     PersonData,
     PersonSettings,
-    Store,
     corrected_id,
     corrected_subject,
 )
@@ -42,6 +42,7 @@ __all__ = [
     "EventToFollow",
     "FollowUp",
     "Learned",
+    "Letter",
     "MemoryKind",
     "MemoryRecord",
     "Message",

@@ -1,84 +1,42 @@
-"""The store interface and the records it returns."""
+"""The store interface: what every store does, each read and write naming the person.
+
+Its records are in ``samantha.store.records``.
+"""
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from samantha.store.records import (
+    Acquaintance,
+    Conversation,
+    Departure,
+    Event,
+    EventToFollow,
+    FollowUp,
+    Learned,
+    Letter,
+    MemoryKind,
+    MemoryRecord,
+    Message,
+    NewMemory,
+    Person,
+    PersonData,
+    PersonSettings,
+)
+from samantha.store.records import MessageStatus as MessageStatus
+from samantha.store.records import Role as Role
 from samantha.store.relationship import RelationshipStore
 
 Clock = Callable[[], float]
-MessageStatus = Literal["complete", "streaming", "interrupted", "failed"]
-Role = Literal["user", "assistant"]
-
-
-@dataclass(frozen=True)
-class Person:
-    id: int
-    name: str
-    created_at: float
-
-
-@dataclass(frozen=True)
-class Conversation:
-    id: int
-    person_id: int
-    title: str
-    created_at: float
-    updated_at: float
-    summary: str
-    summary_upto: int
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something sent to one person outside a reply: a proactive message, a notice."""
-
-    id: int
-    person_id: int
-    kind: str
-    data: dict[str, Any]
-    created_at: float
-
-
-@dataclass(frozen=True)
-class Departure:
-    """Her leaving, as the store knows it: when it began and ended, and how far it got."""
-
-    started_at: float
-    finished_at: float | None
-    people: int  # everyone she knows now
-    done: int  # of them, those whose farewell is written
-
-
-@dataclass(frozen=True)
-class Acquaintance:
-    """How long and how much one person and Samantha have talked: counts of their own
-    messages, and the date of the first one (None if they never wrote)."""
-
-    since: float | None
-    conversations: int
-    messages: int
-
-
-@dataclass(frozen=True)
-class Message:
-    id: int
-    person_id: int
-    conversation_id: int
-    role: Literal["user", "assistant"]
-    content: str
-    status: MessageStatus
-    created_at: float
 
 
 class Store(RelationshipStore, ABC):
-    """People, their tokens, conversations and messages. All methods are async."""
+    """People, their tokens, conversations, messages, memories and letters. All async."""
 
     def __init__(self, clock: Clock | None = None) -> None:
         self.now: Clock = clock or time.time
@@ -344,6 +302,37 @@ class Store(RelationshipStore, ABC):
     @abstractmethod
     async def all_vectors(self, person_id: int) -> list[tuple[str, int, bytes]]: ...
 
+    # one person's letters
+    @abstractmethod
+    async def add_letter(self, person_id: int, recipient: str, notes: str, text: str) -> Letter:
+        """Keep a new letter; refused with ``Departing`` once she is leaving."""
+
+    @abstractmethod
+    async def letters(
+        self, person_id: int, *, limit: int = 100, before_id: int | None = None
+    ) -> list[Letter]:
+        """The person's letters, newest first; page back with ``before_id``."""
+
+    @abstractmethod
+    async def letter(self, person_id: int, letter_id: int) -> Letter:
+        """One of the person's letters; ``NotFound`` for anyone else's, as for no letter."""
+
+    @abstractmethod
+    async def change_letter(
+        self,
+        person_id: int,
+        letter_id: int,
+        *,
+        text: str | None = None,
+        recipient: str | None = None,
+        notes: str | None = None,
+    ) -> Letter:
+        """Keep the fields given (not ``None``) and return the letter as it now stands."""
+
+    @abstractmethod
+    async def delete_letter(self, person_id: int, letter_id: int) -> None:
+        """Delete the letter, leaving no copy of its words in the store's files."""
+
     # one person's whole record, for export and import
     @abstractmethod
     async def person_by_id(self, person_id: int) -> Person | None: ...
@@ -366,132 +355,3 @@ class Store(RelationshipStore, ABC):
         the same order, so the person's history reads as it did. ``turns`` index the
         messages for recall; ``memory_vectors`` go with ``data.memories``, one each.
         """
-
-
-@dataclass(frozen=True)
-class PersonSettings:
-    """What a person chose for themselves; ``None`` keeps the operator's default."""
-
-    proactive: bool | None = None
-    quiet_start: str | None = None  # HH:MM, server time
-    quiet_end: str | None = None
-
-
-@dataclass(frozen=True)
-class EventToFollow:
-    """An event memory that may deserve a follow-up, with when the person first said it
-    (to tell a plan from a story about the past) and their own settings."""
-
-    memory: MemoryRecord
-    said_at: float
-    settings: PersonSettings
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """A follow-up she sent about one memory; memories of one day share one message."""
-
-    memory_id: int
-    person_id: int
-    conversation_id: int
-    message_id: int
-    text: str
-    sent_at: float
-
-
-def follow_up_event(message: Message, memory_ids: Sequence[int]) -> dict[str, Any]:
-    """The ``message`` event a follow-up puts on the person's stream: the stored message,
-    shaped as the HTTP API shows messages, and the memories it asks about."""
-    return {
-        "message": {
-            "id": message.id,
-            "conversation_id": message.conversation_id,
-            "role": message.role,
-            "content": message.content,
-            "status": message.status,
-            "created_at": datetime.fromtimestamp(message.created_at, UTC).isoformat(),
-        },
-        "follow_up": {"memory_ids": list(memory_ids)},
-    }
-
-
-CORRECTED = "corrected:"
-
-
-def corrected_subject(memory_id: int) -> str:
-    """The subject a correction shares with the memory it corrects, so it supersedes it."""
-    return f"{CORRECTED}{memory_id}"
-
-
-def corrected_id(subject: str) -> int | None:
-    """The memory id inside a correction's subject, or None for any other subject."""
-    number = subject.removeprefix(CORRECTED)
-    if not subject.startswith(CORRECTED) or not (number.isascii() and number.isdigit()):
-        return None
-    return int(number)
-
-
-MemoryKind = Literal["fact", "event", "preference", "relation", "reflection"]
-MEMORY_KINDS: tuple[MemoryKind, ...] = ("fact", "event", "preference", "relation", "reflection")
-
-
-@dataclass(frozen=True)
-class NewMemory:
-    """A memory about to be kept, with the messages it came from."""
-
-    kind: MemoryKind
-    text: str
-    source_ids: tuple[int, ...]
-    subject: str = ""
-    happened_on: str | None = None
-    happened_until: str | None = None
-    importance: float = 0.5
-    origin: str = "rule"
-    vector: bytes | None = None
-
-
-@dataclass(frozen=True)
-class MemoryRecord:
-    id: int
-    person_id: int
-    kind: MemoryKind
-    text: str
-    subject: str
-    happened_on: str | None
-    happened_until: str | None
-    importance: float
-    origin: str
-    created_at: float
-    superseded_by: int | None
-    source_ids: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Learned:
-    """What the learning step found in one message: its searchable text and its vector.
-
-    ``context`` is the turn before it: an answer like "yes, last week!" is found by the
-    question it answers; the turn before (``previous_id``) gains this one as context too.
-    """
-
-    message_id: int
-    search_text: str
-    vector: bytes | None
-    context: str = ""
-    previous_id: int | None = None
-    content: str = ""
-
-
-@dataclass(frozen=True)
-class PersonData:
-    """Everything kept about one person that is theirs: what an archive carries.
-
-    Tokens and indexes (full-text rows, vectors) are not part of it: tokens are secrets
-    and indexes are rebuilt from the words. Memories and messages are in id order.
-    """
-
-    person: Person
-    conversations: tuple[Conversation, ...]
-    messages: tuple[Message, ...]
-    forgotten: frozenset[int]  # ids of messages never to be recalled again
-    memories: tuple[MemoryRecord, ...]

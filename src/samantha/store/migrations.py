@@ -180,6 +180,23 @@ def m006_follow_ups() -> str:
     """
 
 
+def m007_letters() -> str:
+    """Letters a person writes with her, in their own voice: to whom, from which notes (what
+    they asked for, each redraft's note added), and the words as they stand now."""
+    return """
+        CREATE TABLE letters (
+            id INTEGER PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            recipient TEXT NOT NULL,
+            notes TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX letters_by_person ON letters (person_id, id);
+    """
+
+
 def m008_relationships() -> str:
     """Each person's bond with her and its milestones; her inner life, which is nobody's.
 
@@ -223,6 +240,7 @@ MIGRATIONS: list[Migration] = [
     m004_events,
     m005_departure,
     m006_follow_ups,
+    m007_letters,
     m008_relationships,
 ]
 

@@ -1,4 +1,5 @@
-"""The SQLite store: people, tokens, conversations, messages; memory and archives mixed in."""
+"""The SQLite store: people, tokens, conversations, messages; memory, letters and archives
+mixed in."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from samantha.errors import InputError, NotFound
-from samantha.store.base import Conversation, Event, Message, MessageStatus, Person
+from samantha.store.records import (
+    Conversation,
+    Event,
+    Message,
+    MessageStatus,
+    Person,
+)
 from samantha.store.sqlite_archive import SQLiteArchive
 from samantha.store.sqlite_backup import backup_database
 from samantha.store.sqlite_core import (
@@ -20,12 +27,18 @@ from samantha.store.sqlite_core import (
 )
 from samantha.store.sqlite_departure import SQLiteDeparture
 from samantha.store.sqlite_follow_ups import SQLiteFollowUps
+from samantha.store.sqlite_letters import SQLiteLetters
 from samantha.store.sqlite_memory import SQLiteMemory, erase_memory
 from samantha.store.sqlite_relationship import SQLiteRelationship
 
 
 class SQLiteStore(
-    SQLiteArchive, SQLiteMemory, SQLiteDeparture, SQLiteFollowUps, SQLiteRelationship
+    SQLiteArchive,
+    SQLiteMemory,
+    SQLiteLetters,
+    SQLiteDeparture,
+    SQLiteFollowUps,
+    SQLiteRelationship,
 ):
     # -- people and tokens ------------------------------------------------------------------
     async def create_person(self, name: str, token_hash: str) -> Person:
@@ -78,7 +91,7 @@ class SQLiteStore(
             removed = {"memories": erase_memory(db, person_id)}
             for table in ("events", "farewells", "relationships", "milestones"):
                 db.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
-            for table in ("messages", "conversations", "tokens"):
+            for table in ("letters", "messages", "conversations", "tokens"):
                 cur = db.execute(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
                 removed[table] = cur.rowcount
             db.execute("DELETE FROM people WHERE id = ?", (person_id,))

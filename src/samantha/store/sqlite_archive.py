@@ -1,4 +1,5 @@
-"""The archive half of the SQLite store: one person's whole record, read and restored.
+"""The archive half of the SQLite store: one person's whole record (their letters too),
+read and restored.
 
 Reading takes one snapshot (a read transaction), so the messages a memory points at are
 always in the same export. Restoring writes every row in one ``BEGIN IMMEDIATE``
@@ -13,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from samantha.errors import InputError, NotFound
-from samantha.store.base import (
+from samantha.store.records import (
     Conversation,
     Learned,
     MemoryRecord,
@@ -30,6 +31,7 @@ from samantha.store.sqlite_core import (
     SQLiteCore,
     refuse_if_departing,
 )
+from samantha.store.sqlite_letters import person_letters, restore_letters
 from samantha.store.sqlite_memory import (
     MEMORY_COLUMNS,
     bump_vectors,
@@ -69,6 +71,7 @@ def _snapshot(db: sqlite3.Connection, person_id: int) -> PersonData:
         tuple(Message(*m[:-1]) for m in messages),
         frozenset(m[0] for m in messages if not m[-1]),
         tuple(memory_record(m, sources) for m in memories),
+        person_letters(db, person_id),
     )
 
 
@@ -207,6 +210,7 @@ class SQLiteArchive(SQLiteCore):
             messages = _add_history(db, person_id, data)
             _add_memories(db, person_id, data.memories, memory_vectors, messages)
             index_turns(db, person_id, [_renumber(t, messages) for t in turns])
+            restore_letters(db, person_id, data.letters)
             # the archive brings its memories: nothing in it is to be learned again
             db.execute("UPDATE messages SET learned = 1 WHERE person_id = ?", (person_id,))
             bump_vectors(db, person_id)

@@ -11,7 +11,12 @@ import json
 import sqlite3
 from typing import Any
 
-from samantha.store.base import Acquaintance, Departure, Event, Message
+from samantha.store.records import (
+    Acquaintance,
+    Departure,
+    Event,
+    Message,
+)
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
 
 

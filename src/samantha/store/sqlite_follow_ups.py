@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from samantha.errors import NotFound
-from samantha.store.base import (
+from samantha.store.records import (
     CORRECTED,
     EventToFollow,
     FollowUp,

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from samantha.store.base import Message
+from samantha.store.records import Message
 from samantha.store.relationship import Bond, InnerLife, Milestone, Tallies
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
 

@@ -52,6 +52,7 @@ class ImportedOut(PersonCreated):
     conversations: int
     messages: int
     memories: int
+    letters: int
 
     @classmethod
     def of(cls, done: Imported) -> ImportedOut:
@@ -61,6 +62,7 @@ class ImportedOut(PersonCreated):
             conversations=done.conversations,
             messages=done.messages,
             memories=done.memories,
+            letters=done.letters,
         )
 
 

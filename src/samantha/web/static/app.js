@@ -5,16 +5,19 @@ import { $, api, session, failed, healthy, signedOut, whenUp, tryNow } from "./c
 import { openChat, closeChat, forgetOutbox, place, readEvents, wireChat } from "./chat.js";
 import { openMemory, wireMemory } from "./memory.js";
 import { openUs } from "./us.js";
+import { openLetters, wireLetters } from "./letters.js";
 import { openOperator, closeOperator, wireOperator } from "./operator.js";
 
-const VIEWS = { person: ["chat", "memory"], admin: ["operator"] };
+const VIEWS = { person: ["chat", "memory", "letters"], admin: ["operator"] };
 // load what they show on opening
-const OPEN = { memory: () => Promise.all([openUs(), openMemory()]), operator: openOperator };
+const OPEN = {
+  memory: () => Promise.all([openUs(), openMemory()]), letters: openLetters, operator: openOperator,
+};
 let greeting = "";
 
 function show(view) {
   const was = document.querySelector("main:not([hidden])");
-  for (const name of ["signin", "chat", "memory", "operator"]) $(name).hidden = name !== view;
+  for (const name of ["signin", "chat", "memory", "letters", "operator"]) $(name).hidden = name !== view;
   if (view !== "operator") closeOperator();
   const signedIn = view !== "signin";
   $("menu").hidden = !signedIn;
@@ -141,6 +144,7 @@ function wire() {
   });
   wireChat();
   wireMemory();
+  wireLetters();
   wireOperator();
 }
 
@@ -154,11 +158,11 @@ async function download() {
   link.download = name || "samantha.samantha.zip";
   link.click();
   URL.revokeObjectURL(link.href);
-  $("mine-status").textContent = "Downloaded: your conversations and memories, yours to keep.";
+  $("mine-status").textContent = "Downloaded: your conversations, memories and letters, yours to keep.";
 }
 
 async function deleteMe() {
-  if (!confirm("Delete everything Samantha keeps about you: conversations, memories, your token? This cannot be undone. You can download everything first.")) return;
+  if (!confirm("Delete everything Samantha keeps about you: conversations, memories, letters, your token? This cannot be undone. You can download everything first.")) return;
   const res = await api("/v1/me", { method: "DELETE" }).catch(() => null);
   if (!res || res.status !== 204) { $("mine-status").textContent = "Couldn't delete; nothing was removed."; return; }
   forgetOutbox();
