@@ -13,6 +13,9 @@ from samantha.config import Settings
 from samantha.llm import load_llm
 from samantha.llm.embedded import EmbeddedLLM
 from samantha.system import Samantha, running
+from samantha.voice import LISTEN_RATE, Voice
+from samantha.voice.audio import from_pcm, resample, to_pcm, trimmed
+from samantha.voice.tts import EspeakTTS
 from tests.fakes import ScriptedLLM, register
 
 register()
@@ -29,6 +32,7 @@ def make_settings(home: Path, **overrides: object) -> Settings:
         "llm_threads": 2,
         "embedder": "hash:",
         "memory_llm_extraction": False,
+        "stt": "none",  # the voice tests load her voice once, and share it
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -94,3 +98,24 @@ def wait_until_up(url: str, path: str = "/healthz", tries: int = 300) -> bool:
             pass
         time.sleep(0.1)
     return False
+
+
+@pytest.fixture(scope="session")
+async def voice(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Voice]:
+    """Her real ears and voice (Whisper tiny.en, Silero, Piper or espeak-ng), loaded once."""
+    settings = make_settings(tmp_path_factory.mktemp("voice-home"), stt="whisper:tiny.en")
+    loaded = Voice(settings)
+    await loaded.start()
+    assert loaded.available, loaded.error
+    yield loaded
+
+
+async def spoken(text: str, voice: str = "en-us") -> bytes:
+    """``text`` said by a person (espeak-ng's plain voice), as 16 kHz mono s16le PCM, with
+    no silence before or after it."""
+    sound = await EspeakTTS(voice).speak(text)
+    return to_pcm(trimmed(resample(from_pcm(sound.pcm), sound.rate, LISTEN_RATE)))
+
+
+def silence(seconds: float) -> bytes:
+    return bytes(2 * int(LISTEN_RATE * seconds))
