@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import io
 import os
 import socket
+import subprocess
 import time
+import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +18,6 @@ from samantha.llm.embedded import EmbeddedLLM
 from samantha.system import Samantha, running
 from samantha.voice import LISTEN_RATE, Voice
 from samantha.voice.audio import from_pcm, resample, to_pcm, trimmed
-from samantha.voice.tts import EspeakTTS
 from tests.fakes import ScriptedLLM, register
 
 register()
@@ -110,11 +112,15 @@ async def voice(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Voice
     yield loaded
 
 
-async def spoken(text: str, voice: str = "en-us") -> bytes:
+def spoken(text: str, voice: str = "en-us") -> bytes:
     """``text`` said by a person (espeak-ng's plain voice), as 16 kHz mono s16le PCM, with
     no silence before or after it."""
-    sound = await EspeakTTS(voice).speak(text)
-    return to_pcm(trimmed(resample(from_pcm(sound.pcm), sound.rate, LISTEN_RATE)))
+    said = subprocess.run(
+        ["espeak-ng", "--stdout", "-v", voice], input=text.encode(), capture_output=True, check=True
+    )
+    with wave.open(io.BytesIO(said.stdout)) as w:
+        samples = resample(from_pcm(w.readframes(w.getnframes())), w.getframerate(), LISTEN_RATE)
+    return to_pcm(trimmed(samples))
 
 
 def silence(seconds: float) -> bytes:

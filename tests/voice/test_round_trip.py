@@ -46,7 +46,7 @@ async def test_what_she_says_is_heard_back_word_for_word(voice: Voice, backend: 
 
 
 async def test_a_person_is_heard(voice: Voice) -> None:
-    heard = await voice.stt.transcribe(from_pcm(await spoken(SENTENCES[1])))
+    heard = await voice.stt.transcribe(from_pcm(spoken(SENTENCES[1])))
     assert words(heard.text) == words(SENTENCES[1])
 
 

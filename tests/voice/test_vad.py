@@ -28,7 +28,7 @@ def noise(seconds: float, level: float = 0.2) -> bytes:
 
 
 async def test_speech_then_a_pause_is_one_utterance(voice: Voice) -> None:
-    question = await spoken(QUESTION)
+    question = spoken(QUESTION)
     _, events = listen(voice, silence(0.5) + question + silence(1.0))
     assert [type(e) for e in events] == [SpeechStarted, Utterance]
     utterance = events[1]
@@ -38,7 +38,7 @@ async def test_speech_then_a_pause_is_one_utterance(voice: Voice) -> None:
 
 
 async def test_the_end_is_found_after_the_pause_not_before(voice: Voice) -> None:
-    question = await spoken(QUESTION)
+    question = spoken(QUESTION)
     _, events = listen(voice, silence(0.3) + question + silence(0.25))
     assert [type(e) for e in events] == [SpeechStarted]  # 250 ms is a breath, not an end
 
@@ -53,7 +53,7 @@ async def test_silence_and_noise_start_nothing(voice: Voice, sound: bytes) -> No
 
 
 async def test_a_held_turn_ends_only_when_the_client_says(voice: Voice) -> None:
-    question = await spoken(QUESTION)
+    question = spoken(QUESTION)
     listener = Listener(voice.judge, end_silence_ms=3_600_000, max_utterance_s=30)
     events = listener.feed(silence(0.3) + question + silence(1.5))
     assert [type(e) for e in events] == [SpeechStarted]
@@ -61,7 +61,7 @@ async def test_a_held_turn_ends_only_when_the_client_says(voice: Voice) -> None:
 
 
 async def test_speaking_past_the_limit_is_too_long(voice: Voice) -> None:
-    question = await spoken(QUESTION + " " + QUESTION + " " + QUESTION)
+    question = spoken(QUESTION + " " + QUESTION + " " + QUESTION)
     listener = Listener(voice.judge, end_silence_ms=3_600_000, max_utterance_s=2)
     events = listener.feed(question + silence(1.0))
     assert [type(e) for e in events] == [SpeechStarted, TooLong]
