@@ -1,5 +1,5 @@
-"""The ``samantha`` command: serve, chat, people, memory, proactive, persona, export, import,
-delete, backup, depart, models, bench.
+"""The ``samantha`` command: serve, chat, voice, people, memory, proactive, persona, export,
+import, delete, backup, depart, models, bench.
 
 Each sub-command is a small function; the async work runs through the same system object
 the web app uses (``samantha.system.running``).
@@ -20,6 +20,7 @@ from samantha.cli.console import err, positive
 from samantha.cli.data import cmd_backup, cmd_delete, cmd_depart, cmd_export, cmd_import, cmd_memory
 from samantha.cli.talk import cmd_chat, cmd_people, cmd_proactive, cmd_serve
 from samantha.cli.tools import cmd_bench, cmd_models, cmd_persona
+from samantha.cli.voice import cmd_voice
 from samantha.config import get_settings
 from samantha.errors import ModelError, SamanthaError
 from samantha.llm import catalog
@@ -71,6 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--message", help="say this, print her reply, and exit")
     chat.add_argument("--new", action="store_true", help="start a new conversation")
     chat.set_defaults(run=cmd_chat)
+
+    voice = sub.add_parser("voice", help="say something in a WAV file; her answer in another")
+    voice.add_argument(
+        "--in", dest="input", type=Path, required=True, help="16 kHz mono 16-bit WAV"
+    )
+    voice.add_argument("--out", dest="output", type=Path, required=True, help="her answer (WAV)")
+    voice.add_argument("--person", help="who is talking (default: your login name)")
+    voice.add_argument("--new", action="store_true", help="start a new conversation")
+    voice.add_argument("--force", action="store_true", help="replace --out if it exists")
+    voice.set_defaults(run=cmd_voice)
 
     memory = sub.add_parser("memory", help="what she remembers about a person")
     memory_sub = memory.add_subparsers(dest="action", required=True)
@@ -169,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--port", type=int, default=0)
     load.add_argument("--json", type=Path)
     load.add_argument("--plot", type=Path, help="draw the run over time (PNG)")
+    spoken = bench_sub.add_parser("voice", help="end of speech to her first sound, p50/p95")
+    spoken.add_argument("--utterances", type=int, default=10, help="spoken questions to time")
+    spoken.add_argument("--hold", action="store_true", help="hold-to-talk: no pause to wait for")
+    spoken.add_argument("--json", type=Path, help="also write the figures here")
     bench.set_defaults(run=cmd_bench)
     return parser
 

@@ -73,6 +73,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.bench == "memory":
         return run_memory_bench(args, out)
+    if args.bench == "voice":
+        from samantha.bench.voice import run_voice_bench
+
+        return asyncio.run(run_voice_bench(settings, args, out))
     if args.bench == "load":
         from samantha.bench.load import run_load_bench
 
