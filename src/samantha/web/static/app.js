@@ -5,6 +5,7 @@ import { $, api, session, failed, healthy, signedOut, whenUp, tryNow } from "./c
 import { openChat, closeChat, forgetOutbox, place, readEvents, wireChat } from "./chat.js";
 import { openMemory, wireMemory } from "./memory.js";
 import { openOperator, closeOperator, wireOperator } from "./operator.js";
+import { offerVoice, stopVoice, wireVoice } from "./voice.js";
 
 const VIEWS = { person: ["chat", "memory"], admin: ["operator"] };
 const OPEN = { memory: openMemory, operator: openOperator };  // load what they show on opening
@@ -105,6 +106,7 @@ function note(text) { $("notice-text").textContent = text; $("notice").hidden = 
 
 function signOut(message = "") {
   if (listening) listening.abort();
+  stopVoice();
   closeChat();
   localStorage.removeItem("samantha.token");
   session.token = "";
@@ -140,6 +142,7 @@ function wire() {
   wireChat();
   wireMemory();
   wireOperator();
+  wireVoice();
 }
 
 async function download() {
@@ -170,6 +173,7 @@ async function start() {
   const status = await fetch("/v1/status").then((r) => r.json()).catch(() => null);
   greeting = (status && status.greeting) || "";
   if (status && status.warning) note(status.warning);
+  offerVoice(status && status.voice);
   const token = invited || localStorage.getItem("samantha.token") || "";
   if (!token) return show("signin");
   for (;;) {
