@@ -106,6 +106,7 @@ def test_a_spoken_question_gets_her_words_then_her_voice(
     assert done["message"]["content"] == ANSWER and done["message"]["status"] == "complete"
     assert set(done["timings"]) == {
         "stt_ms",
+        "asked_ms",
         "first_token_ms",
         "first_sentence_ms",
         "tts_ms",

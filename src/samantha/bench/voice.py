@@ -57,7 +57,7 @@ QUESTIONS = [
     "I am a bit nervous about tomorrow.",
 ]
 FRAME = 320  # samples: 20 ms
-BREAKDOWN = ("stt_ms", "first_token_ms", "first_sentence_ms", "tts_ms")
+BREAKDOWN = ("stt_ms", "asked_ms", "first_token_ms", "first_sentence_ms", "tts_ms")
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:

@@ -8,8 +8,9 @@ spoken and sent as soon as it is complete, so she starts talking long before she
 
 When the person starts speaking while she talks (barge-in), her reply stops where it is
 (stored as interrupted) and no more of her audio is sent; the client stops playing what it
-has. While the person speaks, the conversation so far is read into the model's cache, so
-her reply reads only the new words.
+has. Whenever the conversation is at rest (when the session opens, after each of her
+replies, and when the person starts to speak if it has not been done since), it is read
+into one of the model's slots, so her next reply reads only the new words.
 
 A :class:`Channel` carries the events (see docs/voice.md) and her audio; the web socket
 and the ``samantha voice`` command each provide one.
@@ -51,6 +52,7 @@ class Timings:
     """One turn, in milliseconds from the moment the end of speech was detected."""
 
     stt_ms: float | None = None  # transcribing
+    asked_ms: float | None = None  # until her reply is asked for (transcript stored, cache read)
     first_token_ms: float | None = None  # from asking for her reply to its first words
     first_sentence_ms: float | None = None  # from her first words to her first phrase
     tts_ms: float | None = None  # speaking the first phrase
@@ -83,6 +85,8 @@ class VoiceSession:
         self.turns = 0
         self._turn: asyncio.Task[None] | None = None
         self._ahead: asyncio.Task[None] | None = None
+        self._read = False  # the conversation as it stands is in the model's cache
+        self._read_ahead()
 
     async def hear(self, pcm: bytes) -> None:
         """More of the person's audio (16 kHz mono s16le). Raises AudioError if malformed."""
@@ -113,10 +117,11 @@ class VoiceSession:
             await self.channel.send("interrupted")
 
     async def finished(self) -> None:
-        """Wait for the turn under way, if any (the command line waits for her answer)."""
-        for task in (self._turn, self._ahead):
-            if task is not None:
-                await asyncio.wait((task,))
+        """Wait for the turn under way, if any (the command line waits for her answer), and
+        stop reading ahead for a next turn that will not come."""
+        if self._turn is not None:
+            await asyncio.wait((self._turn,))
+        await self.close()
 
     async def close(self) -> None:
         """The client left: stop what is under way; her reply so far is stored."""
@@ -144,7 +149,8 @@ class VoiceSession:
                 )
 
     def _read_ahead(self) -> None:
-        if self._ahead is None or self._ahead.done():
+        if not self._read and (self._ahead is None or self._ahead.done()):
+            self._read = True
             self._ahead = asyncio.create_task(
                 self.companion.read_ahead(self.person, self.conversation_id)
             )
@@ -169,10 +175,12 @@ class VoiceSession:
         except SamanthaError as exc:
             await self._error(exc)
             return
+        self._read = False
         await self.channel.send("heard", text=heard.text, message=message)
         if self._ahead is not None:  # the slot it filled holds this conversation: use it
             await asyncio.wait((self._ahead,))
         asked = time.perf_counter()
+        timings.asked_ms = _ms(ended)
         reply = await self._reply(message)
         if reply is not None:
             timings.first_token_ms = _ms(asked)
@@ -210,6 +218,8 @@ class VoiceSession:
             await speaker.done()
         finally:
             await speaker.cancel()
+        self._read = False
+        self._read_ahead()  # she has finished: the conversation is at rest until they speak
         await self.channel.send("done", message=reply.message, timings=asdict(timings))
 
     async def _error(self, exc: SamanthaError, **fields: Any) -> None:
