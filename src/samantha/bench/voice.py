@@ -9,9 +9,11 @@ pause she waits for (``SAMANTHA_VOICE_END_SILENCE_MS``); ``--hold`` sends ``end`
 speech ends instead, as a released button does.
 
 The questions are one conversation, spoken by espeak-ng (a different voice from hers when
-Piper speaks for her); one warm-up question is not counted. The breakdown comes from the
-server's own ``timings`` for each turn: speech to text, her first token, her first
-phrase, and speaking it.
+Piper speaks for her); one warm-up question is not counted. After each answer the client
+listens to it, as a person would (as long as her audio lasts, and a breath), before it
+asks the next: the conversation is read into the model's cache while she is heard. The
+breakdown comes from the server's own ``timings`` for each turn: speech to text, until
+her reply is asked for, her first token, her first phrase, and speaking it.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ async def _turn(ws: ClientConnection, question: bytes, hold: bool) -> dict[str, 
     speech_ends = began + len(stream) / 2 / LISTEN_RATE
     first: list[float] = []
     done: dict[str, Any] = {}
+    heard = 0.0  # seconds of her voice received
+    rate = LISTEN_RATE
 
     async def talk() -> None:
         frames = 0
@@ -110,8 +114,11 @@ async def _turn(ws: ClientConnection, question: bytes, hold: bool) -> dict[str, 
             if isinstance(frame, bytes):
                 if not first:
                     first.append(time.perf_counter())
+                heard += len(frame) / 2 / rate
                 continue
             event = json.loads(frame)
+            if event["type"] == "speaking":
+                rate = event["sample_rate"]
             if event["type"] in ("heard", "not_heard"):
                 done.setdefault("heard", event["text"])
             if event["type"] == "error":
@@ -125,10 +132,19 @@ async def _turn(ws: ClientConnection, question: bytes, hold: bool) -> dict[str, 
             await talking
     if not first:
         raise RuntimeError(f"no audio came back for {done.get('heard')!r}")
+    await _listen(ws, first[0] + heard + 0.5 - time.perf_counter())
     timings = dict(done["timings"])
     timings["server_first_audio_ms"] = timings["first_audio_ms"]
     timings["first_audio_ms"] = round(1000 * (first[0] - speech_ends), 1)
     return {"heard": done.get("heard"), "reply": done["message"]["content"], **timings}
+
+
+async def _listen(ws: ClientConnection, seconds: float) -> None:
+    """Listen to her (silence from the microphone) for ``seconds``."""
+    until = time.perf_counter() + seconds
+    while time.perf_counter() < until:
+        await ws.send(bytes(FRAME * 2))
+        await asyncio.sleep(FRAME / LISTEN_RATE)
 
 
 async def _serve(home: Path, settings: Settings, port: int) -> asyncio.subprocess.Process:

@@ -214,6 +214,8 @@ class VoiceSession:
                 with anyio.CancelScope(shield=True):
                     await reply.close()
             for phrase in phrases.flush():
+                if timings.first_sentence_ms is None:  # her whole reply was one phrase
+                    timings.first_sentence_ms = _ms(first_words)
                 speaker.say(phrase)
             await speaker.done()
         finally:
