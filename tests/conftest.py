@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import io
 import os
 import socket
+import subprocess
 import time
+import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +16,8 @@ from samantha.config import Settings
 from samantha.llm import load_llm
 from samantha.llm.embedded import EmbeddedLLM
 from samantha.system import Samantha, running
+from samantha.voice import LISTEN_RATE, Voice
+from samantha.voice.audio import from_pcm, resample, to_pcm, trimmed
 from tests.fakes import ScriptedLLM, register
 
 register()
@@ -29,6 +34,7 @@ def make_settings(home: Path, **overrides: object) -> Settings:
         "llm_threads": 2,
         "embedder": "hash:",
         "memory_llm_extraction": False,
+        "stt": "none",  # the voice tests load her voice once, and share it
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -95,3 +101,28 @@ def wait_until_up(url: str, path: str = "/healthz", tries: int = 300) -> bool:
             pass
         time.sleep(0.1)
     return False
+
+
+@pytest.fixture(scope="session")
+async def voice(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Voice]:
+    """Her real ears and voice (Whisper tiny.en, Silero, Piper or espeak-ng), loaded once."""
+    settings = make_settings(tmp_path_factory.mktemp("voice-home"), stt="whisper:tiny.en")
+    loaded = Voice(settings)
+    await loaded.start()
+    assert loaded.available, loaded.error
+    yield loaded
+
+
+def spoken(text: str, voice: str = "en-us") -> bytes:
+    """``text`` said by a person (espeak-ng's plain voice), as 16 kHz mono s16le PCM, with
+    no silence before or after it."""
+    said = subprocess.run(
+        ["espeak-ng", "--stdout", "-v", voice], input=text.encode(), capture_output=True, check=True
+    )
+    with wave.open(io.BytesIO(said.stdout)) as w:
+        samples = resample(from_pcm(w.readframes(w.getnframes())), w.getframerate(), LISTEN_RATE)
+    return to_pcm(trimmed(samples))
+
+
+def silence(seconds: float) -> bytes:
+    return bytes(2 * int(LISTEN_RATE * seconds))

@@ -157,6 +157,28 @@ class Settings(BaseSettings):
     max_letter_chars: int = Field(
         default=20_000, ge=100, description="the longest letter a person can keep"
     )
+    stt: str = Field(
+        default="whisper:tiny.en",
+        description="speech to text: whisper:tiny.en (the voice extra), whisper:/a/ctranslate2 "
+        "model folder, or none (no voice)",
+    )
+    tts: str = Field(
+        default="auto",
+        description="text to speech: piper:joe (the piper extra), espeak:VOICE (Debian's "
+        "espeak-ng), or auto: Piper when installed, else espeak-ng",
+    )
+    voice_end_silence_ms: int = Field(
+        default=400,
+        ge=100,
+        le=3000,
+        description="this much silence after speech ends the person's turn (hands-free)",
+    )
+    voice_max_utterance_s: float = Field(
+        default=30.0,
+        gt=1,
+        le=30,
+        description="the longest a person may speak in one go; longer is politely refused",
+    )
 
     @field_validator("quiet_start", "quiet_end")
     @classmethod

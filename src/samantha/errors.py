@@ -3,6 +3,7 @@
 SamanthaError
 ├── ConfigError          the operator's setting is wrong (unknown model, bad provider string)
 ├── InputError           a request is malformed, empty or too large        → HTTP 400/413/422
+│   └── AudioError       audio in the wrong format, or malformed (samantha.voice.audio)
 ├── NotFound             no such person, conversation or model file        → HTTP 404
 ├── AuthError            missing or wrong token                            → HTTP 401/403
 ├── StoreError           the database or the disk failed (a backup could not be made)

@@ -360,6 +360,28 @@ class Companion:
             prompt += [ChatMessage("user", user), ChatMessage("assistant", reply)]
         return prompt
 
+    async def read_ahead(self, person: Person, conversation_id: int) -> None:
+        """Read the conversation so far into one of the model's slots before the person's
+        next message is known (in a voice turn: while they are still speaking), so her
+        reply reads only the new words. Skipped when every slot is in use; a failure costs
+        nothing but the head start."""
+        if self.admission.running >= self.admission.slots:
+            return
+        try:
+            conversation = await self.store.conversation(person.id, conversation_id)
+            history = await self._history(person, conversation)
+            prompt = self.prefix(conversation.summary)
+            prompt += [ChatMessage(m.role, m.content) for m in self._window(history) if m.content]
+            prompt.append(ChatMessage("system", self._moment(person.name)))
+            await self.llm.read_ahead(prompt)
+        except Exception:  # an optimisation only
+            log.exception("reading ahead failed for conversation %s", conversation_id)
+
+    def _moment(self, name: str) -> str:
+        """When it is and who she is talking with: how each turn's context begins."""
+        now = datetime.fromtimestamp(self.store.now()).astimezone()
+        return f"{now:%a %d %b %Y %H:%M}, talking with {name}."
+
     def compose(
         self,
         conversation: Conversation,
@@ -371,11 +393,10 @@ class Companion:
     ) -> list[ChatMessage]:
         prompt = self.prefix(conversation.summary)
         kept = self._window(history)
-        now = datetime.fromtimestamp(self.store.now()).astimezone()
         context = " ".join(
             part
             for part in (
-                f"{now:%a %d %b %Y %H:%M}, talking with {name}.",
+                self._moment(name),
                 mood.describe(),
                 self._memories(recalled or [], name),
                 *notes,
@@ -469,6 +490,17 @@ class Companion:
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
         await self.memory.drain()
+
+
+async def abandon(starting: asyncio.Future[Reply]) -> None:
+    """Stop a reply nobody will read (its reader went away while :meth:`Companion.reply`
+    ran): out of the line if it waits, closed, and so stored, if it began."""
+    starting.cancel()
+    with anyio.CancelScope(shield=True):
+        await asyncio.wait((starting,))
+        if starting.cancelled() or starting.exception() is not None:
+            return
+        await starting.result().close()
 
 
 async def _spoken(text: str) -> AsyncIterator[str]:

@@ -1,5 +1,5 @@
-"""The ``samantha`` command: serve, chat, people, memory, relationship, reflect, letter,
-proactive, persona, export, import, delete, backup, depart, models, bench.
+"""The ``samantha`` command: serve, chat, voice, people, memory, relationship, reflect,
+letter, proactive, persona, export, import, delete, backup, depart, models, bench.
 
 Each sub-command is a small function; the async work runs through the same system object
 the web app uses (``samantha.system.running``).
@@ -22,6 +22,7 @@ from samantha.cli.letters import add_letter_parser
 from samantha.cli.relationship import cmd_reflect, cmd_relationship
 from samantha.cli.talk import cmd_chat, cmd_people, cmd_proactive, cmd_serve
 from samantha.cli.tools import cmd_bench, cmd_models, cmd_persona
+from samantha.cli.voice import cmd_voice
 from samantha.config import get_settings
 from samantha.errors import ModelError, SamanthaError
 from samantha.llm import catalog
@@ -73,6 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--message", help="say this, print her reply, and exit")
     chat.add_argument("--new", action="store_true", help="start a new conversation")
     chat.set_defaults(run=cmd_chat)
+
+    voice = sub.add_parser("voice", help="say something in a WAV file; her answer in another")
+    voice.add_argument(
+        "--in", dest="input", type=Path, required=True, help="16 kHz mono 16-bit WAV"
+    )
+    voice.add_argument("--out", dest="output", type=Path, required=True, help="her answer (WAV)")
+    voice.add_argument("--person", help="who is talking (default: your login name)")
+    voice.add_argument("--new", action="store_true", help="start a new conversation")
+    voice.add_argument("--force", action="store_true", help="replace --out if it exists")
+    voice.set_defaults(run=cmd_voice)
 
     memory = sub.add_parser("memory", help="what she remembers about a person")
     memory_sub = memory.add_subparsers(dest="action", required=True)
@@ -196,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--min-rate", type=float, default=5.0, help="with --embedded: tok/s each")
     load.add_argument("--reply-tokens", type=positive, default=96, help="with --embedded")
     load.add_argument("--ctx", type=positive, default=2048, help="with --embedded: per slot")
+    spoken = bench_sub.add_parser("voice", help="end of speech to her first sound, p50/p95")
+    spoken.add_argument("--utterances", type=int, default=10, help="spoken questions to time")
+    spoken.add_argument("--hold", action="store_true", help="hold-to-talk: no pause to wait for")
+    spoken.add_argument("--json", type=Path, help="also write the figures here")
     bench.set_defaults(run=cmd_bench)
     return parser
 

@@ -143,7 +143,7 @@ async def _chat(settings: Settings, name: str, message: str | None, new: bool) -
         validate_text(message, settings.max_message_chars)
     clean_name(name)
     async with running(settings, load_model=False) as sam:
-        await _not_departing(sam, name)  # before the model loads: she may be gone
+        await not_departing(sam, name)  # before the model loads: she may be gone
         await sam.llm.start()
         person = await sam.person_named(name, create=True)
         assert person is not None
@@ -170,12 +170,12 @@ async def _chat(settings: Settings, name: str, message: str | None, new: bool) -
                 await _one_turn(sam, name, line, conversation.id)
             except Departing:
                 out.print()
-                await _not_departing(sam, name)
+                await not_departing(sam, name)
             except SamanthaError as exc:
                 err.print(f"[red]{exc}[/]")
 
 
-async def _not_departing(sam: Samantha, name: str) -> None:
+async def not_departing(sam: Samantha, name: str) -> None:
     """Once she is leaving, chat shows the person her farewell instead, and stops."""
     if await sam.store.departure() is None:
         return

@@ -77,6 +77,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         from samantha.bench.sustain import run_sustain_bench
 
         return asyncio.run(run_sustain_bench(settings, args, out))
+    if args.bench == "voice":
+        from samantha.bench.voice import run_voice_bench
+
+        return asyncio.run(run_voice_bench(settings, args, out))
     if args.bench == "load":
         from samantha.bench.load import run_load_bench
 

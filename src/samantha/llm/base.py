@@ -60,6 +60,10 @@ class LLM(ABC):
     async def warm(self, prefix: Sequence[ChatMessage]) -> None:  # noqa: B027 - optional hook
         """Read a prompt prefix ahead of time, where the backend keeps prompt caches."""
 
+    async def read_ahead(self, messages: Sequence[ChatMessage]) -> None:  # noqa: B027
+        """Read one conversation's prompt so far into one cache, before its next message is
+        known (optional hook: only backends that keep prompt caches do anything)."""
+
     @abstractmethod
     def stream(
         self,

@@ -129,6 +129,12 @@ class EmbeddedLLM(LLM):
             )
         )
 
+    async def read_ahead(self, messages: Sequence[ChatMessage]) -> None:
+        """Read ``messages`` into one slot (llama.cpp gives the next prompt that starts the
+        same way to the slot holding the longest match)."""
+        if self._server is not None:
+            await self.complete(messages, max_tokens=1)
+
     @property
     def engine(self) -> Any:
         """The llama.cpp server object, for benchmarks that call it directly."""

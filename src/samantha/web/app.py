@@ -22,6 +22,7 @@ from samantha.proactive import run_every
 from samantha.store import Clock
 from samantha.system import Samantha, running
 from samantha.trends import Trends
+from samantha.voice import Voice
 from samantha.web import (
     archives,
     conversations,
@@ -37,15 +38,17 @@ from samantha.web import (
     persona,
     relationship,
     status,
+    voice,
 )
 
 log = logging.getLogger(__name__)
 STATIC = resources.files("samantha") / "web" / "static"
 
 
-async def _load(sam: Samantha) -> None:
+async def _load(sam: Samantha, ears: Voice) -> None:
     await sam.llm.start()
     await sam.llm.warm(sam.companion.prefix())
+    await ears.start()
 
 
 async def _resume_departure(sam: Samantha, task: DepartureTask) -> None:
@@ -64,8 +67,11 @@ def create_app(
     llm: LLM | None = None,
     clock: Clock | None = None,
     stop: Callable[[], None] = sigterm,
+    speech: Voice | None = None,
 ) -> FastAPI:
-    """The app; ``stop`` ends the server once departure is over (tests pass their own)."""
+    """The app; ``stop`` ends the server once departure is over (tests pass their own), and
+    ``speech`` is her voice, loaded once (tests share one; by default it loads with the
+    model, in the background)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,8 +85,9 @@ def create_app(
             app.state.samantha = sam
             app.state.departure = leaving = DepartureTask(sam, stop)
             app.state.trends = Trends(sam.metrics)
+            app.state.voice = ears = speech or Voice(settings)
             background = [
-                asyncio.create_task(_load(sam)),  # the page is up while the model loads
+                asyncio.create_task(_load(sam, ears)),  # the page is up while the model loads
                 asyncio.create_task(app.state.trends.run()),
             ]
             if settings.proactive_interval_s:
@@ -123,6 +130,7 @@ def create_app(
         departure,
         follow_ups,
         relationship,
+        voice,
     )
     for module in (*routers, status, observe):
         app.include_router(module.router)

@@ -18,7 +18,7 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from samantha.store import Person
-from samantha.turn import Companion, Reply
+from samantha.turn import Companion, Reply, abandon
 
 
 async def start_reply(
@@ -34,28 +34,18 @@ async def start_reply(
         await asyncio.wait((starting, gone), return_when=asyncio.FIRST_COMPLETED)
     except BaseException:  # this handler itself was cancelled
         gone.cancel()
-        await _abandon(starting)
+        await abandon(starting)
         raise
     gone.cancel()
     if starting.done():
         return starting.result()
-    await _abandon(starting)
+    await abandon(starting)
     return None
 
 
 async def _disconnected(request: Request) -> None:
     while (await request.receive())["type"] != "http.disconnect":
         pass
-
-
-async def _abandon(starting: asyncio.Future[Reply]) -> None:
-    """Stop a reply nobody will read: out of the line if it waits, closed if it began."""
-    starting.cancel()
-    with anyio.CancelScope(shield=True):
-        await asyncio.wait((starting,))
-        if starting.cancelled() or starting.exception() is not None:
-            return
-        await starting.result().close()
 
 
 class ReplyStream(StreamingResponse):

@@ -17,14 +17,16 @@ router = APIRouter(tags=["status"])
 
 
 @router.get("/v1/status")
-async def status(sam: System) -> dict[str, Any]:
-    """Whether the model is up, and whether it is a simulation. Open to everyone."""
+async def status(sam: System, request: Request) -> dict[str, Any]:
+    """Whether the model is up, and whether it is a simulation; whether she can talk
+    (``voice``: the socket at /v1/voice). Open to everyone."""
     model = sam.llm.describe()
     body: dict[str, Any] = {
         "version": __version__,
         "persona": sam.persona.name,
         "greeting": sam.persona.greeting,
         "model": model,
+        "voice": request.app.state.voice.describe(),
     }
     if model["simulated"]:
         body["warning"] = SIMULATED_WARNING

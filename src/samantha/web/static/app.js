@@ -7,6 +7,7 @@ import { openMemory, wireMemory } from "./memory.js";
 import { openUs } from "./us.js";
 import { openLetters, wireLetters } from "./letters.js";
 import { openOperator, closeOperator, wireOperator } from "./operator.js";
+import { offerVoice, stopVoice, wireVoice } from "./voice.js";
 
 const VIEWS = { person: ["chat", "memory", "letters"], admin: ["operator"] };
 // load what they show on opening
@@ -110,6 +111,7 @@ function note(text) { $("notice-text").textContent = text; $("notice").hidden = 
 
 function signOut(message = "") {
   if (listening) listening.abort();
+  stopVoice();
   closeChat();
   localStorage.removeItem("samantha.token");
   session.token = "";
@@ -146,6 +148,7 @@ function wire() {
   wireMemory();
   wireLetters();
   wireOperator();
+  wireVoice();
 }
 
 async function download() {
@@ -176,6 +179,7 @@ async function start() {
   const status = await fetch("/v1/status").then((r) => r.json()).catch(() => null);
   greeting = (status && status.greeting) || "";
   if (status && status.warning) note(status.warning);
+  offerVoice(status && status.voice);
   const token = invited || localStorage.getItem("samantha.token") || "";
   if (!token) return show("signin");
   for (;;) {

@@ -73,6 +73,17 @@ async function latestConversation() {
   return (await api("/v1/conversations", { method: "POST", body: "{}" }).then(json)).id;
 }
 
+// The conversation on screen (the voice joins it), or null while it loads.
+export const currentConversation = () => conversation;
+
+// Her reply as it is spoken, in a bubble of its own until it is stored (then `place` it).
+export function liveBubble() {
+  const li = bubble({ role: "assistant", content: "", status: "live" });
+  $("log").append(li);
+  toBottom();
+  return li;
+}
+
 export function closeChat() {
   generation += 1;
   conversation = null;

@@ -1,0 +1,277 @@
+"""A spoken conversation: the person's audio in; her words, and her voice, out.
+
+The same turn as text chat runs underneath (:class:`samantha.turn.Companion`): what the
+person said is transcribed and stored as their message before she answers, her reply is
+admitted like any other (it may wait for a slot, or be refused with the message kept) and
+stored when it ends. While it is being written it is cut into phrases, and each phrase is
+spoken and sent as soon as it is complete, so she starts talking long before she is done.
+
+When the person starts speaking while she talks (barge-in), her reply stops where it is
+(stored as interrupted) and no more of her audio is sent; the client stops playing what it
+has. Whenever the conversation is at rest (when the session opens, after each of her
+replies, and when the person starts to speak if it has not been done since), it is read
+into one of the model's slots, so her next reply reads only the new words.
+
+A :class:`Channel` carries the events (see docs/voice.md) and her audio; the web socket
+and the ``samantha voice`` command each provide one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import anyio
+
+from samantha.errors import ModelError, ModelUnavailable, Overloaded, SamanthaError
+from samantha.store import Message, Person
+from samantha.turn import Companion, Reply, abandon
+from samantha.voice import NOT_HEARD, TOO_LONG, Voice
+from samantha.voice.audio import Samples, Sound
+from samantha.voice.phrases import Phrases, speakable
+from samantha.voice.vad import NothingSaid, SpeechStarted, TooLong, Utterance
+
+log = logging.getLogger(__name__)
+
+
+class Channel(Protocol):
+    """Where a session's events and audio go. ``Message`` values are stored messages."""
+
+    async def send(self, event: str, **fields: Any) -> None: ...
+
+    async def send_audio(self, pcm: bytes) -> None: ...
+
+
+@dataclass
+class Timings:
+    """One turn, in milliseconds from the moment the end of speech was detected."""
+
+    stt_ms: float | None = None  # transcribing
+    asked_ms: float | None = None  # until her reply is asked for (transcript stored, cache read)
+    first_token_ms: float | None = None  # from asking for her reply to its first words
+    first_sentence_ms: float | None = None  # from her first words to her first phrase
+    tts_ms: float | None = None  # speaking the first phrase
+    first_audio_ms: float | None = None  # from the end of speech to her first sound sent
+
+
+def _ms(since: float) -> float:
+    return round(1000 * (time.perf_counter() - since), 1)
+
+
+class VoiceSession:
+    """One person talking in one conversation; feed it audio and the client's signals."""
+
+    def __init__(
+        self,
+        companion: Companion,
+        voice: Voice,
+        person: Person,
+        conversation_id: int,
+        channel: Channel,
+        *,
+        hands_free: bool = True,
+    ) -> None:
+        self.companion = companion
+        self.voice = voice
+        self.person = person
+        self.conversation_id = conversation_id
+        self.channel = channel
+        self.listener = voice.listener(hands_free=hands_free)
+        self.turns = 0
+        self._turn: asyncio.Task[None] | None = None
+        self._ahead: asyncio.Task[None] | None = None
+        self._read = False  # the conversation as it stands is in the model's cache
+        self._read_ahead()
+
+    async def hear(self, pcm: bytes) -> None:
+        """More of the person's audio (16 kHz mono s16le). Raises AudioError if malformed."""
+        for event in self.listener.feed(pcm):
+            if isinstance(event, SpeechStarted):
+                await self.channel.send("listening")
+                await self.stop_speaking()
+                self._read_ahead()
+            elif isinstance(event, Utterance):
+                await self._begin(self._answer(event.samples, time.perf_counter()))
+            elif isinstance(event, TooLong):
+                await self._begin(self._apologise("too_long", TOO_LONG))
+
+    async def end_of_turn(self) -> None:
+        """The client says the person has finished (released the button, or the file ended)."""
+        event = self.listener.finish()
+        if isinstance(event, Utterance):
+            await self._begin(self._answer(event.samples, time.perf_counter()))
+        elif isinstance(event, NothingSaid):
+            await self._begin(self._apologise("no_speech", NOT_HEARD))
+
+    async def stop_speaking(self) -> None:
+        """Barge-in: her reply stops where it is (stored as interrupted)."""
+        turn = self._turn
+        if turn is not None and not turn.done():
+            turn.cancel()
+            await asyncio.wait((turn,))
+            await self.channel.send("interrupted")
+
+    async def finished(self) -> None:
+        """Wait for the turn under way, if any (the command line waits for her answer), and
+        stop reading ahead for a next turn that will not come."""
+        if self._turn is not None:
+            await asyncio.wait((self._turn,))
+        await self.close()
+
+    async def close(self) -> None:
+        """The client left: stop what is under way; her reply so far is stored."""
+        for task in (self._turn, self._ahead):
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.wait((task,))
+
+    async def _begin(self, work: Coroutine[Any, Any, None]) -> None:
+        await self.stop_speaking()
+        self.turns += 1
+        self._turn = asyncio.create_task(self._guarded(work))
+
+    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+        """A turn that fails says so to the client, and the conversation goes on."""
+        try:
+            await work
+        except SamanthaError as exc:
+            await self._error(exc)
+        except Exception:
+            log.exception("a voice turn failed in conversation %s", self.conversation_id)
+            with contextlib.suppress(Exception):
+                await self.channel.send(
+                    "error", code="voice_failed", message="something went wrong; say it again"
+                )
+
+    def _read_ahead(self) -> None:
+        if not self._read and (self._ahead is None or self._ahead.done()):
+            self._read = True
+            self._ahead = asyncio.create_task(
+                self.companion.read_ahead(self.person, self.conversation_id)
+            )
+
+    async def _apologise(self, reason: str, text: str) -> None:
+        await self.channel.send("not_heard", reason=reason, text=text)
+        await self._play(text, await self.voice.say(text))
+
+    async def _play(self, text: str, sound: Sound) -> None:
+        await self.channel.send("speaking", text=text, sample_rate=sound.rate, bytes=len(sound.pcm))
+        await self.channel.send_audio(sound.pcm)
+
+    async def _answer(self, samples: Samples, ended: float) -> None:
+        timings = Timings()
+        heard = await self.voice.stt.transcribe(samples)
+        timings.stt_ms = _ms(ended)
+        if not heard.caught:
+            await self._apologise("unclear", NOT_HEARD)
+            return
+        try:
+            message = await self.companion.say(self.person, self.conversation_id, heard.text)
+        except SamanthaError as exc:
+            await self._error(exc)
+            return
+        self._read = False
+        await self.channel.send("heard", text=heard.text, message=message)
+        if self._ahead is not None:  # the slot it filled holds this conversation: use it
+            await asyncio.wait((self._ahead,))
+        asked = time.perf_counter()
+        timings.asked_ms = _ms(ended)
+        reply = await self._reply(message)
+        if reply is not None:
+            timings.first_token_ms = _ms(asked)
+            await self._speak(reply, ended, timings)
+
+    async def _reply(self, message: Message) -> Reply | None:
+        starting = asyncio.ensure_future(self.companion.reply(self.person, self.conversation_id))
+        try:
+            return await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            await abandon(starting)
+            raise
+        except SamanthaError as exc:
+            await self._error(exc, kept_message=message)
+            return None
+
+    async def _speak(self, reply: Reply, ended: float, timings: Timings) -> None:
+        speaker = _Speaker(self, ended, timings)
+        phrases, first_words = Phrases(), time.perf_counter()
+        try:
+            try:
+                async for piece in reply:
+                    await self.channel.send("reply", text=piece)
+                    for phrase in phrases.feed(piece):
+                        if timings.first_sentence_ms is None:
+                            timings.first_sentence_ms = _ms(first_words)
+                        speaker.say(phrase)
+            except ModelError as exc:
+                await self._error(exc)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await reply.close()
+            for phrase in phrases.flush():
+                if timings.first_sentence_ms is None:  # her whole reply was one phrase
+                    timings.first_sentence_ms = _ms(first_words)
+                speaker.say(phrase)
+            await speaker.done()
+        finally:
+            await speaker.cancel()
+        self._read = False
+        self._read_ahead()  # she has finished: the conversation is at rest until they speak
+        await self.channel.send("done", message=reply.message, timings=asdict(timings))
+
+    async def _error(self, exc: SamanthaError, **fields: Any) -> None:
+        kept = " (your words are kept: she can answer them later)" if fields else ""
+        if isinstance(exc, Overloaded):
+            fields["retry_after"] = exc.retry_after
+        if isinstance(exc, ModelUnavailable):
+            text = f"Operating System Not Found: {exc}{kept}"
+        else:
+            text = f"{exc}{kept}"
+        await self.channel.send("error", code=exc.code, message=text, **fields)
+
+
+class _Speaker:
+    """Speaks phrases in order, one after another, while the reply is still being written."""
+
+    def __init__(self, session: VoiceSession, ended: float, timings: Timings) -> None:
+        self.session = session
+        self.ended = ended
+        self.timings = timings
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._task = asyncio.create_task(self._run())
+
+    def say(self, phrase: str) -> None:
+        self._queue.put_nowait(phrase)
+
+    async def done(self) -> None:
+        self._queue.put_nowait(None)
+        await asyncio.wait((self._task,))
+        self._task.result()
+
+    async def cancel(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _run(self) -> None:
+        tts = self.session.voice.tts
+        while (phrase := await self._queue.get()) is not None:
+            text = speakable(phrase)
+            if not text:
+                continue
+            started = time.perf_counter()
+            try:
+                sound = await tts.speak(text)
+            except SamanthaError as exc:
+                await self.session.channel.send("error", code=exc.code, message=str(exc))
+                continue
+            if self.timings.tts_ms is None:
+                self.timings.tts_ms = _ms(started)
+            await self.session._play(phrase, sound)
+            if self.timings.first_audio_ms is None:
+                self.timings.first_audio_ms = _ms(self.ended)
