@@ -78,7 +78,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         SAMANTHA_LLM_PARALLEL="2",
         SAMANTHA_LLM_CTX="2048",
         SAMANTHA_MAX_REPLY_TOKENS="40",
-        SAMANTHA_LETTER_TOKENS="120",
+        SAMANTHA_LETTER_TOKENS="64",
         SAMANTHA_EMBEDDER="hash:",
         SAMANTHA_MEMORY_LLM_EXTRACTION="false",
     )

@@ -89,7 +89,7 @@ def test_examples_run(page: Path, tmp_path: Path, cli_env: dict[str, str]) -> No
             start_new_session=True,  # a server the page starts in the background goes with it
         )
         try:
-            proc.wait(timeout=300)
+            proc.wait(timeout=600)  # a page with model work, on two cores shared with others
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
