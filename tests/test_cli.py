@@ -331,7 +331,9 @@ def test_models_fetch_assembles_with_a_checked_sha(cli_env: dict[str, str], tmp_
 def test_bench_replies_and_memory_scale(cli_env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "replies.json"
     done = samantha(
-        cli_env, "bench", "replies", "--model", "embedded:smollm2-135m", "--json", str(out)
+        cli_env,
+        *("bench", "replies", "--model", "embedded:smollm2-135m", "--json", str(out)),
+        timeout=600,  # five replies from a real model: 149 s here once the cores were shared
     )
     assert done.returncode == 0, done.stderr
     replies = json.loads(out.read_text())[0]
