@@ -29,6 +29,7 @@ from samantha.admission import Admission, Ticket
 from samantha.config import Settings
 from samantha.errors import InputError, ModelError, Overloaded
 from samantha.growth import Growth
+from samantha.in_flight import InFlight
 from samantha.llm import LLM, ChatMessage
 from samantha.memory import Memory, Recollection
 from samantha.metrics import Metrics
@@ -145,7 +146,7 @@ class Reply:
             store = self.companion.store
             await store.finish_message(self.person.id, self.row.id, self.text, self.status)
         finally:
-            self.companion._landed()
+            self.companion.flight.landed()
         if self.status == "complete":
             self.companion.after_reply(self.person, self.user_message.conversation_id)
 
@@ -189,9 +190,7 @@ class Companion:
         line = self.admission
         self.metrics.watch_slots(line.slots, lambda: line.running, lambda: line.waiting)
         self._background: set[asyncio.Task[None]] = set()
-        self._replying = 0
-        self._quiet = asyncio.Event()
-        self._quiet.set()
+        self.flight = InFlight()
 
     async def say(self, person: Person, conversation_id: int, text: str) -> Message:
         """Validate and durably keep what the person said. Nothing is written if it is bad."""
@@ -210,12 +209,12 @@ class Companion:
         """
         asked = time.perf_counter()
         ticket = await self._admit(person, conversation_id)
-        self._took_off()
+        self.flight.took_off()
         try:
             reply = await self._start_reply(person, conversation_id, asked, ticket)
         except BaseException as exc:
             ticket.release()  # on every way out; the reply releases it once it has started
-            self._landed()
+            self.flight.landed()
             if isinstance(exc, ModelError):
                 self.metrics.turns.labels("failed").inc()
             raise
@@ -461,29 +460,13 @@ class Companion:
             log.exception("could not count the relationship of person %s", person.id)
 
     # -- replies in flight ---------------------------------------------------------------------
-    def _took_off(self) -> None:
-        self._replying += 1
-        self._quiet.clear()
-
-    def _landed(self) -> None:
-        self._replying -= 1
-        if self._replying <= 0:
-            self._replying = 0
-            self._quiet.set()
-
     @property
     def replying(self) -> int:
         """Replies asked for and not yet stored, from the first prompt token to the last word."""
-        return self._replying
+        return self.flight.count
 
     async def until_quiet(self, longest: float) -> bool:
-        """Wait at most ``longest`` seconds for every reply in flight to be stored; say
-        whether they all were (a reply nobody reads never lands, hence the limit)."""
-        try:
-            await asyncio.wait_for(self._quiet.wait(), longest)
-        except TimeoutError:
-            return False
-        return True
+        return await self.flight.until_quiet(longest)
 
     async def drain(self) -> None:
         """Wait for background work (summaries, learning) to finish."""
