@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from collections.abc import Callable
 
 from rich.console import Console
@@ -50,6 +51,11 @@ async def confirmed(question: str) -> bool:
         out.print()
         return False
     return answer.strip().lower() in {"y", "yes"}
+
+
+def when(at: float | None) -> str:
+    """A moment as people read it on this machine ("-" for never)."""
+    return "-" if at is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(at))
 
 
 def no_database(settings: Settings, what: str) -> NotFound:

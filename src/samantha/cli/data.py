@@ -20,6 +20,7 @@ from samantha.cli.console import (
     out,
     progress_bar,
     row,
+    when,
 )
 from samantha.config import Settings
 from samantha.departure import Summary, depart
@@ -171,7 +172,7 @@ async def _depart(settings: Settings, yes: bool, batch: int | None) -> int:
         found = await sam.store.departure()
         if found is not None and found.finished_at is not None:
             out.print(
-                f"Samantha has already departed ({_when(found.finished_at)}): {found.done}"
+                f"Samantha has already departed ({when(found.finished_at)}): {found.done}"
                 f" farewells written. Nothing more to do.",
                 markup=False,
             )
@@ -188,7 +189,7 @@ async def _depart(settings: Settings, yes: bool, batch: int | None) -> int:
                 return 1
         else:
             err.print(
-                f"Going on with the departure begun {_when(found.started_at)}:"
+                f"Going on with the departure begun {when(found.started_at)}:"
                 f" {found.done} of {found.people} farewells were written.",
                 markup=False,
             )
@@ -197,10 +198,6 @@ async def _depart(settings: Settings, yes: bool, batch: int | None) -> int:
             summary = await depart(sam, batch=batch, progress=update)
     _departed(settings, summary)
     return 0
-
-
-def _when(at: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(at))
 
 
 def _departed(settings: Settings, summary: Summary) -> None:

@@ -6,18 +6,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from datetime import datetime
 
-from samantha.cli.console import no_database, out, row
+from samantha.cli.console import no_database, out, row, when
 from samantha.config import Settings
 from samantha.errors import NotFound
 from samantha.relationship import STAGES, stage_share
 from samantha.store.relationship import InnerLife
 from samantha.system import running
-
-
-def _when(ts: float | None) -> str:
-    return "-" if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
 async def _relationship(settings: Settings, args: argparse.Namespace) -> int:
@@ -46,9 +41,9 @@ async def _relationship(settings: Settings, args: argparse.Namespace) -> int:
         markup=False,
     )
     for key, value in view["signals"].items():
-        row(key, _when(value) if key.endswith("_at") else value)
+        row(key, when(value) if key.endswith("_at") else value)
     for m in view["milestones"]:
-        row(_when(m["at"]), m["text"])
+        row(when(m["at"]), m["text"])
     return 0
 
 
@@ -57,7 +52,7 @@ def cmd_relationship(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _show(life: InnerLife) -> None:
-    out.print(f"Version {life.version}, {_when(life.created_at)}", markup=False)
+    out.print(f"Version {life.version}, {when(life.created_at)}", markup=False)
     row("interests", ", ".join(life.state.get("interests", [])))
     for line in life.state.get("noticed", []):
         row("noticed", line)
