@@ -25,6 +25,7 @@ class ScriptedLLM(LLM):
         self.replies: list[str] = []
         self.default = "I hear you. Tell me more?"
         self.prompts: list[list[ChatMessage]] = []
+        self.read: list[list[ChatMessage]] = []  # prompts read ahead
         self.schemas: list[dict[str, Any] | None] = []
         self.down = False
         self.fail_after: int | None = None
@@ -35,6 +36,9 @@ class ScriptedLLM(LLM):
     @property
     def available(self) -> bool:
         return not self.down
+
+    async def read_ahead(self, messages: Sequence[ChatMessage]) -> None:
+        self.read.append(list(messages))
 
     async def stream(
         self,

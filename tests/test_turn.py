@@ -51,6 +51,37 @@ async def test_prompt_has_persona_mood_and_time_before_the_new_message(
     assert prompt[: len(first) - 2] == first[:-2]
 
 
+async def test_the_prompt_read_ahead_with_their_words_is_the_prompt_her_reply_gets(
+    sam: Samantha, fake: ScriptedLLM
+) -> None:
+    """In a voice turn her whole prompt, recall included, is read while the listener
+    waits to be sure the person has finished: nothing may differ from the real one."""
+    person = await sam.person_named("theo", create=True)
+    assert person
+    earlier = await sam.store.create_conversation(person.id)
+    await sam.companion.say(person, earlier.id, "My sister Ada plays the cello in Lisbon.")
+    await (await sam.companion.reply(person, earlier.id)).read_all()
+    await sam.companion.drain()  # learned: recall will find it
+    conv = await sam.store.create_conversation(person.id)
+    await sam.companion.say(person, conv.id, "Hello again.")
+    await (await sam.companion.reply(person, conv.id)).read_all()
+    await sam.companion.drain()
+    said = "Do you remember what Ada plays?"
+
+    await sam.companion.read_ahead(person, conv.id)  # at rest, before they speak
+    await sam.companion.read_ahead(person, conv.id, said)  # in the pause after it
+    await sam.companion.say(person, conv.id, said, learn=False)
+    await sam.companion.read_ahead(person, conv.id, said)  # or once it is kept
+    await (await sam.companion.reply(person, conv.id)).read_all()
+
+    at_rest, ahead, kept = fake.read[-3:]
+    prompt = fake.prompts[-1]
+    assert "cello" in prompt[-2].content  # recalled from the other conversation
+    assert ahead == prompt and kept == prompt
+    assert at_rest[:-1] == prompt[: len(at_rest) - 1]  # the conversation so far, as it is
+    assert prompt[len(at_rest) - 1].content.startswith(at_rest[-1].content)  # and the moment
+
+
 async def test_outage_keeps_the_message_and_retry_answers_it(
     sam: Samantha, fake: ScriptedLLM
 ) -> None:

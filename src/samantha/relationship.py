@@ -192,7 +192,7 @@ class Relationships:
         met = _day(bond.tallies.first_at)
         return (
             f"You and {person.name} are {STAGE[bond.stage].label} (you met on {met} and have "
-            f"talked on {bond.tallies.days} days). Let it shape your warmth; never quote it."
+            f"talked on {_days(bond.tallies.days)}). Let it shape your warmth; never quote it."
         )
 
     async def view(self, person: Person) -> dict[str, Any]:
@@ -230,6 +230,10 @@ class Relationships:
 
 def _day(when: float) -> str:
     return f"{date.fromtimestamp(when):%d %B %Y}".lstrip("0")
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
 
 
 def stage_share(counts: dict[str, int]) -> dict[str, int]:

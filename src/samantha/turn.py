@@ -8,9 +8,8 @@ Each reply is admitted before any work is done for it (see :mod:`samantha.admiss
 may be refused at once, with the message kept, and it waits for one of the model's slots
 only if the model is needed; an answer from her memory store needs none.
 
-The prompt keeps what rarely changes first (persona, examples, the rolling summary, the
-conversation so far) so llama.cpp's per-slot cache can reuse it, and what changes every
-turn (date, mood) just before the newest message.
+The prompt is written by :mod:`samantha.prompt`: what rarely changes first, so llama.cpp's
+per-slot cache can reuse it, and it can be read ahead before the reply is asked for.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -36,13 +35,13 @@ from samantha.metrics import Metrics
 from samantha.mood import Mood, read_mood
 from samantha.persona import Persona
 from samantha.presence import Presence
+from samantha.prompt import Prompts
 from samantha.relationship import Relationships
 from samantha.store import Conversation, Message, Person, Store
 from samantha.store.base import MessageStatus
 from samantha.summary import estimate_tokens, maybe_summarise
 
 log = logging.getLogger(__name__)
-QUOTED = 240  # the most of a remembered message the prompt quotes word for word
 
 
 def validate_text(text: str, limit: int) -> str:
@@ -186,17 +185,26 @@ class Companion:
         self.crisis_lines = wellbeing.crisis_lines(settings.locale, settings.crisis_resources)
         self.relationships = Relationships(store)
         self.growth = Growth(store, llm, settings)
+        self.prompts = Prompts(persona, llm, self.growth, settings, store.now)
         self.admission = admission or Admission.for_model(settings, llm)
         line = self.admission
         self.metrics.watch_slots(line.slots, lambda: line.running, lambda: line.waiting)
         self._background: set[asyncio.Task[None]] = set()
+        self._counting: dict[int, asyncio.Task[None]] = {}  # relationships being counted
         self.flight = InFlight()
 
-    async def say(self, person: Person, conversation_id: int, text: str) -> Message:
-        """Validate and durably keep what the person said. Nothing is written if it is bad."""
+    async def say(
+        self, person: Person, conversation_id: int, text: str, *, learn: bool = True
+    ) -> Message:
+        """Validate and durably keep what the person said. Nothing is written if it is bad.
+
+        It is learned from (indexed, records drawn) in the background; ``learn=False``
+        leaves that until after her reply, so the recall for the reply read ahead (voice)
+        and the recall for the reply itself see the same memory."""
         text = validate_text(text, self.settings.max_message_chars)
         message = await self.store.add_message(person.id, conversation_id, "user", text)
-        self.memory.learn_soon(person.id, person.name)
+        if learn:
+            self.memory.learn_soon(person.id, person.name)
         return message
 
     async def reply(self, person: Person, conversation_id: int) -> Reply:
@@ -252,28 +260,14 @@ class Companion:
             )
         said = history[-1].content
         mood = read_mood(said)
-        window = self._window(history)
-        recalled = (
-            await self.memory.recall(
-                person.id,
-                said,
-                k=self.settings.memory_k,
-                today=self.today(),
-                exclude=[m.id for m in window],
-                speakers={"user": person.name, "assistant": self.persona.name},
-            )
-            if self.settings.memory_k
-            else []
-        )
-        earlier = [m.content for m in window[:-1]]
+        recalled = await self._recall(person, history)
+        earlier = [m.content for m in self.prompts.window(history)[:-1]]
         stream = await self._answer_from_memory(person, said, recalled, earlier)
         if stream is not None:
             ticket.release()  # she answers from her memory store: no model, no slot
         else:
             await self._slot(ticket)
-            notes = [await self.relationships.describe(person)]
-            notes += await self._wellbeing(person, said, history)
-            prompt = self.compose(conversation, history, mood, recalled, person.name, notes)
+            prompt = await self._prompt(person, conversation, history, recalled)
             words = sum(estimate_tokens(m.content) for m in prompt)
             self.metrics.tokens.labels("prompt").inc(words)
             stream = self.llm.stream(
@@ -292,6 +286,34 @@ class Companion:
             person.id, conversation_id, "assistant", "", status="streaming"
         )
         return Reply(self, person, history[-1], row, mood, first.lstrip(), stream, ticket, asked)
+
+    async def _recall(self, person: Person, history: list[Message]) -> list[Recollection]:
+        """What she remembers that bears on the person's last message (not in the window)."""
+        if not self.settings.memory_k:
+            return []
+        return await self.memory.recall(
+            person.id,
+            history[-1].content,
+            k=self.settings.memory_k,
+            today=self.today(),
+            exclude=[m.id for m in self.prompts.window(history)],
+            speakers={"user": person.name, "assistant": self.persona.name},
+        )
+
+    async def _prompt(
+        self,
+        person: Person,
+        conversation: Conversation,
+        history: list[Message],
+        recalled: list[Recollection],
+    ) -> list[ChatMessage]:
+        """The model's prompt for a reply to the last message of ``history``."""
+        said = history[-1].content
+        notes = [await self.relationships.describe(person)]
+        notes += await self._wellbeing(person, said, history)
+        return self.prompts.compose(
+            conversation, history, read_mood(said), recalled, person.name, notes
+        )
 
     def today(self) -> date:
         return datetime.fromtimestamp(self.store.now()).date()
@@ -338,107 +360,34 @@ class Companion:
             person.id, conversation.id, after_id=conversation.summary_upto, limit=400
         )
 
-    def prefix(self, summary: str = "") -> list[ChatMessage]:
-        """The part of every prompt that does not change from turn to turn."""
-        system = (
-            self.persona.system_prompt()
-            + "\n\n"
-            + wellbeing.LET_GO_RULE
-            + (
-                f"\n\nWhat you run on: you are self-hosted software on this computer; your words "
-                f"come from the open language model {self.llm.model!r} ({self.llm.provider}). "
-                "Do not claim any company made you."
-            )
-        )
-        if inner := self.growth.describe():
-            system += f"\n\n{inner}"
-        if summary:
-            system += f"\n\nEarlier in this conversation: {summary}"
-        prompt = [ChatMessage("system", system)]
-        for user, reply in self.persona.examples:
-            prompt += [ChatMessage("user", user), ChatMessage("assistant", reply)]
-        return prompt
-
-    async def read_ahead(self, person: Person, conversation_id: int) -> None:
-        """Read the conversation so far into one of the model's slots before the person's
-        next message is known (in a voice turn: while they are still speaking), so her
-        reply reads only the new words. Skipped when every slot is in use; a failure costs
-        nothing but the head start."""
+    async def read_ahead(self, person: Person, conversation_id: int, said: str = "") -> None:
+        """Read the conversation into one of the model's slots before her reply is asked
+        for, so the reply reads only what is new. In a voice turn this runs while the person
+        speaks, with nothing of their message yet, and again in the pause after it, with
+        ``said``, their words as far as they are known: then the whole prompt her reply
+        would get is read (recall included), and if the pause was the end, nothing is left
+        to read. Skipped when every slot is in use; a failure costs only the head start."""
         if self.admission.running >= self.admission.slots:
             return
         try:
             conversation = await self.store.conversation(person.id, conversation_id)
             history = await self._history(person, conversation)
-            prompt = self.prefix(conversation.summary)
-            prompt += [ChatMessage(m.role, m.content) for m in self._window(history) if m.content]
-            prompt.append(ChatMessage("system", self._moment(person.name)))
+            if said:
+                if not history or (history[-1].role, history[-1].content) != ("user", said):
+                    now = self.store.now()  # not kept yet: as it will be (an id none has)
+                    history.append(
+                        Message(0, person.id, conversation_id, "user", said, "complete", now)
+                    )
+                recalled = await self._recall(person, history)
+                prompt = await self._prompt(person, conversation, history, recalled)
+            else:
+                if counting := self._counting.get(person.id):  # her last reply changes it
+                    await asyncio.wait((counting,))
+                bond = await self.relationships.describe(person)
+                prompt = self.prompts.at_rest(conversation, history, person.name, bond)
             await self.llm.read_ahead(prompt)
         except Exception:  # an optimisation only
             log.exception("reading ahead failed for conversation %s", conversation_id)
-
-    def _moment(self, name: str) -> str:
-        """When it is and who she is talking with: how each turn's context begins."""
-        now = datetime.fromtimestamp(self.store.now()).astimezone()
-        return f"{now:%a %d %b %Y %H:%M}, talking with {name}."
-
-    def compose(
-        self,
-        conversation: Conversation,
-        history: list[Message],
-        mood: Mood,
-        recalled: list[Recollection] | None = None,
-        name: str = "them",
-        notes: Sequence[str] = (),
-    ) -> list[ChatMessage]:
-        prompt = self.prefix(conversation.summary)
-        kept = self._window(history)
-        context = " ".join(
-            part
-            for part in (
-                self._moment(name),
-                mood.describe(),
-                self._memories(recalled or [], name),
-                *notes,
-            )
-            if part
-        )
-        if self.persona.post_history:
-            context += " " + self.persona.post_history
-        for message in kept[:-1]:
-            if message.content:
-                prompt.append(ChatMessage(message.role, message.content))
-        prompt.append(ChatMessage("system", context))
-        prompt.append(ChatMessage("user", kept[-1].content))
-        return prompt
-
-    def _memories(self, recalled: list[Recollection], name: str) -> str:
-        """Recalled memories with their dates, within the memory token budget."""
-        if not recalled:
-            return ""
-        lines, budget = [], self.settings.memory_tokens
-        for item in recalled:
-            who = name if item.message.role == "user" else "you"
-            words = item.message.content
-            words = words if len(words) <= QUOTED else words[:QUOTED] + "…"
-            noted = "; ".join(m.text for m in item.memories)
-            line = f"- On {item.day:%d %B %Y} {who} said: {words}" + (
-                f" ({noted})" if noted else ""
-            )
-            budget -= estimate_tokens(line)
-            if budget < 0:
-                break
-            lines.append(line)
-        return "You remember (use only if it helps, invent nothing):\n" + "\n".join(lines)
-
-    def _window(self, history: list[Message]) -> list[Message]:
-        """The newest messages that fit the history budget (always the last one)."""
-        budget, kept = self.settings.history_tokens, list[Message]()
-        for message in reversed(history):
-            budget -= estimate_tokens(message.content)
-            if kept and budget < 0:
-                break
-            kept.append(message)
-        return kept[::-1]
 
     # -- after each reply ----------------------------------------------------------------------
     def after_reply(self, person: Person, conversation_id: int) -> None:
@@ -452,12 +401,16 @@ class Companion:
             task = asyncio.get_running_loop().create_task(work)
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+        self._counting[person.id] = task  # the last: reading ahead waits for the new count
 
     async def _count(self, person: Person) -> None:
         try:
             await self.relationships.update(person)
         except Exception:  # the relationship is counted again after the next reply
             log.exception("could not count the relationship of person %s", person.id)
+        finally:
+            if self._counting.get(person.id) is asyncio.current_task():
+                del self._counting[person.id]
 
     # -- replies in flight ---------------------------------------------------------------------
     @property

@@ -7,7 +7,15 @@ import pytest
 
 from samantha.voice import Voice
 from samantha.voice.audio import AudioError, to_pcm
-from samantha.voice.vad import Event, Listener, NothingSaid, SpeechStarted, TooLong, Utterance
+from samantha.voice.vad import (
+    Event,
+    Listener,
+    NothingSaid,
+    Paused,
+    SpeechStarted,
+    TooLong,
+    Utterance,
+)
 from tests.conftest import silence, spoken
 
 QUESTION = "Tell me something that will make me smile."
@@ -30,8 +38,10 @@ def noise(seconds: float, level: float = 0.2) -> bytes:
 async def test_speech_then_a_pause_is_one_utterance(voice: Voice) -> None:
     question = spoken(QUESTION)
     _, events = listen(voice, silence(0.5) + question + silence(1.0))
-    assert [type(e) for e in events] == [SpeechStarted, Utterance]
-    utterance = events[1]
+    kinds = [type(e) for e in events]
+    assert kinds[0] is SpeechStarted and kinds[-1] is Utterance
+    assert set(kinds[1:-1]) <= {Paused}  # breaths between words may be pauses
+    utterance = events[-1]
     assert isinstance(utterance, Utterance)
     spoke = len(question) / 2 / 16000
     assert spoke - 0.3 < utterance.seconds < spoke + 0.8  # trimmed, with a little either side
@@ -40,7 +50,26 @@ async def test_speech_then_a_pause_is_one_utterance(voice: Voice) -> None:
 async def test_the_end_is_found_after_the_pause_not_before(voice: Voice) -> None:
     question = spoken(QUESTION)
     _, events = listen(voice, silence(0.3) + question + silence(0.25))
-    assert [type(e) for e in events] == [SpeechStarted]  # 250 ms is a breath, not an end
+    assert Utterance not in [type(e) for e in events]  # 250 ms is a breath, not an end
+    assert isinstance(events[-1], Paused)  # but long enough to start listening to what was said
+
+
+async def test_a_pause_that_ends_the_turn_holds_exactly_the_utterance(voice: Voice) -> None:
+    """What is transcribed in the pause is reused only if the person said nothing more:
+    the samples must be the very ones the utterance holds."""
+    _, events = listen(voice, silence(0.3) + spoken(QUESTION) + silence(1.0))
+    paused, utterance = events[-2], events[-1]
+    assert isinstance(paused, Paused) and isinstance(utterance, Utterance)
+    assert np.array_equal(paused.samples, utterance.samples)
+
+
+async def test_speaking_on_after_a_pause_makes_a_longer_utterance(voice: Voice) -> None:
+    first, second = spoken("I went for a run."), spoken("It rained the whole way.")
+    _, events = listen(voice, silence(0.3) + first + silence(0.3) + second + silence(1.0))
+    pauses = [e for e in events if isinstance(e, Paused)]
+    utterance = events[-1]
+    assert pauses and isinstance(utterance, Utterance)
+    assert len(pauses[0].samples) < len(utterance.samples)  # a pause is not the end
 
 
 @pytest.mark.parametrize(
@@ -56,7 +85,7 @@ async def test_a_held_turn_ends_only_when_the_client_says(voice: Voice) -> None:
     question = spoken(QUESTION)
     listener = Listener(voice.judge, end_silence_ms=3_600_000, max_utterance_s=30)
     events = listener.feed(silence(0.3) + question + silence(1.5))
-    assert [type(e) for e in events] == [SpeechStarted]
+    assert [type(e) for e in events if not isinstance(e, Paused)] == [SpeechStarted]
     assert isinstance(listener.finish(), Utterance)
 
 
@@ -64,7 +93,7 @@ async def test_speaking_past_the_limit_is_too_long(voice: Voice) -> None:
     question = spoken(QUESTION + " " + QUESTION + " " + QUESTION)
     listener = Listener(voice.judge, end_silence_ms=3_600_000, max_utterance_s=2)
     events = listener.feed(question + silence(1.0))
-    assert [type(e) for e in events] == [SpeechStarted, TooLong]
+    assert [type(e) for e in events if not isinstance(e, Paused)] == [SpeechStarted, TooLong]
     assert listener.finish() is None  # already answered: nothing more to say about it
 
 

@@ -121,6 +121,35 @@ def test_a_spoken_question_gets_her_words_then_her_voice(
     ]
 
 
+def test_her_answer_is_prepared_in_the_pause_before_the_end(
+    client: TestClient,
+    token: str,
+    fake_model: ScriptedLLM,
+    voice: Voice,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pause that ends a turn is heard before it is long enough to be the end: the
+    words are transcribed once, and her prompt for them is read before it is asked for."""
+    heard: list[int] = []
+    transcribe = voice.stt.transcribe
+
+    async def counted(samples: Any) -> Any:
+        heard.append(len(samples))
+        return await transcribe(samples)
+
+    monkeypatch.setattr(voice.stt, "transcribe", counted)
+    with client.websocket_connect("/v1/voice", subprotocols=offer(token)) as ws:
+        ws.receive_json()
+        stream(ws, silence(0.3) + spoken(QUESTION) + silence(1.0))
+        events = until(ws, "done")
+    said = next(e["text"] for e in events if e["type"] == "heard")
+    assert heard.count(heard[-1]) == 1  # the last pause's words were the turn's: not heard again
+    (asked,) = fake_model.prompts
+    assert asked[-1].content == said
+    ahead = [r for r in fake_model.read if r[-1].role == "user"]
+    assert ahead and ahead[-1] == asked  # read ahead, exactly as it was asked for
+
+
 async def test_her_voice_says_her_words(
     client: TestClient, token: str, fake_model: ScriptedLLM, voice: Voice
 ) -> None:

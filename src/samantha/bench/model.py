@@ -117,7 +117,7 @@ async def _prompt_for(sam: Samantha, text: str) -> list[dict[str, str]]:
     assert person is not None
     conversation = await sam.store.create_conversation(person.id)
     message = await sam.store.add_message(person.id, conversation.id, "user", text)
-    prompt = sam.companion.compose(conversation, [message], read_mood(text))
+    prompt = sam.companion.prompts.compose(conversation, [message], read_mood(text))
     return [m.as_dict() for m in prompt]
 
 
@@ -147,7 +147,9 @@ async def run_model_bench(settings: Settings, args: argparse.Namespace, out: Con
 
 
 async def _measure(sam: Samantha, engine: Any, args: argparse.Namespace) -> dict[str, Any]:
-    await sam.llm.warm(sam.companion.prefix())  # every slot holds the persona, as when serving
+    await sam.llm.warm(
+        sam.companion.prompts.prefix()
+    )  # every slot holds the persona, as when serving
     direct: list[Stream] = []
     through: list[Stream] = []
     for i in range(args.repeat * 2):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from samantha.config import Settings
@@ -32,6 +33,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 NOT_HEARD = "Sorry, I didn't catch that. Could you say it again?"
 HOLD_MS = 3_600_000  # without hands-free, no pause is long enough to end a turn
+SHORT_PHRASE_WORDS = 5  # phrases this short are kept once spoken
+KEPT_PHRASES = 256  # about 16 MB of her voice
 TOO_LONG = "That was a lot at once, and I lost you. Could you say it in shorter pieces?"
 
 
@@ -54,6 +57,8 @@ class Voice:
         self.error: str | None = None
         self._judge = judge
         self._said: dict[str, Sound] = {}
+        self._phrases: OrderedDict[str, Sound] = OrderedDict()  # short phrases, newest last
+        self.phrase_hits = self.phrase_misses = 0
         self._ready = asyncio.Event()
         self._stt, self._tts = stt, tts
         try:
@@ -77,6 +82,7 @@ class Voice:
             "ready": self._ready.is_set(),
             "stt": self.stt.name,
             "tts": self.tts.name,
+            "phrases_kept": {"hits": self.phrase_hits, "misses": self.phrase_misses},
         }
 
     @property
@@ -128,6 +134,23 @@ class Voice:
             end_silence_ms=self.settings.voice_end_silence_ms if hands_free else HOLD_MS,
             max_utterance_s=self.settings.voice_max_utterance_s,
         )
+
+    async def speak(self, text: str) -> Sound:
+        """A phrase of her reply, spoken. Short ones (openers like "That's great!" come
+        back often, and the first phrase is the one a person waits for) are kept, the
+        most recently used :data:`KEPT_PHRASES` of them."""
+        if len(text.split()) > SHORT_PHRASE_WORDS:
+            return await self.tts.speak(text)
+        sound = self._phrases.pop(text, None)
+        if sound is None:
+            sound = await self.tts.speak(text)
+            self.phrase_misses += 1
+        else:
+            self.phrase_hits += 1
+        self._phrases[text] = sound
+        while len(self._phrases) > KEPT_PHRASES:
+            self._phrases.popitem(last=False)
+        return sound
 
     async def say(self, text: str) -> Sound:
         """A fixed phrase, spoken once and kept."""

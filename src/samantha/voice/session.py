@@ -8,9 +8,12 @@ spoken and sent as soon as it is complete, so she starts talking long before she
 
 When the person starts speaking while she talks (barge-in), her reply stops where it is
 (stored as interrupted) and no more of her audio is sent; the client stops playing what it
-has. Whenever the conversation is at rest (when the session opens, after each of her
-replies, and when the person starts to speak if it has not been done since), it is read
-into one of the model's slots, so her next reply reads only the new words.
+has. Whenever the conversation is at rest (when the session opens, as soon as each of her
+replies is written, and when the person starts to speak if it has not been done since), it
+is read into one of the model's slots, so her next reply reads only the new words. When the person
+pauses, what they said is transcribed at once and her whole prompt for it read ahead,
+while the listener waits to be sure they have finished: if they have, the transcript is
+ready and the model has nothing left to read.
 
 A :class:`Channel` carries the events (see docs/voice.md) and her audio; the web socket
 and the ``samantha voice`` command each provide one.
@@ -27,6 +30,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 import anyio
+import numpy as np
 
 from samantha.errors import ModelError, ModelUnavailable, Overloaded, SamanthaError
 from samantha.store import Message, Person
@@ -34,7 +38,14 @@ from samantha.turn import Companion, Reply, abandon
 from samantha.voice import NOT_HEARD, TOO_LONG, Voice
 from samantha.voice.audio import Samples, Sound
 from samantha.voice.phrases import Phrases, speakable
-from samantha.voice.vad import NothingSaid, SpeechStarted, TooLong, Utterance
+from samantha.voice.stt import Heard
+from samantha.voice.vad import (
+    NothingSaid,
+    Paused,
+    SpeechStarted,
+    TooLong,
+    Utterance,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +97,7 @@ class VoiceSession:
         self._turn: asyncio.Task[None] | None = None
         self._ahead: asyncio.Task[None] | None = None
         self._read = False  # the conversation as it stands is in the model's cache
+        self._early: tuple[Samples, asyncio.Task[Heard]] | None = None  # heard in a pause
         self._read_ahead()
 
     async def hear(self, pcm: bytes) -> None:
@@ -95,6 +107,8 @@ class VoiceSession:
                 await self.channel.send("listening")
                 await self.stop_speaking()
                 self._read_ahead()
+            elif isinstance(event, Paused):
+                self._hear_early(event.samples)
             elif isinstance(event, Utterance):
                 await self._begin(self._answer(event.samples, time.perf_counter()))
             elif isinstance(event, TooLong):
@@ -125,7 +139,8 @@ class VoiceSession:
 
     async def close(self) -> None:
         """The client left: stop what is under way; her reply so far is stored."""
-        for task in (self._turn, self._ahead):
+        early = self._early[1] if self._early else None
+        for task in (self._turn, self._ahead, early):
             if task is not None and not task.done():
                 task.cancel()
                 await asyncio.wait((task,))
@@ -155,6 +170,35 @@ class VoiceSession:
                 self.companion.read_ahead(self.person, self.conversation_id)
             )
 
+    def _hear_early(self, samples: Samples) -> None:
+        """The person paused: transcribe what they said and read her prompt for it ahead.
+        If they go on speaking, this is stale: the next pause, or the end, hears it all."""
+        hearing = asyncio.create_task(self._transcribe_ahead(samples))
+        hearing.add_done_callback(lambda t: t.cancelled() or t.exception())  # stale ones too
+        self._early = (samples, hearing)
+
+    async def _transcribe_ahead(self, samples: Samples) -> Heard:
+        heard = await self.voice.stt.transcribe(samples)
+        if heard.caught and self._early is not None and self._early[0] is samples:  # still news
+            self._ahead = asyncio.create_task(self._read_words(self._ahead, heard.text))
+        return heard
+
+    async def _read_words(self, before: asyncio.Task[None] | None, said: str) -> None:
+        if before is not None:  # one slot reads this conversation: after what it is reading
+            await asyncio.wait((before,))
+        await self.companion.read_ahead(self.person, self.conversation_id, said)
+
+    async def _transcribe(self, samples: Samples) -> Heard:
+        """What the person said, heard in the pause before the end if it was the end."""
+        early = self._early
+        if early is not None and np.array_equal(early[0], samples):
+            heard = await early[1]
+        else:  # they went on speaking: what was heard in the pause is stale
+            self._early = None
+            heard = await self.voice.stt.transcribe(samples)
+        self._early = None
+        return heard
+
     async def _apologise(self, reason: str, text: str) -> None:
         await self.channel.send("not_heard", reason=reason, text=text)
         await self._play(text, await self.voice.say(text))
@@ -165,26 +209,31 @@ class VoiceSession:
 
     async def _answer(self, samples: Samples, ended: float) -> None:
         timings = Timings()
-        heard = await self.voice.stt.transcribe(samples)
+        heard = await self._transcribe(samples)
         timings.stt_ms = _ms(ended)
         if not heard.caught:
             await self._apologise("unclear", NOT_HEARD)
             return
         try:
-            message = await self.companion.say(self.person, self.conversation_id, heard.text)
+            message = await self.companion.say(
+                self.person, self.conversation_id, heard.text, learn=False
+            )
         except SamanthaError as exc:
             await self._error(exc)
             return
         self._read = False
-        await self.channel.send("heard", text=heard.text, message=message)
-        if self._ahead is not None:  # the slot it filled holds this conversation: use it
-            await asyncio.wait((self._ahead,))
-        asked = time.perf_counter()
-        timings.asked_ms = _ms(ended)
-        reply = await self._reply(message)
-        if reply is not None:
-            timings.first_token_ms = _ms(asked)
-            await self._speak(reply, ended, timings)
+        try:
+            await self.channel.send("heard", text=heard.text, message=message)
+            if self._ahead is not None:  # the slot it filled holds this conversation: use it
+                await asyncio.wait((self._ahead,))
+            asked = time.perf_counter()
+            timings.asked_ms = _ms(ended)
+            reply = await self._reply(message)
+            if reply is not None:
+                timings.first_token_ms = _ms(asked)
+                await self._speak(reply, ended, timings)
+        finally:  # her reply has read its memories: now learn from what they said
+            self.companion.memory.learn_soon(self.person.id, self.person.name)
 
     async def _reply(self, message: Message) -> Reply | None:
         starting = asyncio.ensure_future(self.companion.reply(self.person, self.conversation_id))
@@ -213,6 +262,8 @@ class VoiceSession:
             finally:
                 with anyio.CancelScope(shield=True):
                     await reply.close()
+            self._read = False
+            self._read_ahead()  # her reply is written: read it in while she is still speaking
             for phrase in phrases.flush():
                 if timings.first_sentence_ms is None:  # her whole reply was one phrase
                     timings.first_sentence_ms = _ms(first_words)
@@ -220,8 +271,6 @@ class VoiceSession:
             await speaker.done()
         finally:
             await speaker.cancel()
-        self._read = False
-        self._read_ahead()  # she has finished: the conversation is at rest until they speak
         await self.channel.send("done", message=reply.message, timings=asdict(timings))
 
     async def _error(self, exc: SamanthaError, **fields: Any) -> None:
@@ -259,14 +308,14 @@ class _Speaker:
             await self._task
 
     async def _run(self) -> None:
-        tts = self.session.voice.tts
+        voice = self.session.voice
         while (phrase := await self._queue.get()) is not None:
             text = speakable(phrase)
             if not text:
                 continue
             started = time.perf_counter()
             try:
-                sound = await tts.speak(text)
+                sound = await voice.speak(text)
             except SamanthaError as exc:
                 await self.session.channel.send("error", code=exc.code, message=str(exc))
                 continue

@@ -1,8 +1,10 @@
 """Voice activity: where a person starts speaking, and where they have finished.
 
 A :class:`Listener` is fed 16 kHz audio as it arrives and says what happened: speech began
-(she stops talking: barge-in), an utterance ended (enough silence after speech), an
-utterance ran too long, or, when the client says it is done, that nothing was said.
+(she stops talking: barge-in), the person paused (a short silence that may be the end:
+what they said can be transcribed, and her answer prepared, while the listener waits to be
+sure), an utterance ended (enough silence after speech), an utterance ran too long, or,
+when the client says it is done, that nothing was said.
 
 Speech is told from silence and noise by Silero VAD (the model bundled with
 faster-whisper, run on ONNX): unlike an energy or WebRTC detector it does not take steady
@@ -25,7 +27,7 @@ THRESHOLD = 0.5  # speech at or above this probability
 SILENT = 0.35  # silence below it; in between keeps the state it is in
 ONSET_CHUNKS = 3  # about 100 ms of speech starts an utterance
 PRE_ROLL_CHUNKS = 10  # keep 320 ms before the onset: the first sound is often soft
-TAIL_CHUNKS = 6  # keep about 200 ms after the last speech
+TAIL_CHUNKS = 3  # keep about 100 ms after the last speech (and pause after as long)
 
 Judge = Callable[[Samples], float]
 """The probability that the last CHUNK samples of the given audio are speech."""
@@ -61,6 +63,14 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class Paused:
+    """The person stopped for a moment; if the utterance ends here, it is these samples
+    (the same array :class:`Utterance` will hold), so work on them can start early."""
+
+    samples: Samples
+
+
+@dataclass(frozen=True)
 class TooLong:
     """The person spoke past the limit; what follows is ignored until they pause."""
 
@@ -72,7 +82,7 @@ class NothingSaid:
     """The client ended a turn (released the button, or a file ended) with no speech in it."""
 
 
-Event = SpeechStarted | Utterance | TooLong | NothingSaid
+Event = SpeechStarted | Paused | Utterance | TooLong | NothingSaid
 
 
 class Listener:
@@ -135,6 +145,8 @@ class Listener:
         if self._quiet >= self.end_chunks:
             self.state = "quiet"
             return self._utterance()
+        if silent and self._quiet == TAIL_CHUNKS:  # all of it, if the silence goes on
+            return Paused(self._spoken())
         if len(self._chunks) >= self.max_chunks:
             self.state = "overflow"
             self._chunks = []
@@ -154,10 +166,14 @@ class Listener:
         return SpeechStarted()
 
     def _utterance(self) -> Utterance:
+        samples = self._spoken()
+        self._reset()
+        return Utterance(samples)
+
+    def _spoken(self) -> Samples:
         kept = self._chunks[: self._last_voice + TAIL_CHUNKS]
         samples = np.concatenate(kept) if kept else np.zeros(0, dtype=np.float32)
-        self._reset()
-        return Utterance(samples.astype(np.float32))
+        return samples.astype(np.float32)
 
     def _reset(self) -> None:
         self._chunks = []

@@ -47,7 +47,7 @@ STATIC = resources.files("samantha") / "web" / "static"
 
 async def _load(sam: Samantha, ears: Voice) -> None:
     await sam.llm.start()
-    await sam.llm.warm(sam.companion.prefix())
+    await sam.llm.warm(sam.companion.prompts.prefix())
     await ears.start()
 
 
