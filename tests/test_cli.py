@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from samantha.system import running
-from tests.archive.conftest import TABLES, Clock, life, members, rows
+from tests.archive.conftest import TABLES, Clock, document, life, members, rows
 from tests.conftest import free_port, make_settings, wait_until_up
 from tests.fakes import ScriptedLLM
 from tests.test_proactive import Clock as ProactiveClock
@@ -500,6 +500,10 @@ def test_export_and_import_from_the_terminal(cli_env: dict[str, str], tmp_path: 
     moved = samantha(elsewhere, "import", str(out))
     assert moved.returncode == 0, moved.stderr
     assert "Imported Theo: 3 conversation(s)" in flat(moved.stdout) and "sam_" in moved.stdout
+    back = tmp_path / "back.zip"
+    assert samantha(elsewhere, "export", "Theo", "--out", str(back)).returncode == 0
+    kept = document(back.read_bytes())["relationship"]
+    assert kept == document(out.read_bytes())["relationship"] and kept["milestones"]
     found = samantha(elsewhere, "memory", "search", "--person", "Theo", "Where does Ada live?")
     assert "Porto" in found.stdout.splitlines()[0]
     renamed = samantha(cli_env, "import", str(out), "--as", "Theo Two")

@@ -22,6 +22,7 @@ THEIRS = {
     "Marzipanovich": "arzipanovic",
     "Brumblewick": "rumblewic",  # in a letter's words
     "Oxtongue Lane": "xtongue",  # in a letter's notes
+    "your sister, Zephyrine": "sister, zephyrin",  # only in a milestone of their relationship
 }
 AMYS = {"Vladivostok": "ladivosto", "Tobiasz": "obias", "Pelargonium": "elargoniu"}
 
@@ -58,6 +59,8 @@ async def plant(sam: Samantha, fake: ScriptedLLM) -> tuple[Person, str, Person]:
         "My locker code is heron-4471, don't tell anyone.",
     ):
         await turn(sam, quennellby, mine.id, text)
+    await sam.memory.drain()
+    await sam.relationships.update(quennellby)  # "told me about your sister", from memories
     fake.replies = ["Brumblewick the goldfish sends his love."]
     await sam.letters.write(quennellby, "Zephyrine", "meet me on Oxtongue Lane")
     amy = await sam.person_named("Amy", create=True)
@@ -80,6 +83,8 @@ async def test_a_deleted_person_leaves_no_trace_and_others_keep_everything(
         found = await sam.memory.recall(quennellby.id, "Where does Zephyrine live?")
         assert "Quillabamba" in found[0].message.content
         assert quennellby.id in sam.memory.recaller._cache  # vectors held in memory
+        milestones = [m.text for m in await sam.store.milestones(quennellby.id)]
+        assert "The first time you told me about your sister, Zephyrine" in milestones
         assert traces(on_disk(settings.db_path), THEIRS) == list(THEIRS)  # the search works
 
         removed = await sam.delete_person(quennellby.id)
@@ -89,6 +94,8 @@ async def test_a_deleted_person_leaves_no_trace_and_others_keep_everything(
         assert hash_token(token).encode() not in on_disk(settings.db_path)
         assert quennellby.id not in sam.memory.recaller._cache
         assert await person_for_token(sam.store, token) is None
+        assert await sam.store.bond(quennellby.id) is None
+        assert await sam.store.milestones(quennellby.id) == []
         assert await sam.memory.recall(quennellby.id, "Zephyrine Quillabamba") == []
 
     data = on_disk(settings.db_path)

@@ -1,5 +1,6 @@
 """A person with a life worth exporting: several conversations, an interrupted reply, a
-summary, memories found by rules, one superseded by news, one corrected, one forgotten."""
+summary, memories found by rules, one superseded by news, one corrected, one forgotten,
+letters, and the relationship counted after each reply, with its milestones."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ TABLES = (
     "memory_fts",
     "vectors",
     "letters",
+    "relationships",
+    "milestones",
 )
 
 

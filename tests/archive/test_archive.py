@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from samantha.archive import Exported, export_archive, file_name, import_archive, read_archive
 from samantha.auth import admin_token_path, ensure_admin_token, person_for_token
 from samantha.errors import InputError
-from samantha.store import corrected_subject
+from samantha.store import Person, corrected_subject
+from samantha.store.relationship import Bond, Milestone
 from samantha.system import Samantha, running
-from tests.archive.conftest import LIMIT, Clock, document, life, members, pdfs, rows
+from tests.archive.conftest import LIMIT, Clock, document, life, members, pdfs, rows, turn
 from tests.archive.test_bundle import zipped
-from tests.archive.test_schema import example_v1
+from tests.archive.test_schema import example_v1, example_v2
 from tests.conftest import make_settings
 from tests.fakes import ScriptedLLM
 
@@ -67,6 +71,7 @@ async def test_the_round_trip_is_exact_and_recall_works(
     )
     assert imported.letters == 2 and first.letters == 2
     one, two = document(first.archive), document(again.archive)
+    assert one["relationship"]["milestones"]  # compared too, with the messages they name
     assert one.pop("exported_at") != two.pop("exported_at")
     assert one == two
     stamp = f'"exported_at": "{document(first.archive)["exported_at"]}"'
@@ -85,7 +90,7 @@ async def test_the_archive_holds_the_whole_relationship(
     async with running(make_settings(tmp_path / "a"), llm=fake, clock=clock) as sam:
         theo = await life(sam, fake, clock, "Theo", "marmalade-47")
         doc = document((await export_archive(sam, theo)).archive)
-    assert (doc["format"], doc["version"], doc["relationship"]) == ("samantha-archive", 2, None)
+    assert (doc["format"], doc["version"]) == ("samantha-archive", 3)
     ada, mum = doc["letters"]
     assert (ada["id"], ada["to"], ada["pdf"], mum["id"], mum["to"]) == (
         1,
@@ -124,11 +129,26 @@ async def test_the_archive_holds_the_whole_relationship(
     assert trip["subject"] == fixed["subject"] == f"corrected:{trip['id']}"  # its archive id
     said = {m["id"]: m["content"] for c in doc["conversations"] for m in c["messages"]}
     assert "Porto" in said[ada["sources"][0]]
+    bond = doc["relationship"]
+    assert (bond["stage"], bond["signals"]["messages"], bond["signals"]["days_talked"]) == (
+        "acquainted",
+        5,
+        3,
+    )
+    assert bond["counted_upto"] == max(i for i, text in said.items() if "Biscuit" in text)
+    milestones = {m["key"]: m for m in bond["milestones"]}
+    assert bond["milestones"][0]["key"] == "met" and milestones["met"]["source"] == 1
+    sister = milestones["told:sister"]
+    assert sister["text"] == "The first time you told me about your sister, Ada"
+    assert "My sister Ada" in said[sister["source"]]
+    assert milestones["stage:acquainted"]["source"] is None
     readme = members((await _export_again(tmp_path, fake, clock)).archive)["README.md"]
     assert "# Theo and Samantha" in readme and "> My sister Ada lives in Porto" in readme
     assert "forgotten: never recalled" in readme and "replaced by memory" in readme
     assert "### To Ada" in readme and "> I still think of Porto 🌊, São Bento" in readme
     assert "handwritten pages in `letters/1.pdf`" in readme
+    assert "## The two of you\n\nYou and Samantha are getting to know each other, since" in readme
+    assert ": The first time you told me about your sister, Ada (message 1)" in readme
 
 
 async def _export_again(tmp_path: Path, fake: ScriptedLLM, clock: Clock) -> Exported:
@@ -207,10 +227,72 @@ async def test_an_import_never_takes_a_deleted_persons_id(
         assert imported.person.id > theo.id
 
 
-async def test_a_version_1_archive_still_imports(sam: Samantha) -> None:
-    v1 = zipped({"archive.json": json.dumps(example_v1()).encode()})
-    imported = await import_archive(sam, read_archive(v1, LIMIT), "Theo")
-    assert (imported.messages, imported.memories, imported.letters) == (2, 1, 0)
+@pytest.mark.parametrize("older", [example_v1, example_v2])
+async def test_an_older_archive_still_imports(
+    sam: Samantha, older: Callable[[], dict[str, Any]]
+) -> None:
+    archive = zipped({"archive.json": json.dumps(older()).encode()})
+    imported = await import_archive(sam, read_archive(archive, LIMIT), "Theo")
+    assert (imported.messages, imported.memories) == (2, 1)
+    assert imported.letters == len(older()["letters"])
     again = document((await export_archive(sam, imported.person)).archive)
-    assert (again["version"], again["letters"]) == (2, [])
-    assert again["memories"] == example_v1()["memories"]
+    assert (again["version"], again["letters"], again["relationship"]) == (
+        3,
+        older()["letters"],
+        None,
+    )
+    assert again["memories"] == older()["memories"]
+    counted = await sam.relationships.update(imported.person)  # afresh, from the messages
+    assert (counted.stage, counted.tallies.messages) == ("met", 1)
+
+
+async def test_the_relationship_comes_back_as_it_was_and_grows_from_there(
+    tmp_path: Path, fake: ScriptedLLM, clock: Clock
+) -> None:
+    async with running(make_settings(tmp_path / "a"), llm=fake, clock=clock) as here:
+        theo = await life(here, fake, clock, "Theo", "marmalade-47")
+        archive = (await export_archive(here, theo)).archive
+        bond, milestones, said = await _relationship(here, theo)
+    async with running(make_settings(tmp_path / "b"), llm=fake, clock=clock) as there:
+        await life(there, fake, clock, "Amy", "quince-93")  # every id differs on this server
+        moved = (await import_archive(there, read_archive(archive, LIMIT))).person
+        kept, kept_milestones, kept_said = await _relationship(there, moved)
+        assert kept_said[kept.tallies.upto] == said[bond.tallies.upto]  # counted up to here
+        assert _plain(kept) == _plain(bond)
+        assert [_moment(m, kept_said) for m in kept_milestones] == [
+            _moment(m, said) for m in milestones
+        ]
+        clock.days(1)
+        latest = await there.store.latest_conversation(moved.id)
+        assert latest is not None
+        await turn(there, moved, latest.id, "Thank you, that really helped.")
+        grown, grown_milestones, _ = await _relationship(there, moved)
+    t, before = grown.tallies, bond.tallies
+    assert (t.messages, t.days, t.thanks) == (before.messages + 1, before.days + 1, 1)
+    keys = [m.key for m in grown_milestones]
+    assert keys[: len(milestones)] == [m.key for m in milestones] and "helped" in keys
+
+
+async def _relationship(
+    sam: Samantha, person: Person
+) -> tuple[Bond, list[Milestone], dict[int, tuple[str, float]]]:
+    """The person's bond and milestones, and every message's words and time by id."""
+    bond = await sam.store.bond(person.id)
+    assert bond is not None
+    data = await sam.store.person_data(person.id)
+    said = {m.id: (m.content, round(m.created_at, 6)) for m in data.messages}
+    return bond, await sam.store.milestones(person.id), said
+
+
+def _plain(bond: Bond) -> Bond:
+    """A bond without what differs between servers: the person's id and message ids, and
+    times to the microsecond the archive keeps."""
+    t = bond.tallies
+    first, last = (round(x, 6) if x is not None else None for x in (t.first_at, t.last_at))
+    tallies = replace(t, upto=0, first_at=first, last_at=last)
+    since, counted = round(bond.stage_since, 6), round(bond.updated_at, 6)
+    return replace(bond, person_id=0, tallies=tallies, stage_since=since, updated_at=counted)
+
+
+def _moment(m: Milestone, said: dict[int, tuple[str, float]]) -> tuple[Any, ...]:
+    return m.key, m.text, round(m.at, 6), said[m.message_id] if m.message_id else None

@@ -13,6 +13,8 @@ import pytest
 from samantha.archive.checks import KEYWORDS, check
 from samantha.archive.schema import SCHEMA, SCHEMAS
 from samantha.errors import InputError
+from samantha.relationship import STAGES
+from samantha.system import Samantha
 
 DOCS = Path(__file__).parents[2] / "docs" / "archive.md"
 
@@ -21,7 +23,7 @@ def example() -> dict[str, Any]:
     """The smallest archive with one of everything (the one in docs/archive.md)."""
     return {
         "format": "samantha-archive",
-        "version": 2,
+        "version": 3,
         "exported_at": "2026-03-09T10:00:00+00:00",
         "samantha_version": "0.1.0",
         "person": {"name": "Theo", "created_at": "2026-03-02T19:00:00+00:00"},
@@ -68,7 +70,42 @@ def example() -> dict[str, Any]:
                 "sources": [1],
             }
         ],
-        "relationship": None,
+        "relationship": {
+            "stage": "met",
+            "stage_since": "2026-03-02T19:00:10+00:00",
+            "closeness": 0.065,
+            "trust": 0.0345,
+            "counted_at": "2026-03-02T19:00:10+00:00",
+            "counted_upto": 1,
+            "last_tone": "neither",
+            "signals": {
+                "days_talked": 1,
+                "messages": 1,
+                "words": 6,
+                "memories_kept": 1,
+                "feelings_shared": 0,
+                "times_she_helped": 0,
+                "angry_messages": 0,
+                "conversations_left_warmly": 0,
+                "conversations_left_in_anger": 0,
+                "first_message_at": "2026-03-02T19:00:05+00:00",
+                "last_message_at": "2026-03-02T19:00:05+00:00",
+            },
+            "milestones": [
+                {
+                    "key": "met",
+                    "text": "The day we met",
+                    "at": "2026-03-02T19:00:05+00:00",
+                    "source": 1,
+                },
+                {
+                    "key": "told:sister",
+                    "text": "The first time you told me about your sister, Ada",
+                    "at": "2026-03-02T19:00:06+00:00",
+                    "source": 1,
+                },
+            ],
+        },
         "letters": [
             {
                 "id": 1,
@@ -83,9 +120,14 @@ def example() -> dict[str, Any]:
     }
 
 
+def example_v2() -> dict[str, Any]:
+    """The same in version 2, made before the relationship was kept: still read."""
+    return {**example(), "version": 2, "relationship": None}
+
+
 def example_v1() -> dict[str, Any]:
     """The same in version 1, made before letters: still read."""
-    return {**example(), "version": 1, "letters": []}
+    return {**example_v2(), "version": 1, "letters": []}
 
 
 def keywords(schema: Any) -> set[str]:
@@ -119,6 +161,24 @@ def test_version_1_archives_are_still_read_and_hold_no_letters() -> None:
         check(example(), ["letters/2.pdf"])
 
 
+def test_version_2_archives_are_still_read_and_hold_no_relationship() -> None:
+    check(example_v2(), ["letters/1.pdf", "farewell.pdf"])
+    with pytest.raises(InputError, match="relationship must be null"):
+        check({**example_v2(), "relationship": example()["relationship"]})
+
+
+async def test_the_stages_are_hers_and_the_counts_are_named_as_the_person_sees_them(
+    sam: Samantha,
+) -> None:
+    """A stage renamed or added, or a count renamed, is a new version of the format."""
+    relationship = SCHEMA["properties"]["relationship"]["properties"]
+    assert relationship["stage"]["enum"] == [s.key for s in STAGES]
+    theo = await sam.person_named("Theo", create=True)
+    assert theo is not None
+    seen = await sam.relationships.view(theo)
+    assert list(relationship["signals"]["properties"]) == list(seen["signals"])
+
+
 def test_the_documented_schema_and_example_are_the_real_ones() -> None:
     text = DOCS.read_text("utf-8")
     assert json.dumps(SCHEMA, indent=2, ensure_ascii=False) in text
@@ -144,7 +204,7 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     "change,message",
     [
         (_set("format", "other-app"), "not a Samantha archive"),
-        (_set("version", 3), "version 3 archive; this Samantha reads versions 1, 2"),
+        (_set("version", 4), "version 4 archive; this Samantha reads versions 1, 2, 3"),
         (_set("version", "1"), "version '1' archive"),
         (_set("version", True), "version True archive"),
         (_set("person.name", KeyError), "person.name is missing"),
@@ -168,7 +228,30 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
         (_set("memories.0.sources", [3]), "sources[0] names message 3, not here"),
         (_set("memories.0.superseded_by", 1), "superseded_by names memory 1, not another"),
         (_set("memories.0.text", ""), "memories[0].text must not be empty"),
-        (_set("relationship", {"stage": "friends"}), "relationship must be null"),
+        (_set("relationship.stage", "soulmates"), "relationship.stage must be one of met,"),
+        (_set("relationship.stage", None), "relationship.stage must be one of"),
+        (_set("relationship.closeness", 1.5), "relationship.closeness must be at most 1"),
+        (_set("relationship.trust", -0.1), "relationship.trust must be at least 0"),
+        (_set("relationship.trust", "high"), "relationship.trust must be number, not string"),
+        (_set("relationship.stage_since", "lately"), "relationship.stage_since must be a date"),
+        (_set("relationship.counted_upto", 2**64), "counted_upto must be at most"),
+        (_set("relationship.counted_upto", 7), "relationship.counted_upto names message 7"),
+        (_set("relationship.last_tone", ""), "relationship.last_tone must be one of warm"),
+        (_set("relationship.signals.messages", -1), "signals.messages must be at least 0"),
+        (_set("relationship.signals.words", 10**30), "signals.words must be at most"),
+        (_set("relationship.signals.words", 6.0), "signals.words must be integer, not number"),
+        (_set("relationship.signals.days_talked", True), "must be integer, not boolean"),
+        (_set("relationship.signals.days_talked", "1"), "must be integer, not string"),
+        (_set("relationship.signals.last_message_at", 0), "must be string or null"),
+        (_set("relationship.signals.hugs", 3), "signals.hugs is not a field of this format"),
+        (_set("relationship.signals", KeyError), "relationship.signals is missing"),
+        (_set("relationship.milestones.0.key", ""), "milestones[0].key must not be empty"),
+        (_set("relationship.milestones.1.key", "met"), "milestones repeat the key 'met'"),
+        (_set("relationship.milestones.0.text", None), "milestones[0].text must be string"),
+        (_set("relationship.milestones.1.source", 9), "milestones[1].source names message 9"),
+        (_set("relationship.milestones.0.source", 0), "milestones[0].source must be at least 1"),
+        (_set("relationship.milestones", {}), "relationship.milestones must be array"),
+        (_set("relationship", []), "relationship must be object or null, not array"),
         (_set("letters.0.text", ""), "letters[0].text must not be empty"),
         (_set("letters.0.to", "a" * 101), "letters[0].to is over 100 characters"),
         (_set("letters.0.pdf", "../x.pdf"), "letters[0].pdf must be 'letters/1.pdf'"),

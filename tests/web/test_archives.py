@@ -99,12 +99,18 @@ def bodies() -> list[tuple[str, bytes, int, str]]:
     wrong_version = {**example(), "version": 99}
     bad_field = example()
     bad_field["conversations"][0]["messages"][0]["role"] = "system"
+    bad_stage = example()
+    bad_stage["relationship"]["stage"] = "soulmates"
+    bad_count = example()
+    bad_count["relationship"]["signals"]["words"] = 2**64
     return [
         ("not a zip", b"just some text, not a zip", 400, "not_an_archive"),
         ("no archive.json", zipped({"README.md": b"# Theo"}), 400, "not_an_archive"),
         ("path traversal", zipped({"../../archive.json": b"{}"}), 400, "not_an_archive"),
         ("newer version", zipped({"archive.json": json.dumps(wrong_version).encode()}), 400, ""),
         ("bad field", zipped({"archive.json": json.dumps(bad_field).encode()}), 422, ""),
+        ("bad stage", zipped({"archive.json": json.dumps(bad_stage).encode()}), 422, ""),
+        ("huge count", zipped({"archive.json": json.dumps(bad_count).encode()}), 422, ""),
         ("zip bomb", zipped({"archive.json": b" " * (4 << 20)}), 413, "archive_too_large"),
         ("name taken", zipped({"archive.json": json.dumps(example()).encode()}), 409, ""),
         ("empty body", b"", 400, "not_an_archive"),

@@ -191,7 +191,14 @@ def test_no_valid_token_no_voice(client: TestClient, offered: list[str]) -> None
 
 @pytest.mark.parametrize(
     ("query", "code", "close"),
-    [("conversation_id=999", "not_found", 4404), ("mode=shout", "bad_mode", 4400)],
+    [
+        ("conversation_id=999", "not_found", 4404),
+        (f"conversation_id={2**64}", "not_found", 4404),  # more than SQLite can hold
+        (f"conversation_id={2**63}", "not_found", 4404),
+        ("conversation_id=0", "not_found", 4404),
+        ("conversation_id=-1", "not_found", 4404),
+        ("mode=shout", "bad_mode", 4400),
+    ],
 )
 def test_unknown_conversations_and_modes_are_refused(
     client: TestClient, token: str, query: str, code: str, close: int

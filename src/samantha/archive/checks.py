@@ -2,15 +2,16 @@
 cannot say.
 
 ``check`` understands the few JSON Schema keywords the schemas use (a test keeps it that
-way), then checks that ids are unique and every reference points at something in the same
-archive (a memory's sources, a letter's pages). Each problem is an ``InputError`` that
-names the field, e.g. ``conversations[0].messages[2].role``.
+way), then checks that ids (and milestones' keys) are unique and every reference points at
+something in the same archive (a memory's sources, a letter's pages, the messages the
+relationship was counted up to and its milestones happened in). Each problem is an
+``InputError`` that names the field, e.g. ``conversations[0].messages[2].role``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Hashable, Iterable
 from typing import Any
 
 from samantha.archive.schema import FAREWELL, FORMAT, SCHEMAS, VERSION, parse_time
@@ -160,6 +161,20 @@ def _check_references(doc: dict[str, Any]) -> None:
     for i, letter in enumerate(doc["letters"]):
         if letter["pdf"] != pages(letter["id"]):
             raise _fail(f"letters[{i}].pdf", f"must be {pages(letter['id'])!r}")
+    if doc["relationship"] is not None:
+        _check_relationship(doc["relationship"], message_ids)
+
+
+def _check_relationship(bond: dict[str, Any], message_ids: set[int]) -> None:
+    upto = bond["counted_upto"]
+    if upto is not None and upto not in message_ids:
+        raise _fail("relationship.counted_upto", f"names message {upto}, not here")
+    milestones = bond["milestones"]
+    _unique("relationship.milestones", (m["key"] for m in milestones), "key")
+    for i, milestone in enumerate(milestones):
+        source = milestone["source"]
+        if source is not None and source not in message_ids:
+            raise _fail(f"relationship.milestones[{i}].source", f"names message {source}, not here")
 
 
 def pages(letter_id: int) -> str:
@@ -182,10 +197,10 @@ def _check_files(doc: dict[str, Any], files: Collection[str]) -> None:
             )
 
 
-def _unique(what: str, ids: Iterable[int]) -> None:
+def _unique(what: str, ids: Iterable[Hashable], noun: str = "id") -> None:
     repeated = [i for i, n in Counter(ids).items() if n > 1]
     if repeated:
-        raise _fail(what, f"repeat the id {repeated[0]}; each id must be used once")
+        raise _fail(what, f"repeat the {noun} {repeated[0]!r}; each {noun} must be used once")
 
 
 def _join(path: str, key: str) -> str:

@@ -1,21 +1,21 @@
 """archive.json, to and from what the store keeps about a person.
 
 The archive numbers everything itself (conversations, messages, memories, letters), from
-1, in the order things happened: a server's
-row ids say nothing about a person's life, and would differ on the next server. Importing
-keeps that order, so exporting again gives the same numbers and the same document.
+1, in the order things happened, and the relationship points at messages by those numbers:
+a server's row ids say nothing about a person's life, and would differ on the next server.
+Importing keeps that order, so exporting again gives the same numbers and the same document.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 from samantha import __version__
 from samantha.archive.checks import pages
-from samantha.archive.schema import FORMAT, VERSION, parse_time
+from samantha.archive.relationship import from_relationship, to_relationship
+from samantha.archive.schema import FORMAT, VERSION, checked_time, iso
 from samantha.store import (
     Conversation,
     Letter,
@@ -28,10 +28,6 @@ from samantha.store import (
 )
 
 Document = dict[str, Any]
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
 def _numbering(ids: list[int]) -> dict[int, int]:
@@ -63,7 +59,7 @@ def to_document(data: PersonData, exported_at: float) -> Document:
         "memories": [
             _memory(m, memories, messages) for m in sorted(data.memories, key=lambda m: m.id)
         ],
-        "relationship": None,
+        "relationship": to_relationship(data.bond, data.milestones, messages),
         "letters": [_letter(x, n) for n, x in enumerate(sorted(data.letters, key=_id), 1)],
     }
 
@@ -125,7 +121,7 @@ def _memory(r: MemoryRecord, memories: dict[int, int], messages: dict[int, int])
 
 def from_document(doc: Document) -> PersonData:
     """A checked archive.json as the store's records, still with the archive's ids."""
-    person = Person(0, doc["person"]["name"], _time(doc["person"]["created_at"]))
+    person = Person(0, doc["person"]["name"], checked_time(doc["person"]["created_at"]))
     conversations, messages, forgotten = [], [], set()
     for c in doc["conversations"]:
         conversations.append(
@@ -133,15 +129,15 @@ def from_document(doc: Document) -> PersonData:
                 c["id"],
                 0,
                 c["title"],
-                _time(c["created_at"]),
-                _time(c["updated_at"]),
+                checked_time(c["created_at"]),
+                checked_time(c["updated_at"]),
                 c["summary"],
                 c["summary_upto"] or 0,
             )
         )
         for m in c["messages"]:
             role, content, status, said = m["role"], m["content"], m["status"], m["created_at"]
-            messages.append(Message(m["id"], 0, c["id"], role, content, status, _time(said)))
+            messages.append(Message(m["id"], 0, c["id"], role, content, status, checked_time(said)))
             if m["forgotten"]:
                 forgotten.add(m["id"])
     memories = [
@@ -155,7 +151,7 @@ def from_document(doc: Document) -> PersonData:
             r["happened_until"],
             float(r["importance"]),
             r["origin"],
-            _time(r["created_at"]),
+            checked_time(r["created_at"]),
             r["superseded_by"],
             tuple(sorted(set(r["sources"]))),
         )
@@ -168,8 +164,8 @@ def from_document(doc: Document) -> PersonData:
             x["to"],
             x["notes"],
             x["text"],
-            _time(x["created_at"]),
-            _time(x["updated_at"]),
+            checked_time(x["created_at"]),
+            checked_time(x["updated_at"]),
         )
         for x in doc["letters"]
     ]
@@ -180,11 +176,5 @@ def from_document(doc: Document) -> PersonData:
         frozenset(forgotten),
         tuple(sorted(memories, key=lambda m: m.id)),
         tuple(sorted(letters, key=_id)),
+        *from_relationship(doc["relationship"]),
     )
-
-
-def _time(text: str) -> float:
-    moment = parse_time(text)
-    if moment is None:  # check() refused it already
-        raise ValueError(f"not a checked time: {text!r}")
-    return moment

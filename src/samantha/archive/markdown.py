@@ -1,6 +1,7 @@
 """README.md: the same archive for a person to read, with no program needed.
 
-Conversations are dated transcripts; memories are listed with the words they came from.
+Conversations are dated transcripts; memories are listed with the words they came from;
+the relationship is told as the person sees it, its stage in her words and its milestones.
 It is written from archive.json alone (plus her name), so the two always agree.
 """
 
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+
+from samantha.relationship import STAGE
 
 Document = dict[str, Any]
 
@@ -43,15 +46,9 @@ def render(doc: Document, companion: str) -> str:
         lines += _conversation(c, name, companion)
     lines += ["", f"## What {companion} remembers", ""]
     lines += _memories(doc) or ["Nothing yet."]
-    lines += [
-        "",
-        "## Relationship",
-        "",
-        "This version of Samantha keeps no relationship record beyond these pages.",
-        "",
-        "## Letters",
-        "",
-    ]
+    lines += ["", "## The two of you", ""]
+    lines += _relationship(doc["relationship"], companion)
+    lines += ["", "## Letters", ""]
     lines += _letters(doc) or ["None yet.", ""]
     return "\n".join(lines)
 
@@ -71,6 +68,25 @@ def _letters(doc: Document) -> list[str]:
             quote(x["text"]),
             "",
         ]
+    return lines
+
+
+def _relationship(found: Document | None, companion: str) -> list[str]:
+    if found is None:
+        return ["Nothing counted yet: you had not written to her."]
+    signals = found["signals"]
+    lines = [
+        f"You and {companion} are {STAGE[found['stage']].label}, since"
+        f" {day_and_time(found['stage_since'])}: you talked on {signals['days_talked']} day(s)"
+        f" and wrote {signals['messages']} message(s). Closeness {found['closeness']:.2f} and"
+        f" trust {found['trust']:.2f}, each from 0 to 1, as she counted them"
+        f" {day_and_time(found['counted_at'])}.",
+    ]
+    if found["milestones"]:
+        lines += ["", "What mattered, in her words:", ""]
+    for m in found["milestones"]:
+        source = f" (message {m['source']})" if m["source"] is not None else ""
+        lines.append(f"- {day_and_time(m['at'])}: {' '.join(m['text'].split())}{source}")
     return lines
 
 

@@ -1,22 +1,26 @@
 """The archive's JSON Schema (draft 2020-12), written once, here, as data.
 
 It ships in every archive as ``schema.json``, is copied into ``docs/archive.md``, and is
-what ``samantha.archive.checks`` walks. Version 2 added letters; version 1 (letters always
-empty) is kept beside it, so archives made before letters still import.
+what ``samantha.archive.checks`` walks. Version 3 added the relationship, version 2
+letters; the older versions are kept beside it (version 2: the relationship always null;
+version 1: letters always empty too), so archives made before either still import.
 """
 
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from samantha.auth import MAX_NAME
 
 FORMAT = "samantha-archive"
-VERSION = 2  # what this Samantha writes
-MAX_ID = 2**53 - 1  # ids a JavaScript reader can hold exactly
+VERSION = 3  # what this Samantha writes
+MAX_ID = 2**53 - 1  # ids and counts a JavaScript reader can hold exactly
 MAX_RECIPIENT = 100
+MAX_MILESTONE_KEY = 100
+# samantha.relationship.STAGES as of version 3, written out: a new stage is a new version
+STAGE_KEYS = ["met", "acquainted", "friends", "close", "attached"]
 FAREWELL = "farewell.pdf"  # her farewell as handwritten pages, in an archive from departure
 
 
@@ -30,6 +34,18 @@ def _time(description: str) -> dict[str, Any]:
 
 def _nullable(kind: str, description: str) -> dict[str, Any]:
     return {"type": [kind, "null"], "description": description}
+
+
+def _count(description: str) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 0, "maximum": MAX_ID, "description": description}
+
+
+def _share(description: str) -> dict[str, Any]:
+    return {"type": "number", "minimum": 0, "maximum": 1, "description": description}
+
+
+def _message_or_null(description: str) -> dict[str, Any]:
+    return {**_nullable("integer", description), "minimum": 1, "maximum": MAX_ID}
 
 
 def _object(properties: dict[str, Any], description: str) -> dict[str, Any]:
@@ -72,11 +88,7 @@ CONVERSATION = _object(
             "type": "string",
             "description": "her rolling summary of the turns up to summary_upto",
         },
-        "summary_upto": {
-            **_nullable("integer", "the last message the summary covers (null: none)"),
-            "minimum": 1,
-            "maximum": MAX_ID,
-        },
+        "summary_upto": _message_or_null("the last message the summary covers (null: none)"),
         "messages": {"type": "array", "items": {"$ref": "#/$defs/message"}},
     },
     "one conversation, its messages oldest first",
@@ -139,6 +151,75 @@ LETTER = _object(
     "a letter the person wrote with her, in their own voice",
 )
 
+MILESTONE = _object(
+    {
+        "key": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_MILESTONE_KEY,
+            "description": 'which moment, each once: "met", "feeling", "helped", "told:sister",'
+            ' "stage:friends", ...',
+        },
+        "text": {"type": "string", "minLength": 1, "description": "the moment in her words"},
+        "at": _time("when it happened"),
+        "source": _message_or_null("the message it happened in (null: none, as for a stage)"),
+    },
+    "a moment that mattered between them",
+)
+
+RELATIONSHIP = {
+    **_object(
+        {
+            "stage": {
+                "enum": STAGE_KEYS,
+                "description": "from first meeting to deep attachment: met, acquainted,"
+                " friends, close, attached",
+            },
+            "stage_since": _time("when it reached this stage"),
+            "closeness": _share("0-1: days together, how much and how recently"),
+            "trust": _share("0-1: what they shared, her help, how they left things"),
+            "counted_at": _time("when it was last counted (after her last reply)"),
+            "counted_upto": _message_or_null(
+                "the last message counted (null: none); later ones are counted after an import"
+            ),
+            "last_tone": {
+                "enum": ["warm", "cold", "neither"],
+                "description": "how the last message counted would leave a conversation, kindly"
+                " or in anger; counted as the conversation's ending once the next one begins",
+            },
+            "signals": _object(
+                {
+                    "days_talked": _count("days the person wrote to her"),
+                    "messages": _count("messages they wrote"),
+                    "words": _count("words in them"),
+                    "memories_kept": _count("memories of their life she kept, when counted"),
+                    "feelings_shared": _count("messages that told her how they really felt"),
+                    "times_she_helped": _count("times they said she helped"),
+                    "angry_messages": _count("messages said in anger at her"),
+                    "conversations_left_warmly": _count("conversations left with a kind word"),
+                    "conversations_left_in_anger": _count("conversations left in anger"),
+                    "first_message_at": {
+                        **_nullable("string", "when they first wrote (null: never)"),
+                        "format": "date-time",
+                    },
+                    "last_message_at": {
+                        **_nullable("string", "when they last wrote (null: never)"),
+                        "format": "date-time",
+                    },
+                },
+                "the counts closeness and trust are made of, as GET /v1/me/relationship shows",
+            ),
+            "milestones": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/milestone"},
+                "description": "the moments that mattered, oldest first",
+            },
+        },
+        "the relationship as she last counted it",
+    ),
+    "type": ["object", "null"],  # null: never counted (they have not written to her yet)
+}
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": f"urn:samantha:archive:{VERSION}",
@@ -158,11 +239,7 @@ SCHEMA: dict[str, Any] = {
             ),
             "conversations": {"type": "array", "items": {"$ref": "#/$defs/conversation"}},
             "memories": {"type": "array", "items": {"$ref": "#/$defs/memory"}},
-            "relationship": {
-                "type": "null",
-                "description": "reserved for the state of the relationship; this version of"
-                " Samantha keeps none, so it is always null",
-            },
+            "relationship": RELATIONSHIP,
             "letters": {
                 "type": "array",
                 "items": {"$ref": "#/$defs/letter"},
@@ -178,13 +255,28 @@ SCHEMA: dict[str, Any] = {
         "message": MESSAGE,
         "memory": MEMORY,
         "letter": LETTER,
+        "milestone": MILESTONE,
     },
 }
 
 
-def _version_1() -> dict[str, Any]:
-    """Version 1, as it was: the same but for ``letters``, whose place was kept empty."""
+def _version_2() -> dict[str, Any]:
+    """Version 2, as it was: the same but for ``relationship``, whose place was kept null."""
     old = copy.deepcopy(SCHEMA)
+    old["$id"], old["title"] = "urn:samantha:archive:2", "Samantha archive, version 2"
+    old["properties"]["version"] = {"const": 2}
+    old["properties"]["relationship"] = {
+        "type": "null",
+        "description": "reserved for the state of the relationship; this version of"
+        " Samantha keeps none, so it is always null",
+    }
+    del old["$defs"]["milestone"]
+    return old
+
+
+def _version_1() -> dict[str, Any]:
+    """Version 1, as it was: version 2 but for ``letters``, whose place was kept empty."""
+    old = _version_2()
     old["$id"], old["title"] = "urn:samantha:archive:1", "Samantha archive, version 1"
     old["properties"]["version"] = {"const": 1}
     old["properties"]["relationship"]["description"] += " in version 1"
@@ -198,7 +290,12 @@ def _version_1() -> dict[str, Any]:
     return old
 
 
-SCHEMAS: dict[int, dict[str, Any]] = {1: _version_1(), VERSION: SCHEMA}
+SCHEMAS: dict[int, dict[str, Any]] = {1: _version_1(), 2: _version_2(), VERSION: SCHEMA}
+
+
+def iso(ts: float) -> str:
+    """A time as the archive writes it: ISO 8601 in UTC, to the microsecond."""
+    return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
 def parse_time(text: str) -> float | None:
@@ -208,3 +305,11 @@ def parse_time(text: str) -> float | None:
     except ValueError:
         return None
     return moment.timestamp() if moment.tzinfo is not None else None
+
+
+def checked_time(text: str) -> float:
+    """Seconds since the epoch for a time ``check`` accepted already."""
+    moment = parse_time(text)
+    if moment is None:  # check() refused it already
+        raise ValueError(f"not a checked time: {text!r}")
+    return moment

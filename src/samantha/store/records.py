@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from samantha.store.relationship import Bond, Milestone
+
 MessageStatus = Literal["complete", "streaming", "interrupted", "failed"]
 Role = Literal["user", "assistant"]
 
@@ -203,7 +205,8 @@ class PersonData:
     """Everything kept about one person that is theirs: what an archive carries.
 
     Tokens and indexes (full-text rows, vectors) are not part of it: tokens are secrets
-    and indexes are rebuilt from the words. Memories, messages and letters are in id order.
+    and indexes are rebuilt from the words. Memories, messages and letters are in id order,
+    milestones in the order they happened.
     """
 
     person: Person
@@ -212,3 +215,5 @@ class PersonData:
     forgotten: frozenset[int]  # ids of messages never to be recalled again
     memories: tuple[MemoryRecord, ...]
     letters: tuple[Letter, ...] = ()
+    bond: Bond | None = None  # None before the relationship was first counted
+    milestones: tuple[Milestone, ...] = ()

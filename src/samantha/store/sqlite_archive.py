@@ -1,5 +1,5 @@
-"""The archive half of the SQLite store: one person's whole record (their letters too),
-read and restored.
+"""The archive half of the SQLite store: one person's whole record (their letters and
+relationship too), read and restored.
 
 Reading takes one snapshot (a read transaction), so the messages a memory points at are
 always in the same export. Restoring writes every row in one ``BEGIN IMMEDIATE``
@@ -39,6 +39,7 @@ from samantha.store.sqlite_memory import (
     memory_record,
     owner,
 )
+from samantha.store.sqlite_relationship import person_bond, restore_bond
 
 
 def _snapshot(db: sqlite3.Connection, person_id: int) -> PersonData:
@@ -72,6 +73,7 @@ def _snapshot(db: sqlite3.Connection, person_id: int) -> PersonData:
         frozenset(m[0] for m in messages if not m[-1]),
         tuple(memory_record(m, sources) for m in memories),
         person_letters(db, person_id),
+        *person_bond(db, person_id),
     )
 
 
@@ -211,6 +213,7 @@ class SQLiteArchive(SQLiteCore):
             _add_memories(db, person_id, data.memories, memory_vectors, messages)
             index_turns(db, person_id, [_renumber(t, messages) for t in turns])
             restore_letters(db, person_id, data.letters)
+            restore_bond(db, person_id, data.bond, data.milestones, messages)
             # the archive brings its memories: nothing in it is to be learned again
             db.execute("UPDATE messages SET learned = 1 WHERE person_id = ?", (person_id,))
             bump_vectors(db, person_id)

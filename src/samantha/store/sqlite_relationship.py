@@ -1,5 +1,9 @@
 """The relationship half of the SQLite store: bonds, milestones, stage counts, and her
-inner life, which is built from counts across people and never from their words."""
+inner life, which is built from counts across people and never from their words.
+
+``person_bond`` and ``restore_bond`` are the person's archive's share of it, read and
+written inside the archive's own transaction (``sqlite_archive``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import dataclasses
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from samantha.store.records import Message
@@ -14,12 +19,62 @@ from samantha.store.relationship import Bond, InnerLife, Milestone, Tallies
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
 
 BOND_COLUMNS = "person_id, stage, stage_since, closeness, trust, shared, tallies, updated_at"
+MILESTONE_COLUMNS = "key, text, at, message_id"
 
 
 def _bond(row: Sequence[Any]) -> Bond:
     known = {f.name for f in dataclasses.fields(Tallies)}
     tallies = Tallies(**{k: v for k, v in json.loads(row[6]).items() if k in known})
     return Bond(int(row[0]), row[1], row[2], row[3], row[4], int(row[5]), tallies, row[7])
+
+
+def _put_bond(db: sqlite3.Connection, bond: Bond) -> None:
+    tallies = json.dumps(dataclasses.asdict(bond.tallies), sort_keys=True)
+    db.execute(
+        f"INSERT OR REPLACE INTO relationships ({BOND_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (bond.person_id, bond.stage, bond.stage_since, bond.closeness, bond.trust, bond.shared,
+         tallies, bond.updated_at),
+    )  # fmt: skip
+
+
+def _put_milestone(db: sqlite3.Connection, person_id: int, m: Milestone) -> bool:
+    """Keep a milestone not reached before; False if its key was reached already."""
+    cur = db.execute(
+        f"INSERT OR IGNORE INTO milestones (person_id, {MILESTONE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+        (person_id, m.key, m.text, m.at, m.message_id),
+    )
+    return bool(cur.rowcount)
+
+
+def person_bond(
+    db: sqlite3.Connection, person_id: int
+) -> tuple[Bond | None, tuple[Milestone, ...]]:
+    """The person's bond and milestones, oldest first (for their archive)."""
+    row = db.execute(
+        f"SELECT {BOND_COLUMNS} FROM relationships WHERE person_id = ?", (person_id,)
+    ).fetchone()
+    milestones = db.execute(
+        f"SELECT {MILESTONE_COLUMNS} FROM milestones WHERE person_id = ? ORDER BY at, rowid",
+        (person_id,),
+    )
+    return (_bond(row) if row else None), tuple(Milestone(*m) for m in milestones)
+
+
+def restore_bond(
+    db: sqlite3.Connection,
+    person_id: int,
+    bond: Bond | None,
+    milestones: Sequence[Milestone],
+    messages: Mapping[int, int],
+) -> None:
+    """A bond and its milestones from an archive, in its order, with the archive's message
+    ids (``messages``: old → new) made this server's, so counting goes on where it was."""
+    if bond is not None:
+        upto = messages[bond.tallies.upto] if bond.tallies.upto else 0
+        _put_bond(db, replace(bond, person_id=person_id, tallies=replace(bond.tallies, upto=upto)))
+    for m in milestones:
+        source = messages[m.message_id] if m.message_id is not None else None
+        _put_milestone(db, person_id, replace(m, message_id=source))
 
 
 def _words(words: Sequence[str]) -> str:
@@ -57,30 +112,14 @@ class SQLiteRelationship(SQLiteCore):
                 is None
             ):
                 return []  # deleted meanwhile: nothing of them is written again
-            tallies = json.dumps(dataclasses.asdict(bond.tallies), sort_keys=True)
-            db.execute(
-                f"INSERT OR REPLACE INTO relationships ({BOND_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (bond.person_id, bond.stage, bond.stage_since, bond.closeness, bond.trust,
-                 bond.shared, tallies, bond.updated_at),
-            )  # fmt: skip
-            new = []
-            for m in milestones:
-                cur = db.execute(
-                    "INSERT OR IGNORE INTO milestones (person_id, key, text, at, message_id)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (bond.person_id, m.key, m.text, m.at, m.message_id),
-                )
-                if cur.rowcount:
-                    new.append(m)
-            return new
+            _put_bond(db, bond)
+            return [m for m in milestones if _put_milestone(db, bond.person_id, m)]
 
         return await self._write(run)
 
     async def milestones(self, person_id: int) -> list[Milestone]:
         rows = await self._rows(
-            "SELECT key, text, at, message_id FROM milestones WHERE person_id = ?"
-            " ORDER BY at, rowid",
+            f"SELECT {MILESTONE_COLUMNS} FROM milestones WHERE person_id = ? ORDER BY at, rowid",
             (person_id,),
         )
         return [Milestone(*row) for row in rows]

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from samantha.archive import Exported, export_archive, file_name, import_archive, read_archive
 from samantha.errors import NotFound
 from samantha.web.deps import Admin, CurrentPerson, System
-from samantha.web.schemas import ImportedOut
+from samantha.web.schemas import ImportedOut, ItemId
 
 router = APIRouter(prefix="/v1", tags=["export"])
 IMPORT_PATH = "/v1/people/import"  # its body limit is SAMANTHA_MAX_IMPORT_BYTES
@@ -51,7 +51,7 @@ async def export_mine(person: CurrentPerson, sam: System) -> Response:
     response_class=Response,
     responses=ZIP_RESPONSE,
 )
-async def export_person(sam: System, person_id: int = Path(ge=1, le=2**63 - 1)) -> Response:
+async def export_person(sam: System, person_id: ItemId) -> Response:
     """A person's archive. Needs the admin token."""
     person = await sam.store.person_by_id(person_id)
     if person is None:

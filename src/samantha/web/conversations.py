@@ -23,7 +23,16 @@ from samantha.turn import Reply
 from samantha.web.deps import CurrentPerson, System
 from samantha.web.errors import client_gone, error_body, error_response, outage, refused
 from samantha.web.replies import ReplyStream, start_reply
-from samantha.web.schemas import ConversationOut, MessageOut, NewConversation, NewMessage, ReplyOut
+from samantha.web.schemas import (
+    LARGEST_ID,
+    BeforeId,
+    ConversationOut,
+    ItemId,
+    MessageOut,
+    NewConversation,
+    NewMessage,
+    ReplyOut,
+)
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -50,11 +59,11 @@ async def list_conversations(
 
 @router.get("/{conversation_id}/messages")
 async def list_messages(
-    conversation_id: int,
+    conversation_id: ItemId,
     person: CurrentPerson,
     sam: System,
-    before: int | None = Query(None, ge=1, description="only messages older than this id"),
-    after: int = Query(0, ge=0, description="only messages newer than this id"),
+    before: BeforeId = None,
+    after: int = Query(0, ge=0, le=LARGEST_ID, description="only messages newer than this id"),
     limit: int = Query(50, ge=1, le=500),
 ) -> list[MessageOut]:
     """A page of the conversation, oldest first; page back with ``before``."""
@@ -74,7 +83,7 @@ REPLY_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.post("/{conversation_id}/messages", responses=REPLY_RESPONSES)
 async def send_message(
-    conversation_id: int, body: NewMessage, person: CurrentPerson, sam: System, request: Request
+    conversation_id: ItemId, body: NewMessage, person: CurrentPerson, sam: System, request: Request
 ) -> Any:
     """Say something. Your message is stored before she starts to answer."""
     message = await sam.companion.say(person, conversation_id, body.content)
@@ -83,7 +92,11 @@ async def send_message(
 
 @router.post("/{conversation_id}/reply", responses=REPLY_RESPONSES)
 async def retry_reply(
-    conversation_id: int, person: CurrentPerson, sam: System, request: Request, stream: bool = True
+    conversation_id: ItemId,
+    person: CurrentPerson,
+    sam: System,
+    request: Request,
+    stream: bool = True,
 ) -> Any:
     """Answer the newest unanswered message again, after an outage, a refusal when she was
     busy, or an interrupted reply."""

@@ -12,14 +12,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
 from samantha.store import Event, Person
 from samantha.system import Samantha
 from samantha.web.deps import Admin, CurrentPerson, System
-from samantha.web.schemas import Strict
+from samantha.web.schemas import ItemId, Strict
 
 router = APIRouter(tags=["events"])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -67,9 +67,7 @@ async def _stream(sam: Samantha, person: Person, after: int) -> AsyncIterator[st
 
 
 @router.post("/v1/people/{person_id}/notices", status_code=202, dependencies=[Admin])
-async def notice(
-    person_id: Annotated[int, Path(ge=1, le=2**62)], body: NewNotice, sam: System
-) -> Response:
+async def notice(person_id: ItemId, body: NewNotice, sam: System) -> Response:
     """Send one person a notice from the operator, live or kept for when they return."""
     await sam.events.publish(person_id, "notice", {"text": body.text})
     return Response(status_code=202)

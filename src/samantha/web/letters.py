@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from samantha.errors import ModelError, ModelUnavailable
@@ -19,10 +19,9 @@ from samantha.files import safe_name
 from samantha.store import Letter
 from samantha.web.deps import CurrentPerson, System
 from samantha.web.errors import error_response
-from samantha.web.schemas import Strict, iso
+from samantha.web.schemas import BeforeId, ItemId, Strict, iso
 
 router = APIRouter(prefix="/v1/me/letters", tags=["letters"])
-LetterId = Annotated[int, Path(ge=1, le=2**63 - 1, description="one of your letters")]
 PDF = "application/pdf"
 TEXT = "text/plain; charset=utf-8"
 PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -99,7 +98,7 @@ async def write(body: NewLetter, person: CurrentPerson, sam: System) -> Any:
 async def list_letters(
     person: CurrentPerson,
     sam: System,
-    before: int | None = Query(None, ge=1, le=2**63 - 1, description="older than this id"),
+    before: BeforeId = None,
     limit: int = Query(100, ge=1, le=500),
 ) -> list[LetterOut]:
     """Your letters, newest first; page back with ``before``."""
@@ -120,7 +119,7 @@ async def book(person: CurrentPerson, sam: System) -> Response:
     responses={200: {"content": {PDF: {}, TEXT: {}}}},
 )
 async def show(
-    letter_id: LetterId,
+    letter_id: ItemId,
     person: CurrentPerson,
     sam: System,
     format: Literal["json", "pdf", "txt"] = "json",
@@ -136,20 +135,20 @@ async def show(
 
 @router.patch("/{letter_id}")
 async def change(
-    letter_id: LetterId, body: ChangeLetter, person: CurrentPerson, sam: System
+    letter_id: ItemId, body: ChangeLetter, person: CurrentPerson, sam: System
 ) -> LetterOut:
     """Keep your own words for it (and whom it is to)."""
     return LetterOut.of(await sam.letters.edit(person, letter_id, body.text, body.to))
 
 
 @router.post("/{letter_id}/redraft", response_model=LetterOut)
-async def redraft(letter_id: LetterId, body: Redraft, person: CurrentPerson, sam: System) -> Any:
+async def redraft(letter_id: ItemId, body: Redraft, person: CurrentPerson, sam: System) -> Any:
     """She drafts the body again with your note; your salutation and closing stay."""
     return await drafted(sam.letters.redraft(person, letter_id, body.note))
 
 
 @router.delete("/{letter_id}", status_code=204)
-async def delete(letter_id: LetterId, person: CurrentPerson, sam: System) -> Response:
+async def delete(letter_id: ItemId, person: CurrentPerson, sam: System) -> Response:
     """Delete it, every copy of its words."""
     await sam.store.delete_letter(person.id, letter_id)
     return Response(status_code=204)

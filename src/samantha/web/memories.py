@@ -7,7 +7,9 @@ from fastapi import APIRouter, Query, Response
 from samantha.store import MemoryKind, MemoryRecord
 from samantha.web.deps import CurrentPerson, System
 from samantha.web.schemas import (
+    BeforeId,
     CorrectMemory,
+    ItemId,
     MemoryDetail,
     MemoryOut,
     MessageOut,
@@ -23,7 +25,7 @@ async def list_memories(
     sam: System,
     kind: MemoryKind | None = None,
     include_superseded: bool = False,
-    before: int | None = Query(None, ge=1),
+    before: BeforeId = None,
     limit: int = Query(100, ge=1, le=500),
 ) -> list[MemoryOut]:
     """What she remembers about you, newest first."""
@@ -48,7 +50,7 @@ async def search(
 
 
 @router.get("/{memory_id}")
-async def show(memory_id: int, person: CurrentPerson, sam: System) -> MemoryDetail:
+async def show(memory_id: ItemId, person: CurrentPerson, sam: System) -> MemoryDetail:
     """One memory with the messages it came from."""
     record = await sam.store.memory(person.id, memory_id)
     return await _detail(sam, person.id, record)
@@ -56,7 +58,7 @@ async def show(memory_id: int, person: CurrentPerson, sam: System) -> MemoryDeta
 
 @router.patch("/{memory_id}")
 async def correct(
-    memory_id: int, body: CorrectMemory, person: CurrentPerson, sam: System
+    memory_id: ItemId, body: CorrectMemory, person: CurrentPerson, sam: System
 ) -> MemoryDetail:
     """Put it right: the corrected memory replaces the old one, which is kept as superseded."""
     record = await sam.memory.correct(person.id, memory_id, body.text.strip())
@@ -64,7 +66,7 @@ async def correct(
 
 
 @router.delete("/{memory_id}", status_code=204)
-async def forget(memory_id: int, person: CurrentPerson, sam: System) -> Response:
+async def forget(memory_id: ItemId, person: CurrentPerson, sam: System) -> Response:
     """Forget it: the memory goes, and its source words are never recalled again."""
     await sam.store.forget_memory(person.id, memory_id)
     return Response(status_code=204)

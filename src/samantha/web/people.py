@@ -6,11 +6,11 @@ once and for good; their tokens stop working.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 
 from samantha.auth import add_person
 from samantha.web.deps import Admin, CurrentPerson, System
-from samantha.web.schemas import NewPerson, PersonCreated, PersonOut
+from samantha.web.schemas import ItemId, NewPerson, PersonCreated, PersonOut
 
 router = APIRouter(prefix="/v1", tags=["people"])
 
@@ -29,9 +29,7 @@ async def list_people(sam: System) -> list[PersonOut]:
 
 
 @router.delete("/people/{person_id}", status_code=204, dependencies=[Admin])
-async def delete_person(
-    sam: System, person_id: int = Path(ge=1, le=2**62, description="the person's id")
-) -> Response:
+async def delete_person(sam: System, person_id: ItemId) -> Response:
     """Delete a person and everything kept about them. Needs the admin token."""
     await sam.delete_person(person_id)
     return Response(status_code=204)

@@ -1,15 +1,23 @@
-"""What the API sends and accepts. Unknown fields are refused, not ignored."""
+"""What the API sends and accepts. Unknown fields are refused, not ignored, and an id
+SQLite could not hold is refused (422) before it reaches the store."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from samantha.archive import Imported
 from samantha.memory import Recollection
 from samantha.store import Conversation, MemoryRecord, Message, Person
+
+LARGEST_ID = 2**63 - 1  # SQLite's largest integer: no row has a larger id
+ItemId = Annotated[int, Path(ge=1, le=LARGEST_ID, description="its id")]
+BeforeId = Annotated[
+    int | None, Query(ge=1, le=LARGEST_ID, description="only those older than this id")
+]
 
 
 class Strict(BaseModel):

@@ -21,7 +21,7 @@ from samantha.store import Conversation, Message, Person
 from samantha.system import Samantha
 from samantha.voice import LISTEN_RATE, AudioError, Voice
 from samantha.voice.session import VoiceSession
-from samantha.web.schemas import MessageOut
+from samantha.web.schemas import LARGEST_ID, MessageOut
 
 router = APIRouter(tags=["voice"])
 SUBPROTOCOL = "samantha.voice"
@@ -133,6 +133,8 @@ async def voice_socket(
 
 
 async def _conversation(sam: Samantha, person: Person, wanted: int | None) -> Conversation:
+    if wanted is not None and not 1 <= wanted <= LARGEST_ID:  # SQLite could not even look
+        raise NotFound(f"conversation {wanted} not found")
     if wanted is not None:
         return await sam.store.conversation(person.id, wanted)
     latest = await sam.store.latest_conversation(person.id)
