@@ -56,6 +56,9 @@ class EmbeddedLLM(LLM):
         params.n_ctx = self.settings.llm_ctx * self.settings.llm_parallel
         params.cpuparams.n_threads = self.settings.threads
         params.cpuparams_batch.n_threads = self.settings.threads
+        # threads sleep between batches instead of spinning for the next: with two cores,
+        # a spinning model starves speech, the web server and the other slots' callers
+        params.cpuparams.poll = params.cpuparams_batch.poll = 0
         params.verbosity = -1
         params.port = 0  # llama.cpp also listens on loopback; lock it with a key nobody has
         params.api_keys = [secrets.token_urlsafe(24)]
