@@ -149,3 +149,20 @@ async def test_a_deleted_person_leaves_no_relationship(her: Samantha, clock: Clo
     again = Relationships(her.store)
     await again.update(theo)  # a late background count writes nothing for them
     assert await her.store.bond(theo.id) is None
+
+
+async def test_forgetting_what_they_told_her_takes_its_milestone_with_it(her: Samantha) -> None:
+    theo = await her.person_named("Theo", create=True)
+    assert theo
+    await chat(her, theo, "My sister Ada lives in Porto.", "I like the garden.")
+    told = [m for m in await her.store.milestones(theo.id) if m.key == "told:sister"]
+    assert told and "Ada" in told[0].text
+    (sister,) = [r for r in await her.store.memories(theo.id, kind="relation") if "Ada" in r.text]
+    await her.store.forget_memory(theo.id, sister.id)
+    left = await her.store.milestones(theo.id)
+    assert not any("Ada" in m.text for m in left)
+    assert any(m.key == "met" for m in left)  # the rest of the story stays
+    await chat(her, theo, "The garden is blooming.")  # counted again: it does not come back
+    assert not any("Ada" in m.text for m in await her.store.milestones(theo.id))
+    view = await Relationships(her.store).view(theo)
+    assert "Ada" not in str(view)

@@ -273,7 +273,8 @@ class SQLiteMemory(SQLiteCore):
         return (await self.add_memories(person_id, [new]))[0]
 
     async def forget_memory(self, person_id: int, memory_id: int) -> int:
-        """Forget a memory, its source turns and her replies to them, for recall.
+        """Forget a memory, its source turns and her replies to them, for recall, and the
+        milestones those turns made ("the first time you told me about ...").
 
         Returns how many turns are no longer recallable.
         """
@@ -313,6 +314,11 @@ class SQLiteMemory(SQLiteCore):
                 )
                 db.execute(
                     f"UPDATE messages SET recallable = 0 WHERE person_id = ? AND id IN ({marks})",
+                    (person_id, *chunk),
+                )
+                db.execute(  # "the first time you told me about your sister, Ada" goes too
+                    f"DELETE FROM milestones WHERE person_id = ? AND key LIKE 'told:%'"
+                    f" AND message_id IN ({marks})",
                     (person_id, *chunk),
                 )
                 db.executemany("DELETE FROM turn_fts WHERE rowid = ?", [(t,) for t in chunk])
