@@ -76,6 +76,10 @@ GUIDANCE = {
     "happy": "They seem happy: share their joy.",
     "neutral": "",
 }
+_PATTERNS = {
+    label: tuple((cue, re.compile(rf"\b{re.escape(cue)}\b")) for cue in cues)
+    for label, cues in CUES.items()
+}  # compiled once: every message a person sends is read for its mood
 _NEGATION = re.compile(r"\b(not|never|no longer|isn't|wasn't|don't|didn't|not that)\s+(\w+\s+)?$")
 
 
@@ -93,9 +97,11 @@ def read_mood(text: str) -> Mood:
     """The strongest mood in ``text``, with the words that suggested it."""
     lowered = " ".join(text.lower().split())
     scores: dict[str, list[str]] = {}
-    for label, cues in CUES.items():
-        for cue in cues:
-            for match in re.finditer(rf"\b{re.escape(cue)}\b", lowered):
+    for label, cues in _PATTERNS.items():
+        for cue, pattern in cues:
+            if cue not in lowered:  # most cues are absent: skip the pattern
+                continue
+            for match in pattern.finditer(lowered):
                 if _NEGATION.search(lowered[: match.start()][-20:]):
                     continue
                 scores.setdefault(label, []).append(cue)

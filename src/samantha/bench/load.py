@@ -106,7 +106,9 @@ async def seed(settings: Settings, people: int, records: int, out: Console) -> l
     async with running(settings, load_model=False) as sam:
         now = time.time()
         for i in range(people):
-            tokens.append((await import_archive(sam, _history(i, records, now))).token)
+            made = await import_archive(sam, _history(i, records, now))
+            await sam.companion.relationships.update(made.person)  # counted as they talked
+            tokens.append(made.token)
             if (i + 1) % 500 == 0:
                 out.print(f"  seeded {i + 1}/{people} people")
     return tokens
