@@ -611,9 +611,17 @@ def test_follow_ups_from_the_terminal(cli_env: dict[str, str]) -> None:
     assert nobody.returncode == 2 and "no person named 'Theo'" in flat(nobody.stderr)
     asyncio.run(_plans_made_two_days_ago(Path(env["SAMANTHA_HOME"])))
     shown = samantha(env, "people", "settings", "Theo")
-    assert shown.stdout.splitlines() == ["proactive\ton", "quiet\t22:00-08:00"]
+    assert shown.stdout.splitlines() == [
+        "proactive\ton",
+        "quiet\t22:00-08:00",
+        "reminder\toff (default)",
+    ]
     changed = samantha(env, "people", "settings", "theo", "--quiet", "none", "--proactive", "off")
-    assert changed.stdout.splitlines() == ["proactive\toff", "quiet\tnone"]
+    assert changed.stdout.splitlines() == [
+        "proactive\toff",
+        "quiet\tnone",
+        "reminder\toff (default)",
+    ]
     for bad in ("25:00-08:00", "22:00", "late"):
         refused = samantha(env, "people", "settings", "Theo", "--quiet", bad)
         assert refused.returncode == 2 and "e.g. --quiet 22:00-08:00" in flat(refused.stderr)

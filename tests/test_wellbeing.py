@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from samantha.config import Settings
 from samantha.errors import ConfigError
 from samantha.llm import ChatMessage
-from samantha.store import Person
+from samantha.store import Person, PersonSettings
 from samantha.system import Samantha, running
 from samantha.wellbeing import LET_GO_RULE, crisis_lines, is_crisis
 from tests.conftest import make_settings
@@ -231,3 +232,41 @@ async def test_goodbyes_are_let_go_and_the_reminder_is_optional(
         note = context(fake.prompts[-1])
         assert "Session reminder: you have talked for over 30 minutes" in note
         assert "do not ask them to stay" in note
+
+
+async def test_each_person_chooses_their_own_session_reminder(
+    tmp_path: Path, fake: ScriptedLLM, evening: Clock
+) -> None:
+    """The operator reminds everyone after 30 minutes; Amy turned it off, June chose 20."""
+    settings = make_settings(tmp_path / "home", session_reminder_min=30)
+    async with running(settings, llm=fake, clock=evening) as sam:
+        chats: dict[str, tuple[Person, int]] = {}
+        for name in ("Theo", "Amy", "June"):
+            person = await sam.person_named(name, create=True)
+            assert person
+            chats[name] = person, (await sam.store.create_conversation(person.id)).id
+        amy, june = chats["Amy"][0], chats["June"][0]
+        await sam.store.change_person_settings(amy.id, PersonSettings(session_reminder_min=0))
+        await sam.store.change_person_settings(june.id, PersonSettings(session_reminder_min=20))
+
+        async def reminded(name: str) -> str | None:
+            fake.replies = ["Mm."]
+            await said(sam, *chats[name], "and then some more")
+            found = re.search(r"Session reminder: [^;]*", context(fake.prompts[-1]))
+            return found[0] if found else None
+
+        assert [await reminded(name) for name in chats] == [None, None, None]
+        evening.minutes(19)
+        assert [await reminded(name) for name in chats] == [None, None, None]
+        evening.minutes(1)  # 20 minutes: June's choice
+        assert [await reminded(name) for name in chats] == [
+            None,
+            None,
+            "Session reminder: you have talked for over 20 minutes",
+        ]
+        evening.minutes(15)  # 35 minutes: the operator's, for Theo who never chose
+        assert [await reminded(name) for name in chats] == [
+            "Session reminder: you have talked for over 30 minutes",
+            None,
+            "Session reminder: you have talked for over 20 minutes",
+        ]

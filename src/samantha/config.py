@@ -22,6 +22,18 @@ def time_of_day(text: str) -> str:
     return text
 
 
+REMINDER_MAX_MIN = 1440  # a day: a person's own session reminder is at most this long
+
+
+def reminder_minutes(value: int) -> int:
+    """``value`` if it is a session reminder a person may choose (whole minutes, 0: none,
+    at most a day); else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= REMINDER_MAX_MIN:
+        # the value is not echoed: it may be a number thousands of digits long
+        raise ValueError(f"give whole minutes from 1 to {REMINDER_MAX_MIN}, or 0 for none")
+    return value
+
+
 class Settings(BaseSettings):
     """Every knob an operator can turn. Names map to ``SAMANTHA_<NAME>`` variables."""
 

@@ -320,13 +320,14 @@ class Companion:
 
     async def _wellbeing(self, person: Person, said: str, history: list[Message]) -> list[str]:
         relations = await self.store.memories(person.id, kind="relation", limit=10)
+        own = await self.store.person_settings(person.id)
         return wellbeing.notes(
             said,
             history,
             self.store.now(),
             relations,
             long_session_min=self.settings.wellbeing_long_session_min,
-            reminder_min=self.settings.session_reminder_min,
+            reminder_min=wellbeing.reminder_in_force(self.settings, own),
         )
 
     async def _answer_from_memory(

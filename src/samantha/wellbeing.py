@@ -19,8 +19,9 @@ from pathlib import Path
 
 import yaml
 
+from samantha.config import Settings
 from samantha.errors import ConfigError
-from samantha.store import MemoryRecord, Message
+from samantha.store import MemoryRecord, Message, PersonSettings
 
 LET_GO_RULE = (
     "When someone wants to leave or says goodbye, let them go warmly: never make them feel "
@@ -155,6 +156,13 @@ def people_in_their_life(relations: Sequence[MemoryRecord]) -> list[str]:
         if name and name not in names and " " not in name.strip():
             names.append(name)
     return names
+
+
+def reminder_in_force(settings: Settings, own: PersonSettings) -> int:
+    """Minutes after which she mentions the session's length (0: never): the person's own
+    choice, else the operator's default."""
+    mine = own.session_reminder_min
+    return settings.session_reminder_min if mine is None else mine
 
 
 def notes(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from samantha.errors import NotFound
+from samantha.errors import InputError, NotFound
 from samantha.store import NewMemory, Person, PersonSettings, SQLiteStore
+from samantha.store.migrations import MIGRATIONS, m009_session_reminder
 
 
 @pytest.fixture
@@ -82,5 +84,39 @@ async def test_settings_keep_what_was_not_changed(store: SQLiteStore) -> None:
     await store.change_person_settings(theo.id, PersonSettings(quiet_start="23:00"))
     await store.change_person_settings(theo.id, PersonSettings(proactive=False))
     assert await store.person_settings(theo.id) == PersonSettings(False, "23:00", None)
+    await store.change_person_settings(theo.id, PersonSettings(session_reminder_min=20))
+    await store.change_person_settings(theo.id, PersonSettings(proactive=True))
+    assert await store.person_settings(theo.id) == PersonSettings(True, "23:00", None, 20)
+    await store.change_person_settings(theo.id, PersonSettings(session_reminder_min=0))
+    assert (await store.person_settings(theo.id)).session_reminder_min == 0  # off, not unset
     with pytest.raises(NotFound):
         await store.change_person_settings(999, PersonSettings(proactive=True))
+
+
+async def test_the_store_refuses_a_reminder_out_of_range(store: SQLiteStore) -> None:
+    theo, _ = await plan(store, "Theo")
+    for minutes in (-1, 1441):
+        with pytest.raises(InputError, match="session_reminder_min"):
+            await store.change_person_settings(
+                theo.id, PersonSettings(session_reminder_min=minutes)
+            )
+    assert await store.person_settings(theo.id) == PersonSettings()
+
+
+async def test_settings_chosen_before_the_reminder_existed_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # a database as m008 left it, with Theo's choices
+        db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+        for step in MIGRATIONS[: MIGRATIONS.index(m009_session_reminder)]:
+            db.executescript(step())
+            db.execute("INSERT INTO _migrations VALUES (?, 0)", (step.__name__,))
+        db.execute("INSERT INTO people (id, name, created_at) VALUES (1, 'Theo', 0)")
+        db.execute("INSERT INTO person_settings VALUES (1, 0, '21:00', '07:00', 0)")
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        assert await store.person_settings(1) == PersonSettings(False, "21:00", "07:00", None)
+        await store.change_person_settings(1, PersonSettings(session_reminder_min=45))
+        assert await store.person_settings(1) == PersonSettings(False, "21:00", "07:00", 45)
+    finally:
+        await store.close()

@@ -29,6 +29,8 @@ DEFAULTS = {
     "quiet_end": "08:00",
     "per_day": 1,
     "window_days": 3,
+    "session_reminder_min": 0,
+    "session_reminder_default": True,
 }
 
 
@@ -86,12 +88,43 @@ def test_settings_show_the_defaults_and_keep_each_change(
 
 def test_the_operator_sets_the_defaults(tmp_path: Path) -> None:
     settings = make_settings(
-        tmp_path / "home", proactive=False, quiet_start="21:00", quiet_end="07:30"
+        tmp_path / "home",
+        proactive=False,
+        quiet_start="21:00",
+        quiet_end="07:30",
+        session_reminder_min=45,
     )
     with TestClient(create_app(settings, llm=ScriptedLLM())) as client:
         theo = sign_up(client, settings, "Theo")
         shown = client.get("/v1/me/settings", headers=theo).json()
-    assert shown == {**DEFAULTS, "proactive": False, "quiet_start": "21:00", "quiet_end": "07:30"}
+    assert shown == {
+        **DEFAULTS,
+        "proactive": False,
+        "quiet_start": "21:00",
+        "quiet_end": "07:30",
+        "session_reminder_min": 45,
+    }
+
+
+def test_a_person_chooses_their_own_session_reminder(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "home", session_reminder_min=30)
+    default = {**DEFAULTS, "session_reminder_min": 30}
+    with TestClient(create_app(settings, llm=ScriptedLLM())) as client:
+        theo, amy = sign_up(client, settings, "Theo"), sign_up(client, settings, "Amy")
+        assert client.get("/v1/me/settings", headers=theo).json() == default
+        mine = {"session_reminder_default": False}
+        twenty = client.patch("/v1/me/settings", json={"session_reminder_min": 20}, headers=theo)
+        assert twenty.json() == {**default, **mine, "session_reminder_min": 20}
+        off = client.patch("/v1/me/settings", json={"session_reminder_min": 0}, headers=theo)
+        assert off.json() == {**default, **mine, "session_reminder_min": 0}
+        kept = client.patch("/v1/me/settings", json={"proactive": False}, headers=theo).json()
+        assert kept == {**default, **mine, "session_reminder_min": 0, "proactive": False}
+        assert client.get("/v1/me/settings", headers=amy).json() == default  # Theo's are his
+        wellbeing = {
+            name: client.get("/v1/me/wellbeing", headers=who).json()["session_reminder_min"]
+            for name, who in (("Theo", theo), ("Amy", amy))
+        }
+        assert wellbeing == {"Theo": 0, "Amy": 30}
 
 
 @pytest.mark.parametrize(
@@ -105,6 +138,18 @@ def test_the_operator_sets_the_defaults(tmp_path: Path) -> None:
         ({"quiet_end": "08:60"}, 422, "HH:MM"),
         ({"quiet_start": 2200}, 422, "quiet_start"),
         ({"proactive": False, "quiet_start": "25:00"}, 422, "HH:MM"),
+        ({"session_reminder_min": -1}, 422, "give whole minutes from 1 to 1440, or 0 for none"),
+        ({"session_reminder_min": 1441}, 422, "from 1 to 1440"),
+        ({"session_reminder_min": 10**30}, 422, "whole minutes"),
+        ({"session_reminder_min": "abc"}, 422, "session_reminder_min"),
+        ({"session_reminder_min": "30"}, 422, "session_reminder_min"),
+        ({"session_reminder_min": 1.5}, 422, "session_reminder_min"),
+        ({"session_reminder_min": 20.0}, 422, "session_reminder_min"),
+        ({"session_reminder_min": True}, 422, "session_reminder_min"),
+        ({"session_reminder_min": None}, 422, "cannot be null"),
+        ({"proactive": False, "session_reminder_min": 1441}, 422, "whole minutes"),
+        (b'{"session_reminder_min": 1e400}', 422, "session_reminder_min"),
+        (b'{"session_reminder_min": 99999999999999999999999999999}', 422, "whole minutes"),
         ({"quiet": "22:00-08:00"}, 422, "quiet"),
         ({}, 422, "nothing to change"),
         ([], 422, "body"),

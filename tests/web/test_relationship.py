@@ -4,11 +4,15 @@ operator sees counts, and a secret planted by one person reaches nobody else."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from samantha.config import Settings
+from samantha.web import create_app
+from tests.conftest import make_settings
 from tests.fakes import ScriptedLLM
+from tests.test_proactive import Clock
 from tests.web.test_events import admin_headers
 from tests.web.test_follow_ups import sign_up, tell
 
@@ -84,3 +88,19 @@ def test_a_person_sees_what_she_notices_of_their_wellbeing(
     noticed = client.get("/v1/me/wellbeing", headers=theo).json()
     assert any("pulling away from other people" in n for n in noticed["notes"])
     assert client.get("/v1/me/wellbeing").status_code == 401
+
+
+def test_a_person_sees_the_session_reminder_they_chose(tmp_path: Path) -> None:
+    clock = Clock("2026-03-02 10:00")
+    settings = make_settings(tmp_path / "home", session_reminder_min=30)
+    with TestClient(create_app(settings, llm=ScriptedLLM(), clock=clock)) as client:
+        theo, amy = sign_up(client, settings, "Theo"), sign_up(client, settings, "Amy")
+        client.patch("/v1/me/settings", json={"session_reminder_min": 20}, headers=theo)
+        for who in (theo, amy):
+            tell(client, who, "I made soup today.")
+        clock.at("2026-03-02 10:21")
+        mine = client.get("/v1/me/wellbeing", headers=theo).json()
+        hers = client.get("/v1/me/wellbeing", headers=amy).json()
+    assert mine["session_reminder_min"] == 20 and hers["session_reminder_min"] == 30
+    assert any("talked for over 20 minutes" in n for n in mine["notes"])
+    assert not any("Session reminder" in n for n in hers["notes"])  # 21 minutes: not yet

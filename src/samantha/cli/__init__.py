@@ -45,10 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--token-only", action="store_true", help="print only the token")
     people_sub.add_parser("list", help="everyone Samantha knows")
-    choices = people_sub.add_parser("settings", help="a person's follow-up settings: see, change")
+    choices = people_sub.add_parser(
+        "settings", help="a person's follow-up and reminder settings: see, change"
+    )
     choices.add_argument("name")
     choices.add_argument("--proactive", choices=["on", "off"], help="follow-ups on or off")
     choices.add_argument("--quiet", metavar="HH:MM-HH:MM", help="quiet hours, or none")
+    choices.add_argument(
+        "--reminder", metavar="MINUTES", help="mention the session's length after this, or off"
+    )
     people.set_defaults(run=cmd_people)
 
     proactive = sub.add_parser("proactive", help="follow-ups she sends on her own")

@@ -14,12 +14,13 @@ from samantha.cli.console import (
     out,
     row,
 )
-from samantha.config import Settings, time_of_day
+from samantha.config import REMINDER_MAX_MIN, Settings, reminder_minutes, time_of_day
 from samantha.errors import Departing, InputError, NotFound, SamanthaError
 from samantha.proactive import preferences
 from samantha.store import PersonSettings
 from samantha.system import Samantha, running
 from samantha.turn import validate_text
+from samantha.wellbeing import reminder_in_force
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -87,8 +88,24 @@ def _quiet_hours(text: str | None) -> tuple[str | None, str | None]:
         raise InputError(f"--quiet {text!r}: {exc}; e.g. --quiet 22:00-08:00") from None
 
 
+def _reminder(text: str | None) -> int | None:
+    """``30`` as minutes; ``off`` (or 0) for no session reminder."""
+    if text is None:
+        return None
+    if text.strip().lower() == "off":
+        return 0
+    try:
+        return reminder_minutes(int(text))
+    except ValueError:
+        raise InputError(
+            f"--reminder {text!r}: give whole minutes from 1 to {REMINDER_MAX_MIN}, or off;"
+            " e.g. --reminder 30"
+        ) from None
+
+
 async def _people_settings(settings: Settings, args: argparse.Namespace) -> int:
     start, end = _quiet_hours(args.quiet)  # refused before anything is opened
+    reminder = _reminder(args.reminder)
     if not settings.db_path.exists():
         raise no_database(settings, f"no person named {args.name!r}")
     switch = None if args.proactive is None else args.proactive == "on"
@@ -96,12 +113,17 @@ async def _people_settings(settings: Settings, args: argparse.Namespace) -> int:
         person = await sam.person_named(args.name)
         if person is None:
             raise NotFound(f"no person named {args.name!r}; see `samantha people list`")
-        if switch is not None or start is not None:
-            await sam.store.change_person_settings(person.id, PersonSettings(switch, start, end))
-        prefs = preferences(settings, await sam.store.person_settings(person.id))
+        changes = PersonSettings(switch, start, end, reminder)
+        if changes != PersonSettings():
+            await sam.store.change_person_settings(person.id, changes)
+        own = await sam.store.person_settings(person.id)
+    prefs = preferences(settings, own)
     quiet = "none" if prefs.quiet_start == prefs.quiet_end else prefs.quiet_start
+    minutes = reminder_in_force(settings, own)
+    shown = f"{minutes} min" if minutes else "off"
     row("proactive", "on" if prefs.proactive else "off")
     row("quiet", quiet if quiet == "none" else f"{quiet}-{prefs.quiet_end}")
+    row("reminder", shown if own.session_reminder_min is not None else f"{shown} (default)")
     return 0
 
 

@@ -233,6 +233,15 @@ def m008_relationships() -> str:
     """
 
 
+def m009_session_reminder() -> str:
+    """Each person's own session reminder, in minutes: NULL keeps the operator's default
+    (``session_reminder_min``), 0 is none."""
+    return """
+        ALTER TABLE person_settings ADD COLUMN session_reminder_min INTEGER
+            CHECK (session_reminder_min BETWEEN 0 AND 1440);
+    """
+
+
 MIGRATIONS: list[Migration] = [
     m001_people_conversations_messages,
     m002_memory,
@@ -242,6 +251,7 @@ MIGRATIONS: list[Migration] = [
     m006_follow_ups,
     m007_letters,
     m008_relationships,
+    m009_session_reminder,
 ]
 
 

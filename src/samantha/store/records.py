@@ -93,6 +93,7 @@ class PersonSettings:
     proactive: bool | None = None
     quiet_start: str | None = None  # HH:MM, server time
     quiet_end: str | None = None
+    session_reminder_min: int | None = None  # 0: none
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from samantha.errors import NotFound
+from samantha.errors import InputError, NotFound
 from samantha.store.records import (
     CORRECTED,
     EventToFollow,
@@ -31,17 +31,19 @@ CANDIDATES = (
     f"SELECT {MEMORY_COLUMNS},"
     " (SELECT min(x.created_at) FROM memory_sources s JOIN messages x ON x.id = s.message_id"
     "  WHERE s.memory_id = m.id),"
-    " ps.proactive, ps.quiet_start, ps.quiet_end"
+    " ps.proactive, ps.quiet_start, ps.quiet_end, ps.session_reminder_min"
     " FROM memories m LEFT JOIN person_settings ps ON ps.person_id = m.person_id"
     " WHERE m.kind = 'event' AND m.superseded_by IS NULL AND m.happened_on IS NOT NULL"
     " AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.person_id = m.person_id AND f.topic ="
     f"  CASE WHEN m.subject != '' THEN m.subject ELSE '{CORRECTED}' || m.id END)"
 )
-SETTINGS_COLUMNS = "proactive, quiet_start, quiet_end"
+SETTINGS_COLUMNS = "proactive, quiet_start, quiet_end, session_reminder_min"
 
 
-def _settings(proactive: int | None, start: str | None, end: str | None) -> PersonSettings:
-    return PersonSettings(None if proactive is None else bool(proactive), start, end)
+def _settings(
+    proactive: int | None, start: str | None, end: str | None, reminder_min: int | None
+) -> PersonSettings:
+    return PersonSettings(None if proactive is None else bool(proactive), start, end, reminder_min)
 
 
 def _candidates(db: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[EventToFollow]:
@@ -105,19 +107,25 @@ class SQLiteFollowUps(SQLiteCore):
     ) -> PersonSettings:
         now = self.now()
         proactive = None if changes.proactive is None else int(changes.proactive)
+        quiet = (changes.quiet_start, changes.quiet_end)
 
         def run(db: sqlite3.Connection) -> PersonSettings:
             try:
                 db.execute(
                     "INSERT INTO person_settings (person_id, proactive, quiet_start, quiet_end,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET"
+                    " session_reminder_min, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (person_id) DO UPDATE SET"
                     " proactive = coalesce(excluded.proactive, proactive),"
                     " quiet_start = coalesce(excluded.quiet_start, quiet_start),"
                     " quiet_end = coalesce(excluded.quiet_end, quiet_end),"
+                    " session_reminder_min ="
+                    "  coalesce(excluded.session_reminder_min, session_reminder_min),"
                     " updated_at = excluded.updated_at",
-                    (person_id, proactive, changes.quiet_start, changes.quiet_end, now),
+                    (person_id, proactive, *quiet, changes.session_reminder_min, now),
                 )
-            except sqlite3.IntegrityError:
+            except sqlite3.IntegrityError as exc:
+                if "CHECK" in str(exc):  # a caller skipped the checks; nothing is written
+                    raise InputError(f"a setting out of range was refused ({exc})") from None
                 raise NotFound(f"person {person_id} not found") from None
             row = db.execute(
                 f"SELECT {SETTINGS_COLUMNS} FROM person_settings WHERE person_id = ?",

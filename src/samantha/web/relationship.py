@@ -65,7 +65,9 @@ class WellbeingOut(BaseModel):
     session_minutes: float = Field(description="how long this session has lasted so far")
     notes: list[str] = Field(description="what reaches her prompt about your wellbeing now")
     long_session_min: int = Field(description="a session this long is a sign she notices")
-    session_reminder_min: int = Field(description="she mentions the time after this; 0: never")
+    session_reminder_min: int = Field(
+        description="she mentions the time after this; 0: never (yours, else the operator's)"
+    )
     crisis_lines: list[str] = Field(description="the crisis lines she gives, for your locale")
 
 
@@ -93,20 +95,21 @@ async def my_wellbeing(person: CurrentPerson, sam: System) -> WellbeingOut:
     history = await sam.store.messages(person.id, latest.id, limit=400) if latest else []
     said = next((m.content for m in reversed(history) if m.role == "user"), "")
     relations = await sam.store.memories(person.id, kind="relation", limit=10)
+    reminder_min = wellbeing.reminder_in_force(settings, await sam.store.person_settings(person.id))
     notes = wellbeing.notes(
         said,
         history,
         now,
         relations,
         long_session_min=settings.wellbeing_long_session_min,
-        reminder_min=settings.session_reminder_min,
+        reminder_min=reminder_min,
     )
     started = wellbeing.session_start(history, now) if history else now
     return WellbeingOut(
         session_minutes=round((now - started) / 60, 1),
         notes=notes,
         long_session_min=settings.wellbeing_long_session_min,
-        session_reminder_min=settings.session_reminder_min,
+        session_reminder_min=reminder_min,
         crisis_lines=list(sam.companion.crisis_lines.lines),
     )
 
