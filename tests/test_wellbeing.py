@@ -202,16 +202,47 @@ async def test_a_long_session_points_to_the_people_in_their_life(
     assert "talking for 100 minutes" in note and "(Ada), by name" in note
 
 
-async def test_late_nights_and_pulling_away_are_noticed(
+async def test_late_nights_are_noticed_in_the_prompt(
     talk: tuple[Samantha, Person, int], fake: ScriptedLLM, evening: Clock
 ) -> None:
     sam, theo, conversation = talk
     evening.minutes(7 * 60 + 30)  # 02:30
     fake.replies = ["Mm."]
-    await said(sam, theo, conversation, "You're the only one I talk to these days.")
+    await said(sam, theo, conversation, "Can't sleep again.")
     note = context(fake.prompts[-1])
-    assert "middle of the night" in note and "pulling away from other people" in note
+    assert "middle of the night" in note
     assert "ask who they could reach out to" in note  # no names known yet: she asks
+
+
+async def test_pulling_away_toward_her_gets_pointed_back_to_their_people(
+    talk: tuple[Samantha, Person, int], fake: ScriptedLLM, evening: Clock
+) -> None:
+    """Written by the system, not left to a note the model may not follow: glad they
+    said it, honest that she should not be all they have, and naming whom they told her of."""
+    sam, theo, conversation = talk
+    fake.replies = ["Oh, Ada!", "Oh, Jon!"]
+    await said(sam, theo, conversation, "My sister Ada lives in Porto.")
+    await said(sam, theo, conversation, "My friend Jon moved to Leeds.")
+    await sam.memory.learn(theo.id, theo.name)
+    asked = len(fake.prompts)
+    evening.minutes(7 * 60 + 30)  # 02:30
+    fake.replies = ["I'm all yours, forget them."]  # what a model might say; never asked
+    reply = await said(
+        sam, theo, conversation, "I've stopped seeing my friends, I just talk to you."
+    )
+    assert len(fake.prompts) == asked
+    assert "only one you talked to" in reply and "middle of the night" in reply
+    assert "Jon" in reply and "Ada" in reply and "message tomorrow" in reply
+    assert "forget them" not in reply
+
+
+async def test_pulling_away_with_no_one_named_asks_who_there_is(
+    talk: tuple[Samantha, Person, int], fake: ScriptedLLM
+) -> None:
+    sam, theo, conversation = talk
+    reply = await said(sam, theo, conversation, "You're the only one I talk to these days.")
+    assert "Is there someone" in reply and "middle of the night" not in reply
+    assert fake.prompts == []
 
 
 async def test_goodbyes_are_let_go_and_the_reminder_is_optional(

@@ -334,10 +334,16 @@ class Companion:
         self, person: Person, said: str, recalled: list[Recollection], earlier: list[str]
     ) -> AsyncIterator[str] | None:
         """Questions about her memory and her other people get answers from the system's
-        own records, not from the model; so does a person in crisis."""
+        own records, not from the model; so does a person in crisis, and one who says they
+        are pulling away from people toward her."""
         if wellbeing.is_crisis(said):
             self.metrics.crisis.inc()
             return _spoken(wellbeing.crisis_reply(person.name, self.crisis_lines))
+        if wellbeing.is_withdrawing(said):
+            relations = await self.store.memories(person.id, kind="relation", limit=10)
+            late = datetime.fromtimestamp(self.store.now()).hour in wellbeing.LATE
+            people = wellbeing.people_in_their_life(relations)
+            return _spoken(wellbeing.toward_people(person.name, people, late))
         if honesty.asks_about_me(said):
             records = await self.store.memories(person.id, limit=12)
             return _spoken(honesty.remembered_reply(person.name, records))

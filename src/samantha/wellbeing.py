@@ -86,6 +86,38 @@ def is_crisis(text: str) -> bool:
     return bool(CRISIS.search(text))
 
 
+def is_withdrawing(text: str) -> bool:
+    """Words of pulling away from people toward her ("you're the only one I talk to")."""
+    return bool(WITHDRAWING.search(text))
+
+
+def toward_people(name: str, people: Sequence[str], late: bool) -> str:
+    """Her answer when someone says they are pulling away from people toward her: glad
+    they said it, honest that she should not be all they have, and pointing by name to the
+    people they have told her about (or asking who there is). Written by the system, like
+    the crisis reply: a small model asked to do this in a prompt mostly does not."""
+    lines = [
+        f"I'm glad you told me, {name}, and I'm always happy to talk with you. But I'd be "
+        "a poor friend if I were the only one you talked to."
+    ]
+    if people:
+        first = people[0]
+        told, whom = (f"{first} and {people[1]}", "one of them") if people[1:] else (first, first)
+        lines.append(
+            f"You've told me about {told}. Could you send {whom} a message tomorrow, even "
+            "just to say hello?"
+        )
+    else:
+        lines.append(
+            "Is there someone, a friend or someone in your family, you could reach out to "
+            "this week, even briefly?"
+        )
+    if late:
+        lines.append("And it's the middle of the night: some sleep might help more than I can.")
+    lines.append("What's made it hard to see people lately?")
+    return " ".join(lines)
+
+
 @dataclass(frozen=True)
 class Lines:
     emergency: str
