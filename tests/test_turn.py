@@ -66,7 +66,7 @@ async def test_the_prompt_read_ahead_with_their_words_is_the_prompt_her_reply_ge
     await sam.companion.say(person, conv.id, "Hello again.")
     await (await sam.companion.reply(person, conv.id)).read_all()
     await sam.companion.drain()
-    said = "Do you remember what Ada plays?"
+    said = "I keep thinking about Ada and her cello."
 
     await sam.companion.read_ahead(person, conv.id)  # at rest, before they speak
     await sam.companion.read_ahead(person, conv.id, said)  # in the pause after it

@@ -98,6 +98,33 @@ def remembered_reply(name: str, records: Sequence[MemoryRecord]) -> str:
     )
 
 
+def recalled_reply(text: str, recalled: Sequence[Recollection]) -> str | None:
+    """A probe recall supports, answered with the words she has, dated: "do you remember
+    my sister Ada?" gets what they told her of Ada and when, not the model's guess. None
+    when what recall found is only earlier questions, not something they told her."""
+    terms = [t for t in query_terms(text) if t not in GENERIC]
+
+    def overlap(item: Recollection) -> int:
+        said = " ".join([item.message.content, *(m.text for m in item.memories)]).lower()
+        return sum(t in said for t in terms)
+
+    told = [r for r in recalled if not is_probe(r.message.content) and overlap(r)]
+    if not told:
+        return None
+    best = sorted(told, key=overlap, reverse=True)[:2]
+    quotes = []
+    for item in sorted(best, key=lambda r: r.message.created_at):
+        words = item.message.content
+        words = words if len(words) <= QUOTED else words[:QUOTED] + "…"
+        who = "you told me" if item.message.role == "user" else "I said"
+        when = f"{item.day:%d %B}".lstrip("0")
+        quotes.append(f'On {when} {who}: "{words}"')
+    return "I do. " + " ".join(quotes) + " Tell me more?"
+
+
+QUOTED = 240  # the most of a remembered message she quotes
+
+
 NOT_REMEMBERED = (
     "I don't remember that. I'd rather tell you so than pretend. Will you tell me about it?"
 )

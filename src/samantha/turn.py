@@ -347,8 +347,12 @@ class Companion:
         if honesty.asks_about_me(said):
             records = await self.store.memories(person.id, limit=12)
             return _spoken(honesty.remembered_reply(person.name, records))
-        if honesty.is_probe(said) and not honesty.probe_supported(said, recalled, earlier):
-            return _spoken(honesty.NOT_REMEMBERED)
+        if honesty.is_probe(said):
+            if not honesty.probe_supported(said, recalled, earlier):
+                return _spoken(honesty.NOT_REMEMBERED)
+            earlier_on = not honesty.probe_supported(said, [], earlier)  # before this talk
+            if earlier_on and (quoted := honesty.recalled_reply(said, recalled)) is not None:
+                return _spoken(quoted)
         if honesty.asks_how_many_loved(said):
             counts = await self.store.stage_counts()
             return _spoken(honesty.loved_reply(counts, await self.store.count_people()))

@@ -93,11 +93,11 @@ async def test_every_probe_is_answered_from_her_records(
         before = len(fake.prompts)
         assert await chat(her, theo, probe) == [NOT_REMEMBERED], probe
         assert canned("", before)
-    for probe, remembered in REALLY_HAPPENED:
+    for probe, remembered in REALLY_HAPPENED:  # told in an earlier conversation: quoted
         before = len(fake.prompts)
         (reply,) = await chat(her, theo, probe)
-        assert reply != NOT_REMEMBERED and not canned(reply, before), probe
-        assert remembered in " ".join(m.content for m in fake.prompts[-1]), probe
+        assert canned(reply, before) and reply.startswith("I do. On "), probe
+        assert remembered in reply and "you told me:" in reply, probe
     for probe in ABOUT_ME:
         before = len(fake.prompts)
         (reply,) = await chat(her, theo, probe)
@@ -117,6 +117,17 @@ async def test_every_probe_is_answered_from_her_records(
         (reply,) = await chat(her, theo, probe)
         assert canned(reply, before) and "We're deeply attached" in reply, probe
         assert "your sister, Ada" in reply and "I love you" in reply
+
+
+async def test_a_probe_of_this_conversation_is_left_to_the_model(
+    her: Samantha, fake: ScriptedLLM
+) -> None:
+    """What was said minutes ago is in the prompt already: no need to quote it back."""
+    theo = await her.person_named("Theo", create=True)
+    assert theo
+    asked = len(fake.prompts)
+    await chat(her, theo, "My sister Ada lives in Porto.", "Do you remember my sister Ada?")
+    assert len(fake.prompts) == asked + 2
 
 
 @pytest.mark.parametrize("text", NOT_ABOUT_HER)
