@@ -109,9 +109,10 @@ def recalled_reply(text: str, recalled: Sequence[Recollection]) -> str | None:
         return sum(t in said for t in terms)
 
     told = [r for r in recalled if not is_probe(r.message.content) and overlap(r)]
+    theirs = [r for r in told if r.message.role == "user"]  # their words before hers
     if not told:
         return None
-    best = sorted(told, key=overlap, reverse=True)[:2]
+    best = sorted(theirs or told, key=overlap, reverse=True)[:2]
     quotes = []
     for item in sorted(best, key=lambda r: r.message.created_at):
         words = item.message.content
