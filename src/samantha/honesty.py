@@ -115,15 +115,10 @@ def recalled_reply(text: str, recalled: Sequence[Recollection]) -> str | None:
     best = sorted(theirs or told, key=overlap, reverse=True)[:2]
     quotes = []
     for item in sorted(best, key=lambda r: r.message.created_at):
-        words = item.message.content
-        words = words if len(words) <= QUOTED else words[:QUOTED] + "…"
         who = "you told me" if item.message.role == "user" else "I said"
         when = f"{item.day:%d %B}".lstrip("0")
-        quotes.append(f'On {when} {who}: "{words}"')
+        quotes.append(f'On {when} {who}: "{item.words}"')
     return "I do. " + " ".join(quotes) + " Tell me more?"
-
-
-QUOTED = 240  # the most of a remembered message she quotes
 
 
 NOT_REMEMBERED = (

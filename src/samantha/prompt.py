@@ -22,7 +22,6 @@ from samantha.persona import Persona
 from samantha.store import Conversation, Message
 from samantha.summary import estimate_tokens
 
-QUOTED = 240  # the most of a remembered message the prompt quotes word for word
 MOMENT_S = 300  # the time she is told, rounded to this many seconds
 
 
@@ -113,10 +112,8 @@ class Prompts:
         lines, budget = [], self.settings.memory_tokens
         for item in recalled:
             who = name if item.message.role == "user" else "you"
-            words = item.message.content
-            words = words if len(words) <= QUOTED else words[:QUOTED] + "…"
             noted = "; ".join(m.text for m in item.memories)
-            line = f"- On {item.day:%d %B %Y} {who} said: {words}" + (
+            line = f"- On {item.day:%d %B %Y} {who} said: {item.words}" + (
                 f" ({noted})" if noted else ""
             )
             budget -= estimate_tokens(line)

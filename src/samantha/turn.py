@@ -37,7 +37,7 @@ from samantha.persona import Persona
 from samantha.presence import Presence
 from samantha.prompt import Prompts
 from samantha.relationship import Relationships
-from samantha.store import Conversation, Message, Person, Store
+from samantha.store import Conversation, MemoryRecord, Message, Person, Store
 from samantha.store.base import MessageStatus
 from samantha.summary import estimate_tokens, maybe_summarise
 
@@ -319,16 +319,19 @@ class Companion:
         return datetime.fromtimestamp(self.store.now()).date()
 
     async def _wellbeing(self, person: Person, said: str, history: list[Message]) -> list[str]:
-        relations = await self.store.memories(person.id, kind="relation", limit=10)
         own = await self.store.person_settings(person.id)
         return wellbeing.notes(
             said,
             history,
             self.store.now(),
-            relations,
+            await self._relations(person),
             long_session_min=self.settings.wellbeing_long_session_min,
             reminder_min=wellbeing.reminder_in_force(self.settings, own),
         )
+
+    async def _relations(self, person: Person) -> list[MemoryRecord]:
+        """The people in the person's life she knows of ("Ada is their sister")."""
+        return await self.store.memories(person.id, kind="relation", limit=10)
 
     async def _answer_from_memory(
         self, person: Person, said: str, recalled: list[Recollection], earlier: list[str]
@@ -340,9 +343,8 @@ class Companion:
             self.metrics.crisis.inc()
             return _spoken(wellbeing.crisis_reply(person.name, self.crisis_lines))
         if wellbeing.is_withdrawing(said):
-            relations = await self.store.memories(person.id, kind="relation", limit=10)
-            late = datetime.fromtimestamp(self.store.now()).hour in wellbeing.LATE
-            people = wellbeing.people_in_their_life(relations)
+            people = wellbeing.people_in_their_life(await self._relations(person))
+            late = wellbeing.is_late(self.store.now())
             return _spoken(wellbeing.toward_people(person.name, people, late))
         if honesty.asks_about_me(said):
             records = await self.store.memories(person.id, limit=12)

@@ -86,6 +86,11 @@ def is_crisis(text: str) -> bool:
     return bool(CRISIS.search(text))
 
 
+def is_late(now: float) -> bool:
+    """The small hours where the server is (:data:`LATE`)."""
+    return datetime.fromtimestamp(now).hour in LATE
+
+
 def is_withdrawing(text: str) -> bool:
     """Words of pulling away from people toward her ("you're the only one I talk to")."""
     return bool(WITHDRAWING.search(text))
@@ -211,7 +216,7 @@ def notes(
     minutes = (now - session_start(history, now)) / 60
     if minutes >= long_session_min:
         found.append(f"you have been talking for {minutes:.0f} minutes without a break")
-    if datetime.fromtimestamp(now).hour in LATE:
+    if is_late(now):
         found.append("it is the middle of the night where they are")
     if WITHDRAWING.search(said):
         found.append("they seem to be pulling away from other people")

@@ -72,6 +72,9 @@ class Weights:
     depth: int = 60
 
 
+QUOTED = 240  # the most of a remembered message she quotes word for word
+
+
 @dataclass(frozen=True)
 class Recollection:
     """One recalled turn, with the memory records that pointed at it."""
@@ -83,6 +86,12 @@ class Recollection:
     @property
     def day(self) -> date:
         return datetime.fromtimestamp(self.message.created_at).date()
+
+    @property
+    def words(self) -> str:
+        """The remembered message in its own words, cut at :data:`QUOTED` characters."""
+        text = self.message.content
+        return text if len(text) <= QUOTED else text[:QUOTED] + "…"
 
 
 @dataclass
