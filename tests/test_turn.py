@@ -51,11 +51,12 @@ async def test_prompt_has_persona_mood_and_time_before_the_new_message(
     assert prompt[: len(first) - 2] == first[:-2]
 
 
-async def test_the_prompt_read_ahead_with_their_words_is_the_prompt_her_reply_gets(
+async def test_a_reply_begun_before_their_words_are_kept_is_the_reply_they_get(
     sam: Samantha, fake: ScriptedLLM
 ) -> None:
-    """In a voice turn her whole prompt, recall included, is read while the listener
-    waits to be sure the person has finished: nothing may differ from the real one."""
+    """In a voice turn her reply is begun in the pause before the end, before the person's
+    words are kept: its prompt, recall included, must be the one a reply asked for after
+    would get, and it is stored after their words once they are kept."""
     person = await sam.person_named("theo", create=True)
     assert person
     earlier = await sam.store.create_conversation(person.id)
@@ -67,19 +68,47 @@ async def test_the_prompt_read_ahead_with_their_words_is_the_prompt_her_reply_ge
     await (await sam.companion.reply(person, conv.id)).read_all()
     await sam.companion.drain()
     said = "I keep thinking about Ada and her cello."
+    fake.replies = ["She sounds wonderful.", "She sounds wonderful."]
 
     await sam.companion.read_ahead(person, conv.id)  # at rest, before they speak
-    await sam.companion.read_ahead(person, conv.id, said)  # in the pause after it
-    await sam.companion.say(person, conv.id, said, learn=False)
-    await sam.companion.read_ahead(person, conv.id, said)  # or once it is kept
-    await (await sam.companion.reply(person, conv.id)).read_all()
+    opening = await sam.companion.open(person, conv.id, said)  # in the pause after it
+    stored = await sam.store.messages(person.id, conv.id)
+    assert [m.role for m in stored] == ["user", "assistant"]  # nothing of it is stored yet
+    message = await sam.companion.say(person, conv.id, said, learn=False)
+    reply = await sam.companion.keep(opening, message)
+    assert await reply.read_all() == "She sounds wonderful."
+    begun = fake.prompts[-1]
+    assert "cello" in begun[-2].content  # recalled from the other conversation
+    at_rest = fake.read[-1]
+    assert at_rest[:-1] == begun[: len(at_rest) - 1]  # the conversation so far, as it is
+    assert begun[len(at_rest) - 1].content.startswith(at_rest[-1].content)  # and the moment
 
-    at_rest, ahead, kept = fake.read[-3:]
-    prompt = fake.prompts[-1]
-    assert "cello" in prompt[-2].content  # recalled from the other conversation
-    assert ahead == prompt and kept == prompt
-    assert at_rest[:-1] == prompt[: len(at_rest) - 1]  # the conversation so far, as it is
-    assert prompt[len(at_rest) - 1].content.startswith(at_rest[-1].content)  # and the moment
+    stored = await sam.store.messages(person.id, conv.id)
+    assert [(m.role, m.content) for m in stored[-2:]] == [
+        ("user", said),
+        ("assistant", "She sounds wonderful."),
+    ]
+    # the same words asked for once kept get the very same prompt
+    await sam.store.add_message(person.id, conv.id, "user", said)
+    await (await sam.companion.reply(person, conv.id)).read_all()
+    asked = fake.prompts[-1]
+    assert asked[-1] == begun[-1] and asked[-2] == begun[-2]
+
+
+async def test_a_reply_begun_and_dropped_leaves_nothing_and_frees_its_slot(
+    sam: Samantha, fake: ScriptedLLM
+) -> None:
+    person = await sam.person_named("theo", create=True)
+    assert person
+    conv = await sam.store.create_conversation(person.id)
+    fake.replies = ["To half of what you said, a long reply that goes on."]
+    opening = await sam.companion.open(person, conv.id, "I went for a run")
+    assert sam.companion.replying == 1
+    await opening.drop()
+    assert await sam.store.messages(person.id, conv.id) == []
+    assert (sam.companion.admission.running, sam.companion.replying) == (0, 0)
+    with pytest.raises(InputError):  # without their words there is nothing to begin
+        await sam.companion.open(person, conv.id)
 
 
 async def test_outage_keeps_the_message_and_retry_answers_it(

@@ -1,8 +1,8 @@
 """One conversational turn: keep the message, compose the prompt, stream the reply, keep it.
 
-The person's message is committed before the model is asked anything. The reply row is
-created when the first words arrive (so an outage adds no half-reply), filled in when the
-stream ends, and marked ``interrupted`` if the stream breaks or its reader goes away.
+The person's message is committed before the model is asked anything; the reply is stored
+as :mod:`samantha.reply` says. A reply can also be begun before the person's words are kept
+(:meth:`Companion.open`), for a voice turn that may have ended, and kept once they are.
 
 Each reply is admitted before any work is done for it (see :mod:`samantha.admission`): it
 may be refused at once, with the message kept, and it waits for one of the model's slots
@@ -17,8 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 
 import anyio
@@ -32,13 +31,13 @@ from samantha.in_flight import InFlight
 from samantha.llm import LLM, ChatMessage
 from samantha.memory import Memory, Recollection
 from samantha.metrics import Metrics
-from samantha.mood import Mood, read_mood
+from samantha.mood import read_mood
 from samantha.persona import Persona
 from samantha.presence import Presence
 from samantha.prompt import Prompts
 from samantha.relationship import Relationships
+from samantha.reply import Opening, Reply, close_stream, first_words
 from samantha.store import Conversation, MemoryRecord, Message, Person, Store
-from samantha.store.base import MessageStatus
 from samantha.summary import estimate_tokens, maybe_summarise
 
 log = logging.getLogger(__name__)
@@ -62,102 +61,6 @@ def validate_text(text: str, limit: int) -> str:
     except UnicodeEncodeError:
         raise InputError("message is not valid UTF-8 text", code="invalid_encoding") from None
     return text
-
-
-@dataclass
-class Reply:
-    """A reply being streamed. Iterate it once, or close it; it stores itself as it ends.
-
-    It holds one of the model's slots until it ends, so whoever starts a reply must see it
-    read to its end or closed.
-    """
-
-    companion: Companion
-    person: Person
-    user_message: Message
-    row: Message
-    mood: Mood
-    _first: str
-    _rest: AsyncIterator[str]
-    _ticket: Ticket
-    asked: float = field(default_factory=time.perf_counter)
-    text: str = ""
-    status: MessageStatus = "streaming"
-    _consumed: bool = field(default=False, repr=False)
-    _pieces: AsyncGenerator[str, None] | None = field(default=None, repr=False)
-
-    def __aiter__(self) -> AsyncIterator[str]:
-        if self._consumed:
-            raise RuntimeError("a reply can be read only once")
-        self._consumed = True
-        self._pieces = self._stream()
-        return self._pieces
-
-    async def close(self) -> None:
-        """Stop the reply where it is and store it, for a reader that left or never came.
-
-        Generation stops and the slot goes to the next reply in line. Closing a reply that
-        has ended does nothing.
-        """
-        if self._pieces is not None:
-            await self._pieces.aclose()  # its own ending stores it
-        elif not self._consumed:
-            self._consumed = True
-            await self._end([self._first])
-
-    async def _stream(self) -> AsyncGenerator[str, None]:
-        pieces = [self._first]
-        companion = self.companion
-        companion.metrics.generating.inc()
-        try:
-            with companion.presence.connected(self.person.id):
-                yield self._first
-                async for piece in self._rest:
-                    pieces.append(piece)
-                    yield piece
-            self.status = "complete"
-        finally:
-            companion.metrics.generating.dec()
-            await self._end(pieces)
-
-    async def _end(self, pieces: list[str]) -> None:
-        self._count(len(pieces))
-        self.text = "".join(pieces).strip()
-        if self.status != "complete":
-            self.status = "interrupted"
-        with anyio.CancelScope(shield=True):
-            await self._finish()
-
-    def _count(self, pieces: int) -> None:
-        metrics = self.companion.metrics
-        metrics.turns.labels(self.status if self.status == "complete" else "interrupted").inc()
-        metrics.tokens.labels("reply").inc(pieces)
-        metrics.reply_time.observe(time.perf_counter() - self.asked)
-
-    async def _finish(self) -> None:
-        try:
-            try:
-                closer = getattr(self._rest, "aclose", None)
-                if closer is not None:
-                    await closer()  # stops generation when the reader went away early
-            finally:
-                self._ticket.release()  # the model is done with it: the next in line may start
-            store = self.companion.store
-            await store.finish_message(self.person.id, self.row.id, self.text, self.status)
-        finally:
-            self.companion.flight.landed()
-        if self.status == "complete":
-            self.companion.after_reply(self.person, self.user_message.conversation_id)
-
-    @property
-    def message(self) -> Message:
-        """The stored reply as it stands now."""
-        return replace(self.row, content=self.text, status=self.status)
-
-    async def read_all(self) -> str:
-        async for _ in self:
-            pass
-        return self.text
 
 
 class Companion:
@@ -215,19 +118,54 @@ class Companion:
         message stays and this can simply be called again. It waits in line for a slot
         when every slot is busy; cancelled there, it leaves the line.
         """
+        return await self.keep(await self.open(person, conversation_id))
+
+    async def open(self, person: Person, conversation_id: int, said: str = "") -> Opening:
+        """Begin her reply without storing anything: admitted, and its first words written.
+
+        With ``said``, the reply is to words not yet kept: in a voice turn, what the person
+        said before a pause that may be the end of it. If it was, the opening is kept
+        (:meth:`keep`) once their words are; if they go on speaking, it is dropped and
+        leaves no trace. Raises as :meth:`reply` does."""
         asked = time.perf_counter()
         ticket = await self._admit(person, conversation_id)
         self.flight.took_off()
         try:
-            reply = await self._start_reply(person, conversation_id, asked, ticket)
+            opening = await self._open(person, conversation_id, ticket, said)
         except BaseException as exc:
             ticket.release()  # on every way out; the reply releases it once it has started
             self.flight.landed()
             if isinstance(exc, ModelError):
                 self.metrics.turns.labels("failed").inc()
             raise
+        opening.asked = asked
         self.metrics.first_token.observe(time.perf_counter() - asked)
-        return reply
+        return opening
+
+    async def keep(self, opening: Opening, said: Message | None = None) -> Reply:
+        """Store the row of a reply :meth:`open` began, and hand it on to be read.
+
+        ``said`` is the person's message as kept, for an opening made before it was."""
+        try:
+            user = said or opening.said
+            row = await self.store.add_message(
+                opening.person.id, user.conversation_id, "assistant", "", status="streaming"
+            )
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await opening.drop()
+            raise
+        return Reply(
+            self,
+            opening.person,
+            user,
+            row,
+            opening.mood,
+            opening.first,
+            opening.rest,
+            opening.ticket,
+            opening.asked,
+        )
 
     async def _admit(self, person: Person, conversation_id: int) -> Ticket:
         try:
@@ -247,22 +185,24 @@ class Companion:
         await ticket.slot()
         self.metrics.queue_wait.observe(time.perf_counter() - started)
 
-    async def _start_reply(
-        self, person: Person, conversation_id: int, asked: float, ticket: Ticket
-    ) -> Reply:
+    async def _open(
+        self, person: Person, conversation_id: int, ticket: Ticket, said: str
+    ) -> Opening:
         conversation = await self.store.conversation(person.id, conversation_id)
         history = await self._history(person, conversation)
+        if said and (not history or (history[-1].role, history[-1].content) != ("user", said)):
+            now = self.store.now()  # not kept yet: as it will be, with an id none has
+            history.append(Message(0, person.id, conversation_id, "user", said, "complete", now))
         while history and history[-1].role == "assistant" and history[-1].status != "complete":
             history.pop()  # retrying after interrupted replies: answer the message again
         if not history or history[-1].role != "user":
             raise InputError(
                 "there is no message waiting for a reply", code="nothing_to_reply", status=409
             )
-        said = history[-1].content
-        mood = read_mood(said)
+        mood = read_mood(history[-1].content)
         recalled = await self._recall(person, history)
         earlier = [m.content for m in self.prompts.window(history)[:-1]]
-        stream = await self._answer_from_memory(person, said, recalled, earlier)
+        stream = await self._answer_from_memory(person, history[-1].content, recalled, earlier)
         if stream is not None:
             ticket.release()  # she answers from her memory store: no model, no slot
         else:
@@ -275,17 +215,13 @@ class Companion:
                 max_tokens=self.settings.max_reply_tokens,
                 temperature=self.settings.temperature,
             )
-        first = ""
-        async for piece in stream:
-            first = piece
-            if first.strip():
-                break
-        if not first.strip():
-            raise ModelError("the model returned an empty reply; try again")
-        row = await self.store.add_message(
-            person.id, conversation_id, "assistant", "", status="streaming"
-        )
-        return Reply(self, person, history[-1], row, mood, first.lstrip(), stream, ticket, asked)
+        try:
+            first = await first_words(stream)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await close_stream(stream)
+            raise
+        return Opening(self, person, history[-1], mood, first, stream, ticket)
 
     async def _recall(self, person: Person, history: list[Message]) -> list[Recollection]:
         """What she remembers that bears on the person's last message (not in the window)."""
@@ -373,31 +309,20 @@ class Companion:
             person.id, conversation.id, after_id=conversation.summary_upto, limit=400
         )
 
-    async def read_ahead(self, person: Person, conversation_id: int, said: str = "") -> None:
-        """Read the conversation into one of the model's slots before her reply is asked
-        for, so the reply reads only what is new. In a voice turn this runs while the person
-        speaks, with nothing of their message yet, and again in the pause after it, with
-        ``said``, their words as far as they are known: then the whole prompt her reply
-        would get is read (recall included), and if the pause was the end, nothing is left
-        to read. Skipped when every slot is in use; a failure costs only the head start."""
+    async def read_ahead(self, person: Person, conversation_id: int) -> None:
+        """Read the conversation at rest into one of the model's slots before her reply is
+        asked for (in a voice turn, while the person speaks), so the reply reads only what
+        is new: the conversation so far and the start of the next turn's context. Skipped
+        when every slot is in use; a failure costs only the head start."""
         if self.admission.running >= self.admission.slots:
             return
         try:
             conversation = await self.store.conversation(person.id, conversation_id)
             history = await self._history(person, conversation)
-            if said:
-                if not history or (history[-1].role, history[-1].content) != ("user", said):
-                    now = self.store.now()  # not kept yet: as it will be (an id none has)
-                    history.append(
-                        Message(0, person.id, conversation_id, "user", said, "complete", now)
-                    )
-                recalled = await self._recall(person, history)
-                prompt = await self._prompt(person, conversation, history, recalled)
-            else:
-                if counting := self._counting.get(person.id):  # her last reply changes it
-                    await asyncio.wait((counting,))
-                bond = await self.relationships.describe(person)
-                prompt = self.prompts.at_rest(conversation, history, person.name, bond)
+            if counting := self._counting.get(person.id):  # her last reply changes it
+                await asyncio.wait((counting,))
+            bond = await self.relationships.describe(person)
+            prompt = self.prompts.at_rest(conversation, history, person.name, bond)
             await self.llm.read_ahead(prompt)
         except Exception:  # an optimisation only
             log.exception("reading ahead failed for conversation %s", conversation_id)

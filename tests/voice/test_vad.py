@@ -12,6 +12,7 @@ from samantha.voice.vad import (
     Listener,
     NothingSaid,
     Paused,
+    Resumed,
     SpeechStarted,
     TooLong,
     Utterance,
@@ -40,7 +41,7 @@ async def test_speech_then_a_pause_is_one_utterance(voice: Voice) -> None:
     _, events = listen(voice, silence(0.5) + question + silence(1.0))
     kinds = [type(e) for e in events]
     assert kinds[0] is SpeechStarted and kinds[-1] is Utterance
-    assert set(kinds[1:-1]) <= {Paused}  # breaths between words may be pauses
+    assert set(kinds[1:-1]) <= {Paused, Resumed}  # breaths between words may be pauses
     utterance = events[-1]
     assert isinstance(utterance, Utterance)
     spoke = len(question) / 2 / 16000
@@ -70,6 +71,13 @@ async def test_speaking_on_after_a_pause_makes_a_longer_utterance(voice: Voice) 
     utterance = events[-1]
     assert pauses and isinstance(utterance, Utterance)
     assert len(pauses[0].samples) < len(utterance.samples)  # a pause is not the end
+    after = events.index(pauses[0]) + 1
+    assert isinstance(events[after], Resumed)  # and the listener says so when they go on
+    paused = False
+    for event in events:  # each Resumed answers one Paused
+        if isinstance(event, Resumed):
+            assert paused
+        paused = isinstance(event, Paused) or (paused and not isinstance(event, Resumed))
 
 
 @pytest.mark.parametrize(
@@ -85,7 +93,7 @@ async def test_a_held_turn_ends_only_when_the_client_says(voice: Voice) -> None:
     question = spoken(QUESTION)
     listener = Listener(voice.judge, end_silence_ms=3_600_000, max_utterance_s=30)
     events = listener.feed(silence(0.3) + question + silence(1.5))
-    assert [type(e) for e in events if not isinstance(e, Paused)] == [SpeechStarted]
+    assert [type(e) for e in events if not isinstance(e, Paused | Resumed)] == [SpeechStarted]
     assert isinstance(listener.finish(), Utterance)
 
 
@@ -93,7 +101,10 @@ async def test_speaking_past_the_limit_is_too_long(voice: Voice) -> None:
     question = spoken(QUESTION + " " + QUESTION + " " + QUESTION)
     listener = Listener(voice.judge, end_silence_ms=3_600_000, max_utterance_s=2)
     events = listener.feed(question + silence(1.0))
-    assert [type(e) for e in events if not isinstance(e, Paused)] == [SpeechStarted, TooLong]
+    assert [type(e) for e in events if not isinstance(e, Paused | Resumed)] == [
+        SpeechStarted,
+        TooLong,
+    ]
     assert listener.finish() is None  # already answered: nothing more to say about it
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,7 @@ def test_a_spoken_question_gets_her_words_then_her_voice(
         "first_sentence_ms",
         "tts_ms",
         "first_audio_ms",
+        "begun_in_pause",
     }
     stored = client.get(
         f"/v1/conversations/{ready['conversation_id']}/messages", headers=auth(token)
@@ -121,7 +123,7 @@ def test_a_spoken_question_gets_her_words_then_her_voice(
     ]
 
 
-def test_her_answer_is_prepared_in_the_pause_before_the_end(
+def test_her_answer_is_begun_in_the_pause_before_the_end(
     client: TestClient,
     token: str,
     fake_model: ScriptedLLM,
@@ -129,7 +131,8 @@ def test_her_answer_is_prepared_in_the_pause_before_the_end(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The pause that ends a turn is heard before it is long enough to be the end: the
-    words are transcribed once, and her prompt for them is read before it is asked for."""
+    words are transcribed once, and her reply to them is begun before they are kept, then
+    kept with them: asked for once, stored once, after their words."""
     heard: list[int] = []
     transcribe = voice.stt.transcribe
 
@@ -137,17 +140,67 @@ def test_her_answer_is_prepared_in_the_pause_before_the_end(
         heard.append(len(samples))
         return await transcribe(samples)
 
+    kept_when_asked: list[int] = []
+
+    async def note_what_is_kept() -> None:
+        sam = client.app.state.samantha  # type: ignore[attr-defined]
+        kept_when_asked.append(len(await sam.store.messages(person_id, conversation_id)))
+
     monkeypatch.setattr(voice.stt, "transcribe", counted)
+    fake_model.before_stream = note_what_is_kept
+    fake_model.replies = [ANSWER]
     with client.websocket_connect("/v1/voice", subprotocols=offer(token)) as ws:
-        ws.receive_json()
+        ready = ws.receive_json()
+        conversation_id = ready["conversation_id"]
+        person_id = client.get("/v1/me", headers=auth(token)).json()["id"]
         stream(ws, silence(0.3) + spoken(QUESTION) + silence(1.0))
         events = until(ws, "done")
     said = next(e["text"] for e in events if e["type"] == "heard")
     assert heard.count(heard[-1]) == 1  # the last pause's words were the turn's: not heard again
-    (asked,) = fake_model.prompts
+    (asked,) = fake_model.prompts  # her reply was asked for once
     assert asked[-1].content == said
-    ahead = [r for r in fake_model.read if r[-1].role == "user"]
-    assert ahead and ahead[-1] == asked  # read ahead, exactly as it was asked for
+    assert kept_when_asked == [0]  # before their words were kept: in the pause
+    assert events[-1]["timings"]["begun_in_pause"] is True
+    assert events[-1]["message"]["content"] == ANSWER
+    stored = client.get(f"/v1/conversations/{conversation_id}/messages", headers=auth(token))
+    assert [(m["role"], m["content"]) for m in stored.json()] == [
+        ("user", said),
+        ("assistant", ANSWER),
+    ]
+
+
+def test_a_pause_that_was_not_the_end_leaves_no_trace(
+    client: TestClient, token: str, fake_model: ScriptedLLM
+) -> None:
+    """Her reply begun in a pause is dropped when the person goes on: one answer, to all
+    they said, and nothing stored of the reply to half of it."""
+    first, second = "I went for a run this morning.", "It rained the whole way."
+    fake_model.replies = ["To half of it.", "Running in the rain sounds wonderful."]
+    gap = silence(0.3)  # a breath: long enough to be heard as a pause, not as the end
+    with client.websocket_connect("/v1/voice", subprotocols=offer(token)) as ws:
+        ready = ws.receive_json()
+        stream(ws, silence(0.3) + spoken(first) + gap)
+        waited = time.monotonic() + 30
+        while not fake_model.prompts and time.monotonic() < waited:  # she begins to answer
+            time.sleep(0.02)
+        stream(ws, spoken(second) + silence(1.0))
+        events = until(ws, "done")
+    said = next(e["text"] for e in events if e["type"] == "heard")
+    assert "rained" in words(said) and "run" in words(said)
+    assert len(fake_model.prompts) == 2  # begun in the pause, then again for the whole
+    assert words(fake_model.prompts[0][-1].content) == words(first)
+    assert fake_model.prompts[-1][-1].content == said
+    stored = client.get(
+        f"/v1/conversations/{ready['conversation_id']}/messages", headers=auth(token)
+    ).json()
+    assert [(m["role"], m["status"]) for m in stored] == [
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]
+    assert stored[0]["content"] == said
+    assert stored[1]["content"] == events[-1]["message"]["content"] != "To half of it."
+    companion = client.app.state.samantha.companion  # type: ignore[attr-defined]
+    assert (companion.admission.running, companion.replying) == (0, 0)  # its slot given back
 
 
 async def test_her_voice_says_her_words(

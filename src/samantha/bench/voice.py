@@ -207,6 +207,7 @@ def _figures(turns: list[dict[str, Any]], settings: Settings, hold: bool) -> dic
         stt=settings.stt,
         tts=settings.tts,
         utterances=len(turns),
+        begun_in_pause=sum(bool(t.get("begun_in_pause")) for t in turns),
         cores=len(os.sched_getaffinity(0)),
         load_average=[round(x, 2) for x in os.getloadavg()],
         turns=turns,
@@ -247,6 +248,7 @@ def _print(figures: dict[str, Any], out: Console) -> None:
         table.add_row(key, str(figures[key]["p50"]), str(figures[key]["p95"]))
     out.print(table)
     out.print(
-        f"{figures['utterances']} utterances, {figures['mode']}, pause "
+        f"{figures['utterances']} utterances ({figures['begun_in_pause']} answered from the "
+        f"pause before the end), {figures['mode']}, pause "
         f"{figures['end_silence_ms']} ms, voice {figures['tts']}, load {figures['load_average']}"
     )

@@ -11,9 +11,9 @@ When the person starts speaking while she talks (barge-in), her reply stops wher
 has. Whenever the conversation is at rest (when the session opens, as soon as each of her
 replies is written, and when the person starts to speak if it has not been done since), it
 is read into one of the model's slots, so her next reply reads only the new words. When the person
-pauses, what they said is transcribed at once and her whole prompt for it read ahead,
-while the listener waits to be sure they have finished: if they have, the transcript is
-ready and the model has nothing left to read.
+pauses, what they said is transcribed at once and her reply to it begun, nothing stored,
+while the listener waits to be sure they have finished: if they have, their words are kept
+and so is the reply, already under way; if they go on speaking, it is dropped.
 
 A :class:`Channel` carries the events (see docs/voice.md) and her audio; the web socket
 and the ``samantha voice`` command each provide one.
@@ -26,15 +26,16 @@ import contextlib
 import logging
 import time
 from collections.abc import Coroutine
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 import anyio
 import numpy as np
 
 from samantha.errors import ModelError, ModelUnavailable, Overloaded, SamanthaError
+from samantha.reply import Opening, Reply
 from samantha.store import Message, Person
-from samantha.turn import Companion, Reply, abandon
+from samantha.turn import Companion, abandon
 from samantha.voice import NOT_HEARD, TOO_LONG, Voice
 from samantha.voice.audio import Samples, Sound
 from samantha.voice.phrases import Phrases, speakable
@@ -42,6 +43,7 @@ from samantha.voice.stt import Heard
 from samantha.voice.vad import (
     NothingSaid,
     Paused,
+    Resumed,
     SpeechStarted,
     TooLong,
     Utterance,
@@ -60,14 +62,18 @@ class Channel(Protocol):
 
 @dataclass
 class Timings:
-    """One turn, in milliseconds from the moment the end of speech was detected."""
+    """One turn, in milliseconds from the moment the end of speech was detected. When her
+    reply was begun in the pause before it (``begun_in_pause``), what was done before that
+    moment counts as 0 for transcribing, and her first words are timed from the end too
+    (negative if they came before it)."""
 
     stt_ms: float | None = None  # transcribing
     asked_ms: float | None = None  # until her reply is asked for (transcript stored, cache read)
     first_token_ms: float | None = None  # from asking for her reply to its first words
-    first_sentence_ms: float | None = None  # from her first words to her first phrase
+    first_sentence_ms: float | None = None  # from her first words (or her keeping them) to a phrase
     tts_ms: float | None = None  # speaking the first phrase
     first_audio_ms: float | None = None  # from the end of speech to her first sound sent
+    begun_in_pause: bool = False
 
 
 def _ms(since: float) -> float:
@@ -97,7 +103,8 @@ class VoiceSession:
         self._turn: asyncio.Task[None] | None = None
         self._ahead: asyncio.Task[None] | None = None
         self._read = False  # the conversation as it stands is in the model's cache
-        self._early: tuple[Samples, asyncio.Task[Heard]] | None = None  # heard in a pause
+        self._early: _Early | None = None  # heard in a pause, and answered
+        self._dropping: set[asyncio.Task[None]] = set()
         self._read_ahead()
 
     async def hear(self, pcm: bytes) -> None:
@@ -109,9 +116,12 @@ class VoiceSession:
                 self._read_ahead()
             elif isinstance(event, Paused):
                 self._hear_early(event.samples)
+            elif isinstance(event, Resumed):
+                self._drop_early()
             elif isinstance(event, Utterance):
                 await self._begin(self._answer(event.samples, time.perf_counter()))
             elif isinstance(event, TooLong):
+                self._drop_early()
                 await self._begin(self._apologise("too_long", TOO_LONG))
 
     async def end_of_turn(self) -> None:
@@ -120,6 +130,7 @@ class VoiceSession:
         if isinstance(event, Utterance):
             await self._begin(self._answer(event.samples, time.perf_counter()))
         elif isinstance(event, NothingSaid):
+            self._drop_early()
             await self._begin(self._apologise("no_speech", NOT_HEARD))
 
     async def stop_speaking(self) -> None:
@@ -139,11 +150,13 @@ class VoiceSession:
 
     async def close(self) -> None:
         """The client left: stop what is under way; her reply so far is stored."""
-        early = self._early[1] if self._early else None
-        for task in (self._turn, self._ahead, early):
+        self._drop_early()
+        for task in (self._turn, self._ahead):
             if task is not None and not task.done():
                 task.cancel()
                 await asyncio.wait((task,))
+        if self._dropping:
+            await asyncio.wait(self._dropping)
 
     async def _begin(self, work: Coroutine[Any, Any, None]) -> None:
         await self.stop_speaking()
@@ -171,33 +184,67 @@ class VoiceSession:
             )
 
     def _hear_early(self, samples: Samples) -> None:
-        """The person paused: transcribe what they said and read her prompt for it ahead.
-        If they go on speaking, this is stale: the next pause, or the end, hears it all."""
-        hearing = asyncio.create_task(self._transcribe_ahead(samples))
-        hearing.add_done_callback(lambda t: t.cancelled() or t.exception())  # stale ones too
-        self._early = (samples, hearing)
+        """The person paused: transcribe what they said and begin her reply to it. If they
+        go on speaking, or pause again later, it is dropped."""
+        self._drop_early()
+        self._early = early = _Early(samples)
+        early.task = asyncio.create_task(self._answer_early(early))
 
-    async def _transcribe_ahead(self, samples: Samples) -> Heard:
+    async def _answer_early(self, early: _Early) -> tuple[Heard, Opening | None]:
+        heard = await self.voice.stt.transcribe(early.samples)
+        early.heard_at = time.perf_counter()
+        if not heard.caught:
+            return heard, None
+        if self._ahead is not None:  # one slot reads this conversation: after what it is reading
+            await asyncio.wait((self._ahead,))
+        try:
+            opening = await self.companion.open(self.person, self.conversation_id, heard.text)
+        except SamanthaError:  # asked again at the end, where the person is told what went wrong
+            return heard, None
+        early.opened_at = time.perf_counter()
+        return heard, opening
+
+    def _drop_early(self) -> None:
+        early, self._early = self._early, None
+        if early is not None:
+            dropping = asyncio.create_task(early.drop())
+            self._dropping.add(dropping)
+            dropping.add_done_callback(self._dropping.discard)
+
+    async def _heard(
+        self, samples: Samples, ended: float, timings: Timings
+    ) -> tuple[Heard, Opening | None]:
+        """What the person said, and her reply to it if it was begun in the pause before the
+        end (the pause was the end when its samples are the utterance's)."""
+        early, self._early = self._early, None
+        if early is not None and np.array_equal(early.samples, samples):
+            heard, opening = await early.task
+            timings.stt_ms = max(0.0, round(1000 * (early.heard_at - ended), 1))
+            if opening is not None:
+                timings.begun_in_pause = True
+                timings.first_token_ms = round(1000 * (early.opened_at - ended), 1)
+            return heard, opening
+        if early is not None:  # they went on speaking: what was heard in the pause is stale
+            await early.drop()
         heard = await self.voice.stt.transcribe(samples)
-        if heard.caught and self._early is not None and self._early[0] is samples:  # still news
-            self._ahead = asyncio.create_task(self._read_words(self._ahead, heard.text))
-        return heard
+        timings.stt_ms = _ms(ended)
+        return heard, None
 
-    async def _read_words(self, before: asyncio.Task[None] | None, said: str) -> None:
-        if before is not None:  # one slot reads this conversation: after what it is reading
-            await asyncio.wait((before,))
-        await self.companion.read_ahead(self.person, self.conversation_id, said)
-
-    async def _transcribe(self, samples: Samples) -> Heard:
-        """What the person said, heard in the pause before the end if it was the end."""
-        early = self._early
-        if early is not None and np.array_equal(early[0], samples):
-            heard = await early[1]
-        else:  # they went on speaking: what was heard in the pause is stale
-            self._early = None
-            heard = await self.voice.stt.transcribe(samples)
-        self._early = None
-        return heard
+    async def _kept(self, heard: Heard) -> Message | None:
+        """Keep what the person said and tell the client; None if it cannot be kept."""
+        if not heard.caught:
+            await self._apologise("unclear", NOT_HEARD)
+            return None
+        try:
+            message = await self.companion.say(
+                self.person, self.conversation_id, heard.text, learn=False
+            )
+        except SamanthaError as exc:
+            await self._error(exc)
+            return None
+        self._read = False
+        await self.channel.send("heard", text=heard.text, message=message)
+        return message
 
     async def _apologise(self, reason: str, text: str) -> None:
         await self.channel.send("not_heard", reason=reason, text=text)
@@ -209,34 +256,36 @@ class VoiceSession:
 
     async def _answer(self, samples: Samples, ended: float) -> None:
         timings = Timings()
-        heard = await self._transcribe(samples)
-        timings.stt_ms = _ms(ended)
-        if not heard.caught:
-            await self._apologise("unclear", NOT_HEARD)
+        heard, opening = await self._heard(samples, ended, timings)
+        try:
+            message = await self._kept(heard)
+        except BaseException:
+            await _drop(opening)
+            raise
+        if message is None:
+            await _drop(opening)
             return
         try:
-            message = await self.companion.say(
-                self.person, self.conversation_id, heard.text, learn=False
-            )
-        except SamanthaError as exc:
-            await self._error(exc)
-            return
-        self._read = False
-        try:
-            await self.channel.send("heard", text=heard.text, message=message)
-            if self._ahead is not None:  # the slot it filled holds this conversation: use it
+            if opening is None and self._ahead is not None:  # the slot it filled: use it
                 await asyncio.wait((self._ahead,))
             asked = time.perf_counter()
             timings.asked_ms = _ms(ended)
-            reply = await self._reply(message)
+            reply = await self._reply(message, opening)
             if reply is not None:
-                timings.first_token_ms = _ms(asked)
+                if opening is None:
+                    timings.first_token_ms = _ms(asked)
                 await self._speak(reply, ended, timings)
         finally:  # her reply has read its memories: now learn from what they said
             self.companion.memory.learn_soon(self.person.id, self.person.name)
 
-    async def _reply(self, message: Message) -> Reply | None:
-        starting = asyncio.ensure_future(self.companion.reply(self.person, self.conversation_id))
+    async def _reply(self, message: Message, opening: Opening | None) -> Reply | None:
+        """Her reply to ``message``: the one begun in the pause, kept, or a new one."""
+        companion = self.companion
+        starting = asyncio.ensure_future(
+            companion.keep(opening, message)
+            if opening is not None
+            else companion.reply(self.person, self.conversation_id)
+        )
         try:
             return await asyncio.shield(starting)
         except asyncio.CancelledError:
@@ -282,6 +331,29 @@ class VoiceSession:
         else:
             text = f"{exc}{kept}"
         await self.channel.send("error", code=exc.code, message=text, **fields)
+
+
+@dataclass
+class _Early:
+    """What the person said up to a pause, heard, and her reply to it begun."""
+
+    samples: Samples
+    task: asyncio.Task[tuple[Heard, Opening | None]] = field(init=False)
+    heard_at: float = 0.0  # when the words were transcribed
+    opened_at: float = 0.0  # when her reply's first words were written
+
+    async def drop(self) -> None:
+        """Stop it wherever it is; a reply it began is dropped, and nothing was stored."""
+        self.task.cancel()
+        await asyncio.wait((self.task,))
+        if not self.task.cancelled() and self.task.exception() is None:
+            await _drop(self.task.result()[1])
+
+
+async def _drop(opening: Opening | None) -> None:
+    if opening is not None:
+        with anyio.CancelScope(shield=True):
+            await opening.drop()
 
 
 class _Speaker:

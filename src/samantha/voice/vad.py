@@ -2,9 +2,9 @@
 
 A :class:`Listener` is fed 16 kHz audio as it arrives and says what happened: speech began
 (she stops talking: barge-in), the person paused (a short silence that may be the end:
-what they said can be transcribed, and her answer prepared, while the listener waits to be
-sure), an utterance ended (enough silence after speech), an utterance ran too long, or,
-when the client says it is done, that nothing was said.
+what they said can be transcribed, and her answer begun, while the listener waits to be
+sure), they went on after such a pause, an utterance ended (enough silence after speech),
+an utterance ran too long, or, when the client says it is done, that nothing was said.
 
 Speech is told from silence and noise by Silero VAD (the model bundled with
 faster-whisper, run on ONNX): unlike an energy or WebRTC detector it does not take steady
@@ -71,6 +71,11 @@ class Paused:
 
 
 @dataclass(frozen=True)
+class Resumed:
+    """The person spoke again after a pause: what was said before it was not all."""
+
+
+@dataclass(frozen=True)
 class TooLong:
     """The person spoke past the limit; what follows is ignored until they pause."""
 
@@ -82,7 +87,7 @@ class NothingSaid:
     """The client ended a turn (released the button, or a file ended) with no speech in it."""
 
 
-Event = SpeechStarted | Paused | Utterance | TooLong | NothingSaid
+Event = SpeechStarted | Paused | Resumed | Utterance | TooLong | NothingSaid
 
 
 class Listener:
@@ -137,6 +142,7 @@ class Listener:
                 self._reset()
             return None
         self._chunks.append(chunk)
+        resumed = speech and self._quiet >= TAIL_CHUNKS  # after a pause was told
         if speech:
             self._quiet = 0
             self._last_voice = len(self._chunks)
@@ -152,7 +158,7 @@ class Listener:
             self._chunks = []
             self._quiet = 0
             return TooLong(self.max_utterance_s)
-        return None
+        return Resumed() if resumed else None
 
     def _while_quiet(self, chunk: Samples, speech: bool, silent: bool) -> Event | None:
         self._before.append(chunk)

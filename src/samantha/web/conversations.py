@@ -17,9 +17,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from samantha.errors import Departing, ModelError, ModelUnavailable, Overloaded
+from samantha.reply import Reply
 from samantha.store import Message, Person
 from samantha.system import Samantha
-from samantha.turn import Reply
 from samantha.web.deps import CurrentPerson, System
 from samantha.web.errors import client_gone, error_body, error_response, outage, refused
 from samantha.web.replies import ReplyStream, start_reply

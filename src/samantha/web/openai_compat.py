@@ -31,9 +31,9 @@ from samantha.errors import (
     NotFound,
     Overloaded,
 )
+from samantha.reply import Reply
 from samantha.store import Person
 from samantha.system import Samantha
-from samantha.turn import Reply
 from samantha.web.deps import Credentials, System
 from samantha.web.errors import client_gone, error_response, outage, refused
 from samantha.web.replies import ReplyStream, start_reply

@@ -17,8 +17,9 @@ from fastapi import Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from samantha.reply import Reply
 from samantha.store import Person
-from samantha.turn import Companion, Reply, abandon
+from samantha.turn import Companion, abandon
 
 
 async def start_reply(
