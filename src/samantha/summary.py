@@ -7,7 +7,7 @@ import logging
 
 from samantha.config import Settings
 from samantha.llm import LLM, ChatMessage
-from samantha.store import Message, Person, Store
+from samantha.store import Conversation, Message, Person, Store
 
 log = logging.getLogger(__name__)
 INSTRUCTIONS = (
@@ -21,9 +21,8 @@ def estimate_tokens(text: str) -> int:
     return len(text) // 4 + 1
 
 
-async def history(store: Store, person: Person, conversation_id: int) -> list[Message]:
+async def history(store: Store, person: Person, conversation: Conversation) -> list[Message]:
     """The messages after the summary (the ones the prompt may still carry word for word)."""
-    conversation = await store.conversation(person.id, conversation_id)
     return await store.messages(
         person.id, conversation.id, after_id=conversation.summary_upto, limit=400
     )
@@ -35,7 +34,7 @@ async def maybe_summarise(
     """Fold the older half of the window into the summary once the window overflows."""
     try:
         conversation = await store.conversation(person.id, conversation_id)
-        messages = await history(store, person, conversation_id)
+        messages = await history(store, person, conversation)
         total = sum(estimate_tokens(m.content) for m in messages)
         if total <= settings.history_tokens or len(messages) < 4:
             return

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,6 +24,7 @@ import numpy.typing as npt
 
 from samantha.embeddings import Embedder
 from samantha.memory.dates import find_times
+from samantha.memory.vectors import VectorCache
 from samantha.store import MemoryRecord, Message, Store
 
 STOPWORDS = frozenset(
@@ -95,21 +95,16 @@ class Recollection:
 
 
 @dataclass
-class _Vectors:
-    version: tuple[int, int]
-    turn_ids: npt.NDArray[np.int64]
-    memory_ids: npt.NDArray[np.int64]
-    turns: npt.NDArray[np.float32]
-    memories: npt.NDArray[np.float32]
-
-
-@dataclass
 class Recaller:
     store: Store
     embedder: Embedder | None
     weights: Weights = field(default_factory=Weights)
-    cache_size: int = 256
-    _cache: OrderedDict[int, _Vectors] = field(default_factory=OrderedDict)
+    cache_bytes: int = 256 << 20  # vectors held in memory, the least recently used dropped
+    _cache: VectorCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        dim = self.embedder.dim if self.embedder is not None else 0
+        self._cache = VectorCache(self.store, dim, self.cache_bytes)
 
     async def recall(
         self,
@@ -236,12 +231,12 @@ class Recaller:
 
     def forget(self, person_id: int) -> None:
         """Drop the person's cached vectors (they were deleted)."""
-        self._cache.pop(person_id, None)
+        self._cache.forget(person_id)
 
     async def _dense(self, person_id: int, query: str, depth: int) -> tuple[list[int], list[int]]:
         if self.embedder is None:
             return [], []
-        vectors = await self._vectors(person_id)
+        vectors = await self._cache.get(person_id)
         if vectors is None:
             return [], []
         embedder = self.embedder
@@ -254,35 +249,5 @@ class Recaller:
             best = np.argsort(-sims)[:depth]
             return [int(ids[i]) for i in best if sims[i] > 0.2]
 
-        return top(vectors.turn_ids, vectors.turns), top(vectors.memory_ids, vectors.memories)
-
-    async def _vectors(self, person_id: int) -> _Vectors | None:
-        assert self.embedder is not None
-        version = await self.store.vector_version(person_id)
-        cached = self._cache.get(person_id)
-        if cached is not None and cached.version == version:
-            self._cache.move_to_end(person_id)
-            return cached
-        if version[0] == 0:
-            return None
-        rows = await self.store.all_vectors(person_id)
-        dim = self.embedder.dim
-        turns = [(i, v) for kind, i, v in rows if kind == "turn"]
-        memories = [(i, v) for kind, i, v in rows if kind == "memory"]
-
-        def stack(items: list[tuple[int, bytes]]) -> npt.NDArray[np.float32]:
-            if not items:
-                return np.zeros((0, dim), dtype=np.float32)
-            return np.frombuffer(b"".join(v for _, v in items), dtype=np.float32).reshape(-1, dim)
-
-        entry = _Vectors(
-            version,
-            np.array([i for i, _ in turns], dtype=np.int64),
-            np.array([i for i, _ in memories], dtype=np.int64),
-            stack(turns),
-            stack(memories),
-        )
-        self._cache[person_id] = entry
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return entry
+        turns, memories = vectors.turns, vectors.memories
+        return top(turns.ids, turns.matrix), top(memories.ids, memories.matrix)

@@ -27,6 +27,7 @@ from samantha.store.records import (
     Person,
     PersonData,
     PersonSettings,
+    VectorChanges,
     corrected_id,
     corrected_subject,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "PersonSettings",
     "SQLiteStore",
     "Store",
+    "VectorChanges",
     "corrected_id",
     "corrected_subject",
     "open_store",

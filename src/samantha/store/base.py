@@ -27,6 +27,7 @@ from samantha.store.records import (
     Person,
     PersonData,
     PersonSettings,
+    VectorChanges,
 )
 from samantha.store.records import MessageStatus as MessageStatus
 from samantha.store.records import Role as Role
@@ -297,7 +298,9 @@ class Store(RelationshipStore, ABC):
     ) -> list[tuple[int, float]]: ...
 
     @abstractmethod
-    async def vector_version(self, person_id: int) -> tuple[int, int]: ...
+    async def vectors_since(self, person_id: int, version: int) -> VectorChanges:
+        """The person's vectors added since ``version`` (all of them when that is 0 or
+        something was removed since), read at one moment with the version they make up."""
 
     @abstractmethod
     async def all_vectors(self, person_id: int) -> list[tuple[str, int, bytes]]: ...

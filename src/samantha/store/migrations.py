@@ -242,6 +242,17 @@ def m009_session_reminder() -> str:
     """
 
 
+def m010_vector_changes() -> str:
+    """When each vector was added, and when the person's last one was removed, as versions
+    of ``vector_versions``: a reader holding their vectors at one version reads only what
+    came after it, and everything again only after a removal."""
+    return """
+        ALTER TABLE vectors ADD COLUMN added INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE vector_versions ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX vectors_added ON vectors(person_id, added);
+    """
+
+
 MIGRATIONS: list[Migration] = [
     m001_people_conversations_messages,
     m002_memory,
@@ -252,6 +263,7 @@ MIGRATIONS: list[Migration] = [
     m007_letters,
     m008_relationships,
     m009_session_reminder,
+    m010_vector_changes,
 ]
 
 

@@ -202,6 +202,20 @@ class Learned:
 
 
 @dataclass(frozen=True)
+class VectorChanges:
+    """A person's dense vectors as changed since a version a reader already holds.
+
+    ``rows`` are ``(item, item_id, vector)``: every vector the person has when ``complete``
+    (the first read, or something was removed since), else only those added or replaced
+    after the version asked about. ``version`` 0 means the person has no vectors.
+    """
+
+    version: int
+    complete: bool
+    rows: tuple[tuple[str, int, bytes], ...]
+
+
+@dataclass(frozen=True)
 class PersonData:
     """Everything kept about one person that is theirs: what an archive carries.
 

@@ -34,6 +34,7 @@ from samantha.store.sqlite_core import (
 from samantha.store.sqlite_letters import person_letters, restore_letters
 from samantha.store.sqlite_memory import (
     MEMORY_COLUMNS,
+    add_vector,
     bump_vectors,
     index_turns,
     memory_record,
@@ -134,8 +135,10 @@ def _add_memories(
     memories: Sequence[MemoryRecord],
     vectors: Sequence[bytes | None],
     messages: dict[int, int],
+    version: int,
 ) -> None:
-    """Memories as they were (superseded ones too), with sources, full text and vectors."""
+    """Memories as they were (superseded ones too), with sources, full text and vectors
+    (added at ``version``)."""
     ids: dict[int, int] = {}
     ordered = sorted(zip(memories, vectors, strict=True), key=lambda pair: pair[0].id)
     for record, vector in ordered:
@@ -154,9 +157,7 @@ def _add_memories(
             (memory_id, owner(person_id), record.text),
         )
         if vector is not None:
-            db.execute(
-                "INSERT INTO vectors VALUES (?, 'memory', ?, ?)", (person_id, memory_id, vector)
-            )
+            add_vector(db, person_id, "memory", memory_id, vector, version)
     for record in memories:
         corrects = corrected_id(record.subject)
         subject = corrected_subject(ids[corrects]) if corrects in ids else record.subject
@@ -210,13 +211,13 @@ class SQLiteArchive(SQLiteCore):
         def run(db: sqlite3.Connection) -> Person:
             person_id = _add_person(db, data.person, token_hash, now)
             messages = _add_history(db, person_id, data)
-            _add_memories(db, person_id, data.memories, memory_vectors, messages)
+            version = bump_vectors(db, person_id)
+            _add_memories(db, person_id, data.memories, memory_vectors, messages, version)
             index_turns(db, person_id, [_renumber(t, messages) for t in turns])
             restore_letters(db, person_id, data.letters)
             restore_bond(db, person_id, data.bond, data.milestones, messages)
             # the archive brings its memories: nothing in it is to be learned again
             db.execute("UPDATE messages SET learned = 1 WHERE person_id = ?", (person_id,))
-            bump_vectors(db, person_id)
             return replace(data.person, id=person_id)
 
         return await self._write(run)

@@ -17,6 +17,7 @@ from samantha.store.records import (
     MemoryRecord,
     Message,
     NewMemory,
+    VectorChanges,
     corrected_subject,
 )
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
@@ -68,18 +69,39 @@ def _sources(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[int]]
     return found
 
 
-def bump_vectors(db: sqlite3.Connection, person_id: int) -> None:
-    """Note that the person's vectors changed, so cached copies are reloaded."""
+def bump_vectors(db: sqlite3.Connection, person_id: int, *, removed: bool = False) -> int:
+    """Note that the person's vectors changed (``removed``: some went), so cached copies are
+    brought up to date; return the new version, which the vectors added with it carry."""
     db.execute(
-        "INSERT INTO vector_versions VALUES (?, 1)"
+        "INSERT INTO vector_versions (person_id, version) VALUES (?, 1)"
         " ON CONFLICT (person_id) DO UPDATE SET version = version + 1",
         (person_id,),
+    )
+    version = int(
+        db.execute(
+            "SELECT version FROM vector_versions WHERE person_id = ?", (person_id,)
+        ).fetchone()[0]
+    )
+    if removed:
+        db.execute("UPDATE vector_versions SET removed = version WHERE person_id = ?", (person_id,))
+    return version
+
+
+def add_vector(
+    db: sqlite3.Connection, person_id: int, item: str, item_id: int, vector: bytes, version: int
+) -> None:
+    """Keep one vector (replacing any the item had) as added at ``version``."""
+    db.execute(
+        "INSERT OR REPLACE INTO vectors (person_id, item, item_id, vector, added)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (person_id, item, item_id, vector, version),
     )
 
 
 def index_turns(db: sqlite3.Connection, person_id: int, learned: Sequence[Learned]) -> set[int]:
     """Index the person's recallable, not yet learned turns; return the ids now learned."""
     fresh = set()
+    version = 0
     for item in learned:
         cur = db.execute(
             "UPDATE messages SET learned = 1 WHERE person_id = ? AND id = ?"
@@ -89,6 +111,7 @@ def index_turns(db: sqlite3.Connection, person_id: int, learned: Sequence[Learne
         if cur.rowcount != 1:
             continue
         fresh.add(item.message_id)
+        version = version or bump_vectors(db, person_id)
         db.execute(
             "INSERT INTO turn_fts (rowid, owner, body, context) VALUES (?, ?, ?, ?)",
             (item.message_id, owner(person_id), item.search_text, item.context),
@@ -99,12 +122,7 @@ def index_turns(db: sqlite3.Connection, person_id: int, learned: Sequence[Learne
                 (item.content, item.previous_id, owner(person_id)),
             )
         if item.vector is not None:
-            db.execute(
-                "INSERT OR REPLACE INTO vectors VALUES (?, 'turn', ?, ?)",
-                (person_id, item.message_id, item.vector),
-            )
-    if fresh:
-        bump_vectors(db, person_id)
+            add_vector(db, person_id, "turn", item.message_id, item.vector, version)
     return fresh
 
 
@@ -112,6 +130,7 @@ def _insert(
     db: sqlite3.Connection, person_id: int, memories: Sequence[NewMemory], now: float
 ) -> list[int]:
     ids = []
+    version = 0
     for new in memories:
         wanted = set(new.source_ids)
         owned = db.execute(
@@ -152,11 +171,8 @@ def _insert(
             (memory_id, owner(person_id), new.text),
         )
         if new.vector is not None:
-            db.execute(
-                "INSERT OR REPLACE INTO vectors VALUES (?, 'memory', ?, ?)",
-                (person_id, memory_id, new.vector),
-            )
-            bump_vectors(db, person_id)
+            version = version or bump_vectors(db, person_id)
+            add_vector(db, person_id, "memory", memory_id, new.vector, version)
         ids.append(memory_id)
     return ids
 
@@ -326,7 +342,7 @@ class SQLiteMemory(SQLiteCore):
                     "DELETE FROM vectors WHERE person_id = ? AND item = 'turn' AND item_id = ?",
                     [(person_id, t) for t in chunk],
                 )
-            bump_vectors(db, person_id)
+            bump_vectors(db, person_id, removed=True)
             for gone in related:  # memories drawn from the same words go with them
                 db.execute("DELETE FROM memory_fts WHERE rowid = ?", (gone,))
                 db.execute(
@@ -390,11 +406,37 @@ class SQLiteMemory(SQLiteCore):
         )
         return [(int(r[0]), float(r[1])) for r in rows]
 
-    async def vector_version(self, person_id: int) -> tuple[int, int]:
-        rows = await self._rows(
-            "SELECT version FROM vector_versions WHERE person_id = ?", (person_id,)
-        )
-        return (int(rows[0][0]) if rows else 0), 0
+    async def vectors_since(self, person_id: int, version: int) -> VectorChanges:
+        def run(db: sqlite3.Connection) -> VectorChanges:
+            db.execute("BEGIN")  # the version and the rows as of one moment
+            try:
+                found = db.execute(
+                    "SELECT version, removed FROM vector_versions WHERE person_id = ?",
+                    (person_id,),
+                ).fetchone()
+                now, removed = (int(found[0]), int(found[1])) if found else (0, 0)
+                if now in (0, version):
+                    return VectorChanges(now, now == 0, ())
+                complete = version <= 0 or removed > version or now < version
+                if complete:  # in item id order, as the reader keeps them
+                    rows = db.execute(
+                        "SELECT item, item_id, vector FROM vectors WHERE person_id = ?"
+                        " ORDER BY item, item_id",
+                        (person_id,),
+                    ).fetchall()
+                else:  # only the new ones: never through the rows (and blobs) of the rest
+                    rows = db.execute(
+                        "SELECT item, item_id, vector FROM vectors INDEXED BY vectors_added"
+                        " WHERE person_id = ? AND added > ?",
+                        (person_id, version),
+                    ).fetchall()
+            finally:
+                db.execute("ROLLBACK")
+            return VectorChanges(
+                now, complete, tuple((str(r[0]), int(r[1]), bytes(r[2])) for r in rows)
+            )
+
+        return await self._read(run)
 
     async def all_vectors(self, person_id: int) -> list[tuple[str, int, bytes]]:
         rows = await self._rows(

@@ -16,7 +16,9 @@ bearer = HTTPBearer(auto_error=False, description="a person's token, or the admi
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def system(request: Request) -> Samantha:
+async def system(request: Request) -> Samantha:
+    """The running system (async: FastAPI would run a plain function on a worker thread,
+    a thread hop for every request)."""
     sam: Samantha = request.app.state.samantha
     return sam
 

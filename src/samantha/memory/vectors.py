@@ -1,0 +1,164 @@
+"""People's dense vectors held in memory, kept up to date a few rows at a time.
+
+Every turn adds a vector or two to the person's memory. Reading all of them again for the
+next turn (hundreds of rows of a kilobyte) cost more than the dense search itself, so the
+cache asks the store only for what was added since the version it holds
+(:meth:`Store.vectors_since`) and appends it; only a removal (a forgotten memory) makes it
+read everything again. Each kind is kept in item id order, as a fresh read gives it, so a
+ranking from an updated copy is the ranking a fresh read would give.
+
+Everything is read through the store with the person's id and held under that id.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from samantha.store import Store, VectorChanges
+
+Ids = npt.NDArray[np.int64]
+Matrix = npt.NDArray[np.float32]
+
+
+class _Room:
+    """Arrays with room at the end, shared by the successive copies of one person's kind;
+    ``used`` is how much of them the newest copy holds (only it may append in place)."""
+
+    def __init__(self, ids: Ids, matrix: Matrix, used: int) -> None:
+        self.ids, self.matrix, self.used = ids, matrix, used
+
+    @classmethod
+    def holding(cls, ids: Ids, matrix: Matrix) -> _Room:
+        n, dim = matrix.shape
+        room = cls(
+            np.empty(n + n // 2 + 8, np.int64), np.empty((n + n // 2 + 8, dim), np.float32), n
+        )
+        room.ids[:n], room.matrix[:n] = ids, matrix
+        return room
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of a person's vectors (turns or memories), in item id order."""
+
+    room: _Room
+    n: int
+
+    @property
+    def ids(self) -> Ids:
+        return self.room.ids[: self.n]
+
+    @property
+    def matrix(self) -> Matrix:
+        return self.room.matrix[: self.n]
+
+    @classmethod
+    def of(cls, ids: Ids, matrix: Matrix) -> Kind:
+        return cls(_Room.holding(ids, matrix), len(ids))
+
+    def added(self, new_ids: Ids, new: Matrix) -> Kind:
+        """This kind with ``new`` vectors brought in (replacing any with the same id)."""
+        k, room = len(new_ids), self.room
+        if not k:
+            return self
+        ids, n = self.ids, self.n
+        later = not n or new_ids[0] > ids[-1]  # new_ids are sorted
+        if later and room.used == n and n + k <= len(room.ids):
+            room.ids[n : n + k], room.matrix[n : n + k] = new_ids, new
+            room.used = n + k
+            return Kind(room, n + k)
+        kept = ~np.isin(ids, new_ids)  # a replaced vector leaves its old self behind
+        merged = np.concatenate((ids[kept], new_ids))
+        order = np.argsort(merged, kind="stable")
+        return Kind.of(merged[order], np.concatenate((self.matrix[kept], new))[order])
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.room.ids.nbytes + self.room.matrix.nbytes)
+
+
+@dataclass(frozen=True)
+class Vectors:
+    """One person's vectors as of ``version``."""
+
+    version: int
+    turns: Kind
+    memories: Kind
+
+    @classmethod
+    def read(cls, changes: VectorChanges, dim: int) -> Vectors:
+        return cls(
+            changes.version, _kind(changes.rows, "turn", dim), _kind(changes.rows, "memory", dim)
+        )
+
+    def updated(self, changes: VectorChanges, dim: int) -> Vectors:
+        """These vectors with what changed since brought in."""
+        if changes.complete:
+            return Vectors.read(changes, dim)
+        turns, memories = self.turns, self.memories
+        for kind, had in (("turn", turns), ("memory", memories)):
+            ids, matrix = _rows(changes.rows, kind, dim)
+            if kind == "turn":
+                turns = had.added(ids, matrix)
+            else:
+                memories = had.added(ids, matrix)
+        return Vectors(changes.version, turns, memories)
+
+    @property
+    def nbytes(self) -> int:
+        return self.turns.nbytes + self.memories.nbytes
+
+
+def _rows(rows: Sequence[tuple[str, int, bytes]], kind: str, dim: int) -> tuple[Ids, Matrix]:
+    mine = sorted((i, v) for k, i, v in rows if k == kind)
+    ids = np.array([i for i, _ in mine], dtype=np.int64)
+    if not mine:
+        return ids, np.zeros((0, dim), dtype=np.float32)
+    matrix = np.frombuffer(b"".join(v for _, v in mine), dtype=np.float32).reshape(-1, dim)
+    return ids, matrix
+
+
+def _kind(rows: Sequence[tuple[str, int, bytes]], kind: str, dim: int) -> Kind:
+    return Kind.of(*_rows(rows, kind, dim))
+
+
+class VectorCache:
+    """The vectors of the people who talked most recently, up to ``limit`` bytes."""
+
+    def __init__(self, store: Store, dim: int, limit: int = 256 << 20) -> None:
+        self.store, self.dim, self.limit = store, dim, limit
+        self._held: OrderedDict[int, Vectors] = OrderedDict()
+        self._bytes = 0
+
+    def __contains__(self, person_id: object) -> bool:
+        return person_id in self._held
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def forget(self, person_id: int) -> None:
+        """Drop what is held of the person (they were deleted, or it is being renewed)."""
+        dropped = self._held.pop(person_id, None)
+        if dropped is not None:
+            self._bytes -= dropped.nbytes
+
+    async def get(self, person_id: int) -> Vectors | None:
+        """The person's vectors as the store has them now; ``None`` if they have none."""
+        held = self._held.get(person_id)
+        changes = await self.store.vectors_since(person_id, held.version if held else 0)
+        self.forget(person_id)
+        if changes.version == 0:
+            return None
+        entry = held.updated(changes, self.dim) if held else Vectors.read(changes, self.dim)
+        self._held[person_id] = entry
+        self._bytes += entry.nbytes
+        while self._bytes > self.limit and len(self._held) > 1:
+            _, dropped = self._held.popitem(last=False)
+            self._bytes -= dropped.nbytes
+        return entry

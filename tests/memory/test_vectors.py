@@ -1,0 +1,121 @@
+"""The vectors held in memory: brought up to date with only what is new, and always what a
+fresh read of the store would give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from samantha.embeddings import HashEmbedder
+from samantha.memory import Memory
+from samantha.memory.vectors import Kind, VectorCache, Vectors
+from samantha.store import Person, SQLiteStore
+
+
+@pytest.fixture
+async def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = SQLiteStore(tmp_path / "v.db")
+    await store.open()
+    memory = Memory(store, HashEmbedder())
+    yield store, memory
+    await memory.close()
+    await store.close()
+
+
+async def talk(store: SQLiteStore, memory: Memory, person: Person, lines: list[str]) -> None:
+    conversation = await store.create_conversation(person.id)
+    for i, line in enumerate(lines):
+        await store.add_message(
+            person.id, conversation.id, "user" if i % 2 == 0 else "assistant", line
+        )
+    await memory.learn(person.id, person.name)
+
+
+def same(held: Vectors, fresh: Vectors) -> None:
+    assert held.version == fresh.version
+    for a, b in ((held.turns, fresh.turns), (held.memories, fresh.memories)):
+        assert a.ids.tolist() == b.ids.tolist()
+        assert np.array_equal(a.matrix, b.matrix)
+
+
+async def fresh(store: SQLiteStore, person: Person) -> Vectors | None:
+    return await VectorCache(store, HashEmbedder().dim).get(person.id)
+
+
+async def test_new_turns_are_added_to_what_is_held_and_rank_as_a_fresh_read(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory = setup
+    theo = await store.create_person("Theo", "h1")
+    await talk(store, memory, theo, ["My sister Ada lives in Lyon.", "Lyon is lovely."])
+    first = await memory.recall(theo.id, "Where does Ada live?")
+    held = memory.recaller._cache
+    before = await held.get(theo.id)
+    assert before is not None and len(before.turns.ids) == 2
+    await talk(store, memory, theo, ["I adopted a greyhound, Biscuit.", "What a name!"])
+    changes = await store.vectors_since(theo.id, before.version)
+    assert not changes.complete and {i for _, i, _ in changes.rows} >= set(
+        (await fresh(store, theo)).turns.ids.tolist()[2:]  # type: ignore[union-attr]
+    )
+    after = await memory.recall(theo.id, "What is my dog called?")
+    now = await held.get(theo.id)
+    assert now is not None and len(now.turns.ids) == 4
+    same(now, await fresh(store, theo))  # type: ignore[arg-type]
+    again = Memory(store, HashEmbedder())  # nothing held: everything read from the store
+    assert [r.message.id for r in await again.recall(theo.id, "What is my dog called?")] == [
+        r.message.id for r in after
+    ]
+    assert first and after
+    await again.close()
+
+
+async def test_a_forgotten_memory_leaves_what_is_held(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory = setup
+    theo = await store.create_person("Theo", "h1")
+    await talk(store, memory, theo, ["My sister Ada hates marmalade.", "Noted!"])
+    held = await memory.recaller._cache.get(theo.id)
+    assert held is not None and len(held.memories.ids) >= 1
+    record = next(m for m in await store.memories(theo.id) if m.kind == "relation")
+    await store.forget_memory(theo.id, record.id)
+    changes = await store.vectors_since(theo.id, held.version)
+    assert changes.complete  # a removal: everything is read again
+    now = await memory.recaller._cache.get(theo.id)
+    assert now is not None and record.id not in now.memories.ids.tolist()
+    assert record.source_ids[0] not in now.turns.ids.tolist()
+    same(now, await fresh(store, theo))  # type: ignore[arg-type]
+
+
+async def test_no_one_else_s_vectors_are_held_for_you(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory = setup
+    theo = await store.create_person("Theo", "h1")
+    amy = await store.create_person("Amy", "h2")
+    await talk(store, memory, theo, ["My bank PIN is zebra-4471.", "I'll keep it safe."])
+    mine = await memory.recaller._cache.get(amy.id)
+    assert mine is None  # Amy has none yet, whatever Theo has
+    await talk(store, memory, amy, ["I like zebras.", "They're striking."])
+    await memory.recaller._cache.get(amy.id)
+    await talk(store, memory, theo, ["I moved to Berlin.", "Big change!"])
+    mine = await memory.recaller._cache.get(amy.id)
+    assert mine is not None
+    theirs = {
+        m.id
+        for c in await store.conversations(theo.id)
+        for m in await store.messages(theo.id, c.id)
+    }
+    assert not set(mine.turns.ids.tolist()) & theirs
+    assert not set(mine.memories.ids.tolist()) & {m.id for m in await store.memories(theo.id)}
+    same(mine, await fresh(store, amy))  # type: ignore[arg-type]
+
+
+def test_added_vectors_keep_id_order_and_replace_their_old_selves() -> None:
+    rows = np.eye(4, dtype=np.float32)
+    kind = Kind.of(np.array([1, 3], dtype=np.int64), rows[:2])
+    later = kind.added(np.array([5], dtype=np.int64), rows[2:3])  # in place, at the end
+    assert later.ids.tolist() == [1, 3, 5] and later.room is kind.room
+    assert kind.ids.tolist() == [1, 3]  # the older copy is unchanged
+    branch = kind.added(np.array([4], dtype=np.int64), rows[3:4])  # not over `later`'s row
+    assert branch.ids.tolist() == [1, 3, 4] and branch.room is not kind.room
+    assert later.ids.tolist() == [1, 3, 5] and np.array_equal(later.matrix[2], rows[2])
+    mixed = later.added(np.array([2, 3], dtype=np.int64), rows[[3, 0]])
+    assert mixed.ids.tolist() == [1, 2, 3, 5]
+    assert np.array_equal(mixed.matrix, rows[[0, 3, 0, 2]])  # 3 replaced, 2 in its place
