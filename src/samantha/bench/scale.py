@@ -79,7 +79,7 @@ async def measure_scale(n: int, embedder_spec: str, queries: int = 200) -> dict[
                 return (v / np.linalg.norm(v)).tobytes()
 
             learned = [
-                Learned(m.id, search_text(m, "scale"), unit(), "", None, m.content) for m in batch
+                Learned(m.id, search_text(m, "scale"), unit(), content=m.content) for m in batch
             ]
             memories = [
                 type(found)(**{**found.__dict__, "vector": unit()})

@@ -28,6 +28,7 @@ __all__ = ["Memory", "Recollection", "Weights", "query_terms"]
 REFLECT_AFTER = 8  # new memories before she reflects again
 IDLE_WAIT_S = 20.0  # background learning waits at most this long for the model to be idle
 EMBED_BATCH = 256  # texts per call to the embedder
+CONTEXT_TURNS = 2  # turns either side of a turn that full-text search reads as its context
 log = logging.getLogger(__name__)
 
 
@@ -128,24 +129,23 @@ class Memory:
 
         For an imported archive: its memories come with it (``memories`` are their texts,
         to be embedded), and drawing them again would keep each one twice. Turns are
-        indexed as learning indexes them, with the turn before each as its context; turns
+        indexed as learning indexes them, with the turns around each as its context; turns
         in ``skip`` (forgotten ones) are left out entirely, as turns and as context.
         """
         kept = sorted((m for m in history if m.id not in skip), key=lambda m: m.id)
-        before: dict[int, tuple[str, int | None]] = {}
-        last: dict[int, Message] = {}
+        before: dict[int, list[Message]] = {}
+        last: dict[int, list[Message]] = {}
         for message in kept:
-            prior = last.get(message.conversation_id)
-            if prior is not None:
-                before[message.id] = (prior.content, prior.id)
-            last[message.conversation_id] = message
+            prior = last.setdefault(message.conversation_id, [])
+            before[message.id] = prior[-CONTEXT_TURNS:]
+            prior.append(message)
         batch = [m for m in kept if m.status == "complete" and m.content]
         return await self._index(batch, before, memories, person_name)
 
     async def _index(
         self,
         batch: Sequence[Message],
-        before: dict[int, tuple[str, int | None]],
+        before: Mapping[int, Sequence[Message]],
         memories: Sequence[str],
         person_name: str,
         other_name: str = "",
@@ -154,10 +154,12 @@ class Memory:
         speakers = {"user": person_name, "assistant": other_name or self.self_name}
         texts = [search_text(m, speakers[m.role]) for m in batch]
         turn_vectors, memory_vectors = await self._embed([m.content for m in batch], list(memories))
-        learned = [
-            Learned(m.id, text, vector, *before.get(m.id, ("", None)), m.content)
-            for m, text, vector in zip(batch, texts, turn_vectors, strict=True)
-        ]
+        learned = []
+        for m, text, vector in zip(batch, texts, turn_vectors, strict=True):
+            prior = before.get(m.id, ())
+            context = " ".join(p.content for p in prior)
+            nearest_first = tuple(p.id for p in reversed(prior))
+            learned.append(Learned(m.id, text, vector, context, nearest_first, m.content))
         return learned, memory_vectors
 
     async def reflect(self, person_id: int, person_name: str) -> int | None:
@@ -196,22 +198,20 @@ class Memory:
         )
         return (await self.store.add_memories(person_id, [reflection]))[0]
 
-    async def _previous(
-        self, person_id: int, batch: list[Message]
-    ) -> dict[int, tuple[str, int | None]]:
-        """Each message's previous turn in its conversation, for context indexing."""
-        before: dict[int, tuple[str, int | None]] = {}
-        last: dict[int, Message] = {}
+    async def _previous(self, person_id: int, batch: list[Message]) -> dict[int, list[Message]]:
+        """Each message's previous turns in its conversation (oldest first), for context
+        indexing."""
+        before: dict[int, list[Message]] = {}
+        last: dict[int, list[Message]] = {}
         for message in batch:
             prior = last.get(message.conversation_id)
             if prior is None:
-                found = await self.store.messages(
-                    person_id, message.conversation_id, before_id=message.id, limit=1
+                prior = await self.store.messages(
+                    person_id, message.conversation_id, before_id=message.id, limit=CONTEXT_TURNS
                 )
-                prior = found[0] if found else None
-            if prior is not None:
-                before[message.id] = (prior.content, prior.id)
-            last[message.conversation_id] = message
+                last[message.conversation_id] = prior
+            before[message.id] = prior[-CONTEXT_TURNS:]
+            prior.append(message)
         return before
 
     async def _embed(

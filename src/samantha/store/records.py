@@ -189,15 +189,18 @@ class MemoryRecord:
 class Learned:
     """What the learning step found in one message: its searchable text and its vector.
 
-    ``context`` is the turn before it: an answer like "yes, last week!" is found by the
-    question it answers; the turn before (``previous_id``) gains this one as context too.
+    ``context`` is the words of the turns before it (``previous_ids``, nearest first), and
+    each of those turns gains this one's words as context too, so a turn is found by the
+    two turns either side of it: an answer like "yes, last week!" by the question it
+    answers, and the detail someone adds a turn later ("it was mostly drama") by the
+    thing they were talking about.
     """
 
     message_id: int
     search_text: str
     vector: bytes | None
     context: str = ""
-    previous_id: int | None = None
+    previous_ids: tuple[int, ...] = ()
     content: str = ""
 
 

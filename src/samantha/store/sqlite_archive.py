@@ -224,5 +224,5 @@ class SQLiteArchive(SQLiteCore):
 
 
 def _renumber(turn: Learned, messages: dict[int, int]) -> Learned:
-    previous = messages[turn.previous_id] if turn.previous_id is not None else None
-    return replace(turn, message_id=messages[turn.message_id], previous_id=previous)
+    previous = tuple(messages[i] for i in turn.previous_ids)
+    return replace(turn, message_id=messages[turn.message_id], previous_ids=previous)

@@ -116,10 +116,10 @@ def index_turns(db: sqlite3.Connection, person_id: int, learned: Sequence[Learne
             "INSERT INTO turn_fts (rowid, owner, body, context) VALUES (?, ?, ?, ?)",
             (item.message_id, owner(person_id), item.search_text, item.context),
         )
-        if item.previous_id is not None and item.content:
+        for previous in item.previous_ids if item.content else ():
             db.execute(
                 "UPDATE turn_fts SET context = context || ' ' || ? WHERE rowid = ? AND owner = ?",
-                (item.content, item.previous_id, owner(person_id)),
+                (item.content, previous, owner(person_id)),
             )
         if item.vector is not None:
             add_vector(db, person_id, "turn", item.message_id, item.vector, version)
