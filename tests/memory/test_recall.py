@@ -68,6 +68,42 @@ async def test_recall_finds_the_turn_and_its_neighbour(setup) -> None:  # type: 
     assert any(m.kind == "relation" for m in ada[0].memories)
 
 
+async def test_a_neighbour_is_found_by_its_conversation_not_its_id(setup) -> None:  # type: ignore[no-untyped-def]
+    """With many people talking at once their messages interleave: the turn after a hit is
+    the next one of its conversation, whatever ids others took in between."""
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h1")
+    june = await store.create_person("June", "h2")
+    lines = [
+        "I adopted a greyhound called Biscuit.",
+        "What a lovely name!",
+        "Work has been slow lately.",
+        "Slow can be restful.",
+    ] + [f"Another ordinary thing number {n}." for n in range(8)]
+    theirs, hers = (
+        await store.create_conversation(theo.id),
+        await store.create_conversation(june.id),
+    )
+    ids = []
+    for i, line in enumerate(lines):
+        role: Role = "user" if i % 2 == 0 else "assistant"
+        ids.append((await store.add_message(theo.id, theirs.id, role, line)).id)
+        for _ in range(3):  # three of hers between each two of his
+            await store.add_message(june.id, hers.id, role, "I adopted a greyhound called Biscuit.")
+        clock.t += 60
+    await memory.learn(theo.id, "Theo")
+    await memory.learn(june.id, "June")
+    assert ids[1] - ids[0] == 4  # someone else's messages between them
+
+    around = await store.nearby(theo.id, [(ids[1], theirs.id)], 2)
+    assert [(d, m.id) for _, d, m in around] == [(1, ids[0]), (1, ids[2]), (2, ids[3])]
+    assert await store.nearby(june.id, [(ids[1], theirs.id)], 2) == []  # not hers to see
+
+    found = await memory.recall(theo.id, "What did I call my greyhound?", k=3)
+    assert {r.message.id for r in found[:2]} == {ids[0], ids[1]}
+    assert all(r.message.person_id == theo.id for r in found)
+
+
 async def test_questions_about_a_time_lift_turns_from_then(setup) -> None:  # type: ignore[no-untyped-def]
     store, memory, clock = setup
     theo = await store.create_person("Theo", "h1")

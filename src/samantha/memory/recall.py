@@ -251,17 +251,13 @@ class Recaller:
         """Turns near the strongest hits share in their score: ``neighbours`` of it one
         turn away, half that two away, and so on up to ``reach`` turns."""
         top = sorted(scores, key=lambda i: scores[i], reverse=True)[:20]
-        steps = [d for r in range(1, self.weights.reach + 1) for d in (-r, r)]
-        wanted = {i + d for i in top for d in steps} - set(by_id)
-        for message in await self.store.messages_by_id(person_id, sorted(wanted)):
-            by_id[message.id] = message
-        for message_id in top:
-            source = by_id.get(message_id)
-            for step in steps:
-                other = by_id.get(message_id + step)
-                if source and other and other.conversation_id == source.conversation_id:
-                    share = self.weights.neighbours * 0.5 ** (abs(step) - 1)
-                    scores[other.id] = scores.get(other.id, 0.0) + share * scores[message_id]
+        anchors = [(i, by_id[i].conversation_id) for i in top if i in by_id]
+        for anchor, distance, message in await self.store.nearby(
+            person_id, anchors, self.weights.reach
+        ):
+            by_id.setdefault(message.id, message)
+            share = self.weights.neighbours * 0.5 ** (distance - 1)
+            scores[message.id] = scores.get(message.id, 0.0) + share * scores[anchor]
 
     def forget(self, person_id: int) -> None:
         """Drop the person's cached vectors (they were deleted)."""

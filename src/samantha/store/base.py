@@ -247,6 +247,14 @@ class Store(RelationshipStore, ABC):
         """The person's recallable messages among ``ids`` (others' ids find nothing)."""
 
     @abstractmethod
+    async def nearby(
+        self, person_id: int, anchors: Sequence[tuple[int, int]], reach: int
+    ) -> list[tuple[int, int, Message]]:
+        """For each (message id, conversation id) of the person's, the recallable turns up to
+        ``reach`` before and after it in that conversation, as (anchor, distance, message).
+        Ids interleave across people and conversations, so nearness is by conversation."""
+
+    @abstractmethod
     async def said_since(self, person_id: int, after_id: int, limit: int = 500) -> list[Message]:
         """The person's own messages after ``after_id``, in every conversation, oldest first."""
 

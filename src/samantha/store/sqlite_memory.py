@@ -461,3 +461,22 @@ class SQLiteMemory(SQLiteCore):
             return [Message(*row) for row in found]
 
         return await self._read(run)
+
+    async def nearby(
+        self, person_id: int, anchors: Sequence[tuple[int, int]], reach: int
+    ) -> list[tuple[int, int, Message]]:
+        sides = [
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE person_id = ? AND conversation_id = ?"
+            f" AND id {way} ? AND recallable = 1 ORDER BY id {order} LIMIT ?"
+            for way, order in (("<", "DESC"), (">", "ASC"))
+        ]
+
+        def run(db: sqlite3.Connection) -> list[tuple[int, int, Message]]:
+            found = []
+            for anchor, conversation_id in anchors:
+                for side in sides:
+                    rows = db.execute(side, (person_id, conversation_id, anchor, reach))
+                    found += [(anchor, d, Message(*row)) for d, row in enumerate(rows, 1)]
+            return found
+
+        return await self._read(run) if anchors and reach > 0 else []
