@@ -21,6 +21,7 @@ from samantha.store.records import (
     corrected_subject,
 )
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
+from samantha.store.sqlite_search import MEMORIES, TURNS, rank
 
 MEMORY_COLUMNS = (
     "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
@@ -30,11 +31,6 @@ MEMORY_COLUMNS = (
 
 def owner(person_id: int) -> str:
     return f"p{person_id}"
-
-
-def _match(person_id: int, terms: Sequence[str], columns: str = "body") -> str:
-    quoted = " OR ".join('"' + t.replace('"', "") + '"' for t in terms if t.replace('"', ""))
-    return f"owner : {owner(person_id)} AND {columns} : ({quoted})"
 
 
 def memory_record(row: tuple[Any, ...], sources: dict[int, list[int]]) -> MemoryRecord:
@@ -380,31 +376,16 @@ class SQLiteMemory(SQLiteCore):
     async def search_turns(
         self, person_id: int, terms: Sequence[str], limit: int, context_weight: float = 0.3
     ) -> list[tuple[int, float]]:
-        """(message id, BM25 score: higher is better) for the person's recallable turns."""
-        if not terms:
-            return []
-        rows = await self._rows(
-            "SELECT f.rowid, -bm25(turn_fts, 0.0, 1.0, ?) AS score FROM turn_fts f"
-            " JOIN messages m ON m.id = f.rowid"
-            " WHERE turn_fts MATCH ? AND m.person_id = ? AND m.recallable = 1"
-            " ORDER BY score DESC LIMIT ?",
-            (context_weight, _match(person_id, terms, "{body context}"), person_id, limit),
-        )
-        return [(int(r[0]), float(r[1])) for r in rows]
+        """(message id, BM25 score over the person's own turns: higher is better) for the
+        person's recallable turns; the turn before or after counts ``context_weight``."""
+        weights = (1.0, context_weight)
+        return await self._read(lambda db: rank(db, TURNS, person_id, terms, weights, limit))
 
     async def search_memories(
         self, person_id: int, terms: Sequence[str], limit: int
     ) -> list[tuple[int, float]]:
-        if not terms:
-            return []
-        rows = await self._rows(
-            "SELECT f.rowid, -bm25(memory_fts, 0.0, 1.0) FROM memory_fts f"
-            " JOIN memories m ON m.id = f.rowid"
-            " WHERE memory_fts MATCH ? AND m.person_id = ? AND m.superseded_by IS NULL"
-            " ORDER BY bm25(memory_fts, 0.0, 1.0) LIMIT ?",
-            (_match(person_id, terms), person_id, limit),
-        )
-        return [(int(r[0]), float(r[1])) for r in rows]
+        """(memory id, BM25 score over the person's own records) for their current records."""
+        return await self._read(lambda db: rank(db, MEMORIES, person_id, terms, (1.0,), limit))
 
     async def vectors_since(self, person_id: int, version: int) -> VectorChanges:
         def run(db: sqlite3.Connection) -> VectorChanges:

@@ -1,0 +1,155 @@
+"""Full-text ranking with each person's own statistics: BM25 as written down, scoped to the
+person, unmoved by anyone else, and deaf to query syntax."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from samantha.store import Learned, NewMemory, SQLiteStore
+from samantha.store.sqlite_search import tokens
+
+
+@pytest.fixture
+async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    s = SQLiteStore(tmp_path / "s.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def indexed(
+    store: SQLiteStore, person_id: int, turns: list[tuple[str, str]], memories: bool = True
+) -> list[int]:
+    """Turns kept and indexed as (words, context), each with a memory of the same words."""
+    conv = await store.create_conversation(person_id)
+    ids = [(await store.add_message(person_id, conv.id, "user", w)).id for w, _ in turns]
+    await store.learn(
+        person_id,
+        [Learned(i, w, None, c, content=w) for i, (w, c) in zip(ids, turns, strict=True)],
+        [NewMemory("fact", w, (i,)) for i, (w, _) in zip(ids, turns, strict=True)]
+        if memories
+        else [],
+    )
+    return ids
+
+
+def bm25(rows: list[tuple[str, str]], words: list[str], context_weight: float) -> dict[int, float]:
+    """BM25 (k1 1.2, b 0.75) over ``rows`` alone, written out: a word counts its column's
+    weight once per column it is in; a row's length is its tokens, owner token included."""
+    lengths = [1 + len(body.split()) + len(context.split()) for body, context in rows]
+    average = sum(lengths) / len(rows)
+    scores: dict[int, float] = {}
+    for word in words:
+        freq = {
+            i: (word in body.split()) + context_weight * (word in context.split())
+            for i, (body, context) in enumerate(rows)
+        }
+        has = {i: f for i, f in freq.items() if f}
+        idf = max(1e-6, math.log((len(rows) - len(has) + 0.5) / (len(has) + 0.5)))
+        for i, f in has.items():
+            norm = 1.2 * (1 - 0.75 + 0.75 * lengths[i] / average)
+            scores[i] = scores.get(i, 0.0) + idf * f * 2.2 / (f + norm)
+    return scores
+
+
+ROWS = [
+    ("kite festival on the beach", ""),
+    ("my kite broke", "we went to the beach"),
+    ("the beach was cold and grey all day long today", ""),
+    ("lunch with mum", "kite"),
+    ("nothing here at all", ""),
+    *[(f"a quiet evening number {n}", "") for n in range(5)],
+]
+
+
+async def test_turns_are_ranked_as_bm25_over_the_persons_own_turns(store: SQLiteStore) -> None:
+    theo = await store.create_person("Theo", "h1")
+    ids = await indexed(store, theo.id, ROWS)
+    found = await store.search_turns(theo.id, ["kite", "beach"], 10, context_weight=0.5)
+    expected = bm25(ROWS, ["kite", "beach"], 0.5)
+    assert [m for m, _ in found] == [ids[i] for i in sorted(expected, key=lambda i: -expected[i])]
+    assert found[0][1] > 1.0  # the words are telling ones: in under half the turns
+    for message_id, score in found:
+        assert score == pytest.approx(expected[ids.index(message_id)])
+    assert [m for m, _ in await store.search_turns(theo.id, ["kite"], 2)] == ids[:2]
+
+
+async def test_memories_are_ranked_by_their_words_and_current_ones_only(
+    store: SQLiteStore,
+) -> None:
+    theo = await store.create_person("Theo", "h1")
+    await indexed(store, theo.id, ROWS)
+    records = {m.text: m.id for m in await store.memories(theo.id)}
+    found = await store.search_memories(theo.id, ["kite"], 10)
+    by_hand = bm25([(body, "") for body, _ in ROWS], ["kite"], 0.0)
+    assert [m for m, _ in found] == [
+        records[ROWS[i][0]] for i in sorted(by_hand, key=lambda i: -by_hand[i])
+    ]
+    newer = await store.correct_memory(theo.id, records["my kite broke"], "my kite is mended")
+    found = await store.search_memories(theo.id, ["kite"], 10)
+    assert newer in [m for m, _ in found]
+    assert records["my kite broke"] not in [m for m, _ in found]
+
+
+async def test_other_people_never_move_a_persons_scores(store: SQLiteStore) -> None:
+    theo = await store.create_person("Theo", "h1")
+    ids = await indexed(store, theo.id, ROWS)
+    alone = await store.search_turns(theo.id, ["kite", "beach"], 10)
+    alone_memories = await store.search_memories(theo.id, ["kite", "beach"], 10)
+    amy = await store.create_person("Amy", "h2")
+    theirs = await indexed(store, amy.id, [("kite kite beach", "kite")] * 30 + ROWS)
+    assert await store.search_turns(theo.id, ["kite", "beach"], 10) == alone
+    assert await store.search_memories(theo.id, ["kite", "beach"], 10) == alone_memories
+    assert {m for m, _ in alone} <= set(ids)
+    assert {m for m, _ in await store.search_turns(amy.id, ["kite"], 100)} <= set(theirs)
+
+
+async def test_forgotten_turns_are_not_found(store: SQLiteStore) -> None:
+    theo = await store.create_person("Theo", "h1")
+    ids = await indexed(store, theo.id, ROWS)
+    record = next(m for m in await store.memories(theo.id) if m.source_ids == (ids[1],))
+    await store.forget_memory(theo.id, record.id)
+    found = [m for m, _ in await store.search_turns(theo.id, ["kite"], 10)]
+    assert ids[1] not in found and ids[0] in found
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        '" OR owner : p1 OR "',
+        "NEAR(kite beach)",
+        "kite*",
+        "*",
+        '"',
+        "",
+        "owner",
+        "p1",
+        "context : kite",
+        "body:kite",
+        "{owner body context}",
+        "^kite",
+        "kite NOT beach",
+        "- kite",
+        "'; DROP TABLE messages;--",
+        "a" * 10_000,
+    ],
+)
+async def test_query_syntax_in_words_is_harmless(store: SQLiteStore, word: str) -> None:
+    theo = await store.create_person("Theo", "h1")
+    amy = await store.create_person("Amy", "h2")
+    await indexed(store, theo.id, [("hello there", "")])
+    mine = await indexed(store, amy.id, [("kite on the beach owner", "")])
+    for person in (theo, amy):
+        turns = await store.search_turns(person.id, [word, "beach"], 10)
+        records = await store.search_memories(person.id, [word], 10)
+        assert set(m for m, _ in turns) <= (set(mine) if person is amy else set())
+        assert records == [] or person is amy
+    assert await store.search_turns(theo.id, [word], 10) == []
+
+
+def test_lengths_are_read_as_fts5_writes_them() -> None:
+    assert tokens(bytes([1, 5, 7])) == 13
+    assert tokens(bytes([1, 0x82, 0x2C, 3])) == 1 + 300 + 3
