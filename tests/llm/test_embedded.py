@@ -34,6 +34,23 @@ async def test_closing_a_stream_stops_generation(small_model: EmbeddedLLM) -> No
     assert await small_model.complete(HELLO, max_tokens=4)
 
 
+async def test_a_closed_stream_leaves_its_slot_holding_the_conversation(
+    small_model: EmbeddedLLM,
+) -> None:
+    """Closing a stream waits until llama.cpp has let its slot go: asked again at once,
+    the same conversation goes to that slot and reads nothing of what it holds (sent while
+    the slot was still busy, it went to another and read it all again)."""
+    long = [ChatMessage("system", "You are kind and you listen well. " * 60), *HELLO[1:]]
+    await small_model.complete(long, max_tokens=1)
+    for _ in range(3):
+        stream = small_model.stream(long, max_tokens=400, temperature=0.0)
+        await anext(aiter(stream))
+        await stream.aclose()  # type: ignore[attr-defined]
+        request = {"messages": [m.as_dict() for m in long], "max_tokens": 1}
+        answer = await asyncio.to_thread(small_model.engine.handle_chat_completions, request)
+        assert answer["timings"]["prompt_n"] <= 2  # all but the last token read from its slot
+
+
 async def test_missing_model_is_an_outage_not_a_crash(tmp_path) -> None:  # type: ignore[no-untyped-def]
     llm = load_llm("embedded:/nonexistent/model.gguf", make_settings(tmp_path))
     await llm.start()

@@ -194,10 +194,15 @@ class EmbeddedLLM(LLM):
             if future.exception() is not None:
                 raise ModelError(f"llama.cpp failed: {future.exception()}")
         finally:
-            stop.set()
-            self._active -= 1
-            if self._active == 0:
-                self._quiet().set()
+            stop.set()  # seen at llama.cpp's next token (a prompt being read is read to its end)
+            try:
+                # its slot is free only then: a request sent before would find it busy and go
+                # to another slot, which holds none of this conversation and reads it all again
+                await asyncio.wait((future,))
+            finally:
+                self._active -= 1
+                if self._active == 0:
+                    self._quiet().set()
 
 
 def register() -> None:

@@ -195,8 +195,11 @@ class VoiceSession:
         early.heard_at = time.perf_counter()
         if not heard.caught:
             return heard, None
-        if self._ahead is not None:  # one slot reads this conversation: after what it is reading
-            await asyncio.wait((self._ahead,))
+        # one slot reads this conversation: after what it is reading, and after the reply
+        # begun in an earlier pause has given it back
+        waits = [*self._dropping, *([self._ahead] if self._ahead is not None else [])]
+        if waits:
+            await asyncio.wait(waits)
         try:
             opening = await self.companion.open(self.person, self.conversation_id, heard.text)
         except SamanthaError:  # asked again at the end, where the person is told what went wrong
