@@ -58,6 +58,7 @@ class Index:
 TURNS = Index("turn_fts", ("body", "context"), "messages", "m.recallable = 1")
 MEMORIES = Index("memory_fts", ("body",), "memories", "m.superseded_by IS NULL")
 CHUNK = 500  # ids in one IN (...)
+COMMON = 64  # rows a weightless word may be in and still be read
 
 
 def tokens(size: bytes) -> int:
@@ -92,11 +93,15 @@ def rank(
     if not words:
         return []
     scope = f'owner : "p{person_id}"'
-    found = [_frequencies(db, index, scope, word, weights) for word in words]
+    total, average = _collection(db, index, scope)
+    # a word in over half the person's rows weighs nothing (idf below): when it is in many,
+    # counted in C, it is left out before its rows are read one by one here (a short
+    # history keeps all its words: the rows they find still rank above the rest)
+    telling = [w for w in words if _count(db, index, f"{scope} AND {w}") < max(COMMON, total / 2)]
+    found = [_frequencies(db, index, scope, word, weights) for word in telling]
     lengths = _lengths(db, index, person_id, set().union(*found))
     if not lengths:
         return []
-    total, average = _collection(db, index, scope)
     norms = {rowid: K1 * (1 - B + B * n / average) for rowid, n in lengths.items()}
     scores = dict.fromkeys(norms, 0.0)
     for freq in found:
@@ -144,15 +149,22 @@ def _lengths(
     return lengths
 
 
+def _count(db: sqlite3.Connection, index: Index, query: str) -> int:
+    fts = index.table
+    return int(
+        db.execute(f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?", (query,)).fetchone()[0]
+    )
+
+
 def _collection(db: sqlite3.Connection, index: Index, scope: str) -> tuple[int, float]:
     """The person's own collection: how many rows, and their average length (over the
     newest :data:`SAMPLE`)."""
     fts = index.table
-    total = db.execute(f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?", (scope,)).fetchone()[0]
+    total = _count(db, index, scope)
     newest = db.execute(
         f"SELECT sz FROM {fts}_docsize WHERE id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?"
         f" ORDER BY rowid DESC LIMIT {SAMPLE})",
         (scope,),
     ).fetchall()
     average = sum(tokens(r[0]) for r in newest) / max(1, len(newest))
-    return int(total), max(1.0, average)
+    return total, max(1.0, average)
