@@ -92,6 +92,22 @@ def rank(
     words = phrases(terms)
     if not words:
         return []
+    db.execute("BEGIN")  # the counts and the rows as of one moment (learning goes on meanwhile)
+    try:
+        scores = _scores(db, index, person_id, words, weights)
+    finally:
+        db.execute("ROLLBACK")
+    return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+
+
+def _scores(
+    db: sqlite3.Connection,
+    index: Index,
+    person_id: int,
+    words: Sequence[str],
+    weights: Sequence[float],
+) -> dict[int, float]:
+    """Each of the person's rows holding any of ``words``, with its BM25 score."""
     scope = f'owner : "p{person_id}"'
     total, average = _collection(db, index, scope)
     # a word in over half the person's rows weighs nothing (idf below): when it is in many,
@@ -101,17 +117,18 @@ def rank(
     found = [_frequencies(db, index, scope, word, weights) for word in telling]
     lengths = _lengths(db, index, person_id, set().union(*found))
     if not lengths:
-        return []
+        return {}
     norms = {rowid: K1 * (1 - B + B * n / average) for rowid, n in lengths.items()}
     scores = dict.fromkeys(norms, 0.0)
     for freq in found:
         mine = [(rowid, f, norms[rowid]) for rowid, f in freq.items() if rowid in norms]
         # FTS5's own idf: a word in over half the person's rows (their own name, say) tells
         # nothing about which one is meant; the +1 variant kept it, and lost on LoCoMo
-        idf = max(1e-6, math.log((total - len(mine) + 0.5) / (len(mine) + 0.5)))
+        df = min(len(mine), total)
+        idf = max(1e-6, math.log((total - df + 0.5) / (df + 0.5)))
         for rowid, f, norm in mine:
             scores[rowid] += idf * f * (K1 + 1) / (f + norm)
-    return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+    return scores
 
 
 def _frequencies(
