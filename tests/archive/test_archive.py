@@ -57,7 +57,9 @@ async def test_the_round_trip_is_exact_and_recall_works(
         found = await there.memory.recall(imported.person.id, "Where does Ada live?", k=3)
         assert "Porto" in found[0].message.content
         assert await there.memory.recall(imported.person.id, "Biscuit baths", k=5) == []
-        kinds = {item for item, _, _ in await there.store.all_vectors(imported.person.id)}
+        kinds = {
+            item for item, _, _ in (await there.store.vectors_since(imported.person.id, 0)).rows
+        }
         assert kinds == {"turn", "memory"}
     before, after = members(first.archive), members(again.archive)
     assert before.keys() == after.keys() == {"archive.json", "README.md", "schema.json"}

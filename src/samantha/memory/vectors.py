@@ -100,14 +100,11 @@ class Vectors:
         """These vectors with what changed since brought in."""
         if changes.complete:
             return Vectors.read(changes, dim)
-        turns, memories = self.turns, self.memories
-        for kind, had in (("turn", turns), ("memory", memories)):
-            ids, matrix = _rows(changes.rows, kind, dim)
-            if kind == "turn":
-                turns = had.added(ids, matrix)
-            else:
-                memories = had.added(ids, matrix)
-        return Vectors(changes.version, turns, memories)
+        return Vectors(
+            changes.version,
+            self.turns.added(*_rows(changes.rows, "turn", dim)),
+            self.memories.added(*_rows(changes.rows, "memory", dim)),
+        )
 
     @property
     def nbytes(self) -> int:

@@ -310,9 +310,6 @@ class Store(RelationshipStore, ABC):
         """The person's vectors added since ``version`` (all of them when that is 0 or
         something was removed since), read at one moment with the version they make up."""
 
-    @abstractmethod
-    async def all_vectors(self, person_id: int) -> list[tuple[str, int, bytes]]: ...
-
     # one person's letters
     @abstractmethod
     async def add_letter(self, person_id: int, recipient: str, notes: str, text: str) -> Letter:

@@ -419,12 +419,6 @@ class SQLiteMemory(SQLiteCore):
 
         return await self._read(run)
 
-    async def all_vectors(self, person_id: int) -> list[tuple[str, int, bytes]]:
-        rows = await self._rows(
-            "SELECT item, item_id, vector FROM vectors WHERE person_id = ?", (person_id,)
-        )
-        return [(str(r[0]), int(r[1]), bytes(r[2])) for r in rows]
-
     async def messages_by_id(self, person_id: int, ids: Sequence[int]) -> list[Message]:
         if not ids:
             return []
