@@ -10,14 +10,6 @@ from samantha.store import Learned, NewMemory, SQLiteStore
 from samantha.store.migrations import MIGRATIONS
 
 
-@pytest.fixture
-async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    s = SQLiteStore(tmp_path / "s.db")
-    await s.open()
-    yield s
-    await s.close()
-
-
 def raw(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(path)
 

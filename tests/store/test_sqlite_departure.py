@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from samantha.errors import Departing
 from samantha.store import SQLiteStore
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "s.db")
-    await s.open()
-    yield s
-    await s.close()
 
 
 async def test_once_departure_begins_nothing_new_gets_in(store: SQLiteStore) -> None:

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from samantha.errors import Departing, NotFound
 from samantha.store import SQLiteStore
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "s.db")
-    await s.open()
-    yield s
-    await s.close()
 
 
 def on_disk(path: Path) -> bytes:

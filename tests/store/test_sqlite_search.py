@@ -4,20 +4,11 @@ person, unmoved by anyone else, and deaf to query syntax."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
 from samantha.store import Learned, NewMemory, SQLiteStore
 from samantha.store.sqlite_search import tokens
-
-
-@pytest.fixture
-async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    s = SQLiteStore(tmp_path / "s.db")
-    await s.open()
-    yield s
-    await s.close()
 
 
 async def indexed(
