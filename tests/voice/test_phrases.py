@@ -56,3 +56,18 @@ def test_a_run_on_is_cut_at_a_space() -> None:
 def test_markup_and_emoji_are_not_read_aloud() -> None:
     assert speakable("**Really?** That's *great* 😊 #happy") == "Really? That's great happy"
     assert speakable("😊 ***") == ""
+
+
+def test_the_first_sentence_is_spoken_as_its_mark_arrives() -> None:
+    phrases = Phrases()
+    assert phrases.feed("Sure") == []
+    assert phrases.feed("!") == ["Sure!"]  # not waiting for the next word to show it ended
+    assert phrases.feed(" What makes") == []
+    assert phrases.feed(" you smile?") == []  # later sentences wait for the next word
+    assert phrases.feed(" I") == ["What makes you smile?"]
+
+
+def test_an_early_mark_is_not_taken_for_an_end_where_it_may_not_be_one() -> None:
+    for waits in ("It costs 3.", "Ask Dr.", "Call Mrs.", "Say J.", "Look, etc.", "Hi"):
+        assert Phrases().feed(waits) == [], waits
+    assert Phrases().feed('"I see."') == ['"I see."']

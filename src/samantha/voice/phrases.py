@@ -1,8 +1,10 @@
 """Her reply cut into pieces to speak while the rest is still being written.
 
 Sentences are spoken as soon as they are complete. The first piece may end sooner, at a
-clause (a comma after a few words), since the wait for her first sound is the wait a
-person notices; later pieces run ahead of her speaking and can be whole sentences.
+clause (a comma after a few words), and a sentence mark ends it as it arrives rather than
+when the next word shows it was not a decimal point or an abbreviation's: the wait for
+her first sound is the wait a person notices. Later pieces run ahead of her speaking and
+can be whole sentences.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 import unicodedata
 
 ENDS = re.compile(r"[.!?…]+[\"')\]]*\s|\n")
+ENDED = re.compile(r"[^\W\d_]{2,}([.!?…]+)[\"')\]]*$")  # a word of letters, a mark, no more
 CLAUSE = re.compile(r"[,;:\u2014\u2013]\s")  # and em and en dashes
 ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "e.g.", "i.e.", "etc.", "vs.", "st.")
 FIRST_CLAUSE_WORDS = 3  # the first piece may end at a clause once it has this many words
@@ -55,6 +58,9 @@ class Phrases:
             if not self._abbreviation(end.start()):
                 return end.end()
         words = self._buffer.split()
+        ended = ENDED.search(self._buffer)
+        if not self._spoken and ended and not self._abbreviation(ended.end(1) - 1):
+            return len(self._buffer)
         if not self._spoken and len(words) > FIRST_CLAUSE_WORDS:
             for clause in CLAUSE.finditer(self._buffer):
                 if len(self._buffer[: clause.start()].split()) >= FIRST_CLAUSE_WORDS:
