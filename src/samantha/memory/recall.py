@@ -136,9 +136,11 @@ class Recaller:
         favours that speaker's own turns."""
         w = self.weights
         terms = query_terms(query)
-        lexical, records = await asyncio.gather(
+        # the question is embedded (ONNX, no GIL) while SQLite searches (no GIL either)
+        lexical, records, (dense_turns, dense_memories) = await asyncio.gather(
             self.store.search_turns(person_id, terms, w.depth, w.context),
             self.store.search_memories(person_id, terms, w.depth // 2),
+            self._dense(person_id, query, w.depth),
         )
         scores: dict[int, float] = {}
         via: dict[int, set[int]] = {}
@@ -149,7 +151,6 @@ class Recaller:
 
         credit([m for m, _ in lexical], w.turns)
         memory_hits = [m for m, _ in records]
-        dense_turns, dense_memories = await self._dense(person_id, query, w.depth)
         memory_hits += [m for m in dense_memories if m not in memory_hits]
         found = {r.id: r for r in await self.store.memories_by_id(person_id, memory_hits)}
         for ranking, weight in (([m for m, _ in records], w.memories), (dense_memories, w.dense)):
@@ -276,7 +277,10 @@ class Recaller:
             if not len(ids):
                 return []
             sims = matrix @ q
-            best = np.argsort(-sims)[:depth]
+            best = np.arange(len(sims))
+            if len(sims) > depth:  # the best ``depth`` in linear time, then sorted
+                best = np.argpartition(-sims, depth)[:depth]
+            best = best[np.argsort(-sims[best], kind="stable")]
             return [int(ids[i]) for i in best if sims[i] > 0.2]
 
         turns, memories = vectors.turns, vectors.memories

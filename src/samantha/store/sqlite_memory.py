@@ -21,7 +21,7 @@ from samantha.store.records import (
     corrected_subject,
 )
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
-from samantha.store.sqlite_search import MEMORIES, TURNS, rank
+from samantha.store.sqlite_search import MEMORIES, TURNS, Averages, rank
 
 MEMORY_COLUMNS = (
     "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
@@ -212,6 +212,10 @@ def erase_memory(db: sqlite3.Connection, person_id: int) -> int:
 
 
 class SQLiteMemory(SQLiteCore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._averages = Averages()
+
     async def add_memories(self, person_id: int, memories: Sequence[NewMemory]) -> list[int]:
         """Keep memories; a new one with a known subject supersedes the older one."""
         now = self.now()
@@ -245,7 +249,8 @@ class SQLiteMemory(SQLiteCore):
             marks = ",".join("?" * len(ids))
             rows = db.execute(
                 f"SELECT {MEMORY_COLUMNS} FROM memories m"
-                f" WHERE m.person_id = ? AND m.id IN ({marks})",
+                # "+": look the ids up by key; the person's index would scan all their rows
+                f" WHERE +m.person_id = ? AND m.id IN ({marks})",
                 (person_id, *ids),
             ).fetchall()
             sources = _sources(db, [r[0] for r in rows])
@@ -319,13 +324,13 @@ class SQLiteMemory(SQLiteCore):
                     r[0]
                     for r in db.execute(
                         f"SELECT s.memory_id FROM memory_sources s JOIN memories m"
-                        f" ON m.id = s.memory_id WHERE m.person_id = ? AND s.message_id IN"
+                        f" ON m.id = s.memory_id WHERE +m.person_id = ? AND s.message_id IN"
                         f" ({marks})",
                         (person_id, *chunk),
                     )
                 )
                 db.execute(
-                    f"UPDATE messages SET recallable = 0 WHERE person_id = ? AND id IN ({marks})",
+                    f"UPDATE messages SET recallable = 0 WHERE +person_id = ? AND id IN ({marks})",
                     (person_id, *chunk),
                 )
                 db.execute(  # "the first time you told me about your sister, Ada" goes too
@@ -379,13 +384,17 @@ class SQLiteMemory(SQLiteCore):
         """(message id, BM25 score over the person's own turns: higher is better) for the
         person's recallable turns; the turn before or after counts ``context_weight``."""
         weights = (1.0, context_weight)
-        return await self._read(lambda db: rank(db, TURNS, person_id, terms, weights, limit))
+        return await self._read(
+            lambda db: rank(db, TURNS, person_id, terms, weights, limit, self._averages)
+        )
 
     async def search_memories(
         self, person_id: int, terms: Sequence[str], limit: int
     ) -> list[tuple[int, float]]:
         """(memory id, BM25 score over the person's own records) for their current records."""
-        return await self._read(lambda db: rank(db, MEMORIES, person_id, terms, (1.0,), limit))
+        return await self._read(
+            lambda db: rank(db, MEMORIES, person_id, terms, (1.0,), limit, self._averages)
+        )
 
     async def vectors_since(self, person_id: int, version: int) -> VectorChanges:
         def run(db: sqlite3.Connection) -> VectorChanges:
@@ -429,7 +438,7 @@ class SQLiteMemory(SQLiteCore):
                 chunk = list(ids[start : start + 500])
                 marks = ",".join("?" * len(chunk))
                 found += db.execute(
-                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE person_id = ?"
+                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE +person_id = ?"  # by key
                     f" AND recallable = 1 AND id IN ({marks})",
                     (person_id, *chunk),
                 ).fetchall()

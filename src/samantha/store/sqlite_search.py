@@ -16,8 +16,9 @@ statistics: per word, the frequency is the column-weighted sum over the row's co
 word counts once per column it is in); the row's length is all its columns together, in
 tokens, read from FTS5's ``%_docsize`` table by rowid, as ``bm25()`` reads it; the average
 length comes from the person's newest :data:`SAMPLE` rows, which keeps a long history's
-cost bounded. The person's id reaches FTS5 only as their owner token, and every hit is
-checked against the row it indexes before it is scored.
+cost bounded, and is held between searches (:class:`Averages`). The person's id reaches
+FTS5 only as their owner token, and every hit is checked against the row it indexes
+before it is scored.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import heapq
 import math
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -81,6 +83,7 @@ def rank(
     terms: Sequence[str],
     weights: Sequence[float],
     limit: int,
+    averages: Averages | None = None,
 ) -> list[tuple[int, float]]:
     """The person's ``limit`` best rows for ``terms`` as (rowid, score), best first.
 
@@ -94,7 +97,7 @@ def rank(
         return []
     db.execute("BEGIN")  # the counts and the rows as of one moment (learning goes on meanwhile)
     try:
-        scores = _scores(db, index, person_id, words, weights)
+        scores = _scores(db, index, person_id, words, weights, averages or Averages())
     finally:
         db.execute("ROLLBACK")
     return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
@@ -106,10 +109,12 @@ def _scores(
     person_id: int,
     words: Sequence[str],
     weights: Sequence[float],
+    averages: Averages,
 ) -> dict[int, float]:
     """Each of the person's rows holding any of ``words``, with its BM25 score."""
     scope = f'owner : "p{person_id}"'
-    total, average = _collection(db, index, scope)
+    total = _count(db, index, scope)
+    average = averages.get(db, index, person_id, total)
     # a word in over half the person's rows weighs nothing (idf below): when it is in many,
     # counted in C, it is left out before its rows are read one by one here (a short
     # history keeps all its words: the rows they find still rank above the rest)
@@ -173,15 +178,37 @@ def _count(db: sqlite3.Connection, index: Index, query: str) -> int:
     )
 
 
-def _collection(db: sqlite3.Connection, index: Index, scope: str) -> tuple[int, float]:
-    """The person's own collection: how many rows, and their average length (over the
-    newest :data:`SAMPLE`)."""
-    fts = index.table
-    total = _count(db, index, scope)
-    newest = db.execute(
-        f"SELECT sz FROM {fts}_docsize WHERE id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?"
-        f" ORDER BY rowid DESC LIMIT {SAMPLE})",
-        (scope,),
-    ).fetchall()
-    average = sum(tokens(r[0]) for r in newest) / max(1, len(newest))
-    return total, max(1.0, average)
+class Averages:
+    """Each person's average row length per index, held between searches.
+
+    It is read over their newest :data:`SAMPLE` rows (a thousand varints decoded in
+    Python, a tenth of a search at 10,000 rows) and read again only once their row count
+    has moved by more than a sixteenth since: an average over so many rows barely moves
+    in the meantime, and a short history, where it does, is read again at every change.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[tuple[str, int], tuple[int, float]] = {}
+        self._lock = threading.Lock()  # searches run on several reader threads
+
+    def get(self, db: sqlite3.Connection, index: Index, person_id: int, total: int) -> float:
+        key = (index.table, person_id)
+        with self._lock:
+            held = self._held.get(key)
+        if held is not None and abs(total - held[0]) * 16 <= held[0]:
+            return held[1]
+        fts = index.table
+        newest = db.execute(
+            f"SELECT sz FROM {fts}_docsize WHERE id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?"
+            f" ORDER BY rowid DESC LIMIT {SAMPLE})",
+            (f'owner : "p{person_id}"',),
+        ).fetchall()
+        average = max(1.0, sum(tokens(r[0]) for r in newest) / max(1, len(newest)))
+        with self._lock:
+            self._held[key] = (total, average)
+        return average
+
+    def forget(self, person_id: int) -> None:
+        with self._lock:
+            for key in [k for k in self._held if k[1] == person_id]:
+                del self._held[key]
