@@ -141,3 +141,35 @@ def test_which_messages_are_probes_of_the_past(text: str, probe: bool) -> None:
     from samantha.honesty import is_probe
 
     assert is_probe(text) is probe
+
+
+async def test_small_talk_reads_her_no_memories_a_real_question_reads_them(
+    tmp_path: Path, fake: ScriptedLLM, clock: Clock
+) -> None:
+    """A long history no longer fills every prompt with six turns (seconds of reading on a
+    CPU): only what bears on the words goes in. Words alone here: the hashing embedder's
+    likeness is shared words, which the full-text side already weighs."""
+    settings = make_settings(tmp_path / "home", embedder="none")
+    async with running(settings, llm=fake, clock=clock) as sam:
+        await _small_talk_and_a_question(sam, fake, clock)
+
+
+async def _small_talk_and_a_question(sam: Samantha, fake: ScriptedLLM, clock: Clock) -> None:
+    theo = await sam.person_named("Theo", create=True)
+    assert theo
+    old = await sam.store.create_conversation(theo.id)
+    for i in range(40):
+        line = f"Today at work it was the usual, day {i}."
+        if i == 17:
+            line = "I ran the Lisbon marathon in April, my first one."
+        await sam.store.add_message(theo.id, old.id, "user" if i % 2 == 0 else "assistant", line)
+    await sam.companion.memory.learn(theo.id, "Theo")
+    clock.days(3)
+    new = await sam.store.create_conversation(theo.id)
+    for small_talk in ("ok", "Work was the usual today."):  # words in every other turn
+        await turn(sam, theo, new.id, small_talk)
+        assert "You remember" not in fake.prompts[-1][-2].content, small_talk
+    await turn(sam, theo, new.id, "How did the marathon go, do you think?")
+    context = fake.prompts[-1][-2].content
+    assert "You remember" in context and "Lisbon marathon" in context
+    assert "day 16" not in context  # its neighbour came with it in recall, telling nothing

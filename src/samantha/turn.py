@@ -224,10 +224,14 @@ class Companion:
         return Opening(self, person, history[-1], mood, first, stream, ticket)
 
     async def _recall(self, person: Person, history: list[Message]) -> list[Recollection]:
-        """What she remembers that bears on the person's last message (not in the window)."""
+        """What she remembers that bears on the person's last message (not in the window).
+
+        Only turns that answer the words themselves are kept: what is found only by being
+        near them, recent or in the right conversation would fill her prompt on every "ok"
+        (six turns, about 250 tokens: seconds of reading on a CPU) and tell her nothing."""
         if not self.settings.memory_k:
             return []
-        return await self.memory.recall(
+        recalled = await self.memory.recall(
             person.id,
             history[-1].content,
             k=self.settings.memory_k,
@@ -235,6 +239,7 @@ class Companion:
             exclude=[m.id for m in self.prompts.window(history)],
             speakers={"user": person.name, "assistant": self.persona.name},
         )
+        return [r for r in recalled if r.bears]
 
     async def _prompt(
         self,

@@ -202,3 +202,37 @@ async def test_a_question_naming_one_speaker_favours_their_own_turns(setup) -> N
     both = await memory.recall(mel.id, "Do Mel and Caro relax?", k=2, speakers=speakers)
     plain = await memory.recall(mel.id, "Do Mel and Caro relax?", k=2)
     assert [r.score for r in both] == [r.score for r in plain]  # two named: no one favoured
+
+
+def everyday(n: int) -> list[str]:
+    """``n`` lines of an ordinary history: "today" and "work" in most of them."""
+    things = ["tea", "the bus", "emails", "lunch", "the rain", "a meeting", "the news"]
+    return [f"Today at work it was {things[i % len(things)]} again, number {i}." for i in range(n)]
+
+
+async def test_only_turns_that_answer_the_words_bear_on_them(setup) -> None:  # type: ignore[no-untyped-def]
+    store, _, clock = setup
+    memory = Memory(store, None)  # words alone: the hashing embedder's likeness is shared words
+    theo = await store.create_person("Theo", "h-bears")
+    lines = everyday(40)
+    lines[17] = "I ran the Lisbon marathon in April, my first one."
+    ids = await history(store, theo, lines, clock)
+    await memory.learn(theo.id, "Theo")
+    marathon = await memory.recall(theo.id, "How did the marathon go?", k=6)
+    assert marathon[0].message.id == ids[17] and marathon[0].bears
+    assert not any(r.bears for r in marathon[1:])  # its neighbours came along, telling nothing
+    for small_talk in ("ok", "How was work today?", "hmm"):
+        found = await memory.recall(theo.id, small_talk, k=6)
+        assert not any(r.bears for r in found), small_talk  # "today" and "work" are everywhere
+    await memory.close()
+
+
+async def test_in_a_short_history_any_shared_word_bears(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h-short")
+    ids = await history(
+        store, theo, ["My interview at the aquarium is next Thursday.", "Good luck!"], clock
+    )
+    await memory.learn(theo.id, "Theo")
+    found = await memory.recall(theo.id, "I'm so nervous about the interview.", k=6)
+    assert ids[0] in [r.message.id for r in found if r.bears]

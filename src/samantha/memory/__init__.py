@@ -20,7 +20,7 @@ from samantha.embeddings import Embedder
 from samantha.errors import SamanthaError
 from samantha.llm import LLM, ChatMessage
 from samantha.memory.extract import extract, search_text
-from samantha.memory.recall import Recaller, Recollection, Weights, query_terms
+from samantha.memory.recall import CONTEXT_TURNS, Recaller, Recollection, Weights, query_terms
 from samantha.memory.understand import understand
 from samantha.store import Learned, MemoryRecord, Message, NewMemory, Store
 
@@ -28,7 +28,6 @@ __all__ = ["Memory", "Recollection", "Weights", "query_terms"]
 REFLECT_AFTER = 8  # new memories before she reflects again
 IDLE_WAIT_S = 20.0  # background learning waits at most this long for the model to be idle
 EMBED_BATCH = 256  # texts per call to the embedder
-CONTEXT_TURNS = 2  # turns either side of a turn that full-text search reads as its context
 log = logging.getLogger(__name__)
 
 

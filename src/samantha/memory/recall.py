@@ -17,6 +17,7 @@ nothing of anyone else's can be ranked.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ STOPWORDS = frozenset(
 )
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
 RRF_K = 60.0
+CONTEXT_TURNS = 2  # turns either side of a turn that full-text search reads as its context
+SAID_ONCE = 1 + 2 * CONTEXT_TURNS  # the rows holding a word said once: its turn, as context
 
 
 def query_terms(text: str) -> list[str]:
@@ -83,6 +86,9 @@ class Weights:
     recency_days: float = 90.0
     speaker: float = 0.3
     depth: int = 60
+    # what makes a recalled turn bear on the words (see Recollection.bears)
+    telling: float = 0.9  # of what a word said once scores in the history: a rare word, or more
+    close: float = 0.3  # cosine similarity of the turn or its records to the words
 
 
 QUOTED = 240  # the most of a remembered message she quotes word for word
@@ -95,6 +101,10 @@ class Recollection:
     message: Message
     score: float
     memories: tuple[MemoryRecord, ...] = ()
+    # the turn itself answers the words (it shares a telling word with them, is close in
+    # meaning, or falls in the time they name), not only its neighbours, conversation or
+    # recency: only these are worth her reading before she replies
+    bears: bool = True
 
     @property
     def day(self) -> date:
@@ -137,10 +147,11 @@ class Recaller:
         w = self.weights
         terms = query_terms(query)
         # the question is embedded (ONNX, no GIL) while SQLite searches (no GIL either)
-        lexical, records, (dense_turns, dense_memories) = await asyncio.gather(
+        lexical, records, (turn_sims, memory_sims), sizes = await asyncio.gather(
             self.store.search_turns(person_id, terms, w.depth, w.context),
             self.store.search_memories(person_id, terms, w.depth // 2),
             self._dense(person_id, query, w.depth),
+            self.store.searchable(person_id),
         )
         scores: dict[int, float] = {}
         via: dict[int, set[int]] = {}
@@ -149,6 +160,7 @@ class Recaller:
             for rank, message_id in enumerate(ranked):
                 scores[message_id] = scores.get(message_id, 0.0) + weight / (RRF_K + rank)
 
+        dense_turns, dense_memories = list(turn_sims), list(memory_sims)
         credit([m for m, _ in lexical], w.turns)
         memory_hits = [m for m, _ in records]
         memory_hits += [m for m in dense_memories if m not in memory_hits]
@@ -163,10 +175,10 @@ class Recaller:
         for record in found.values():
             for message_id in record.source_ids:
                 via.setdefault(message_id, set()).add(record.id)
-
+        bearing = self._bearing((lexical, records), sizes, (turn_sims, memory_sims), found)
         candidates = await self.store.messages_by_id(person_id, list(scores))
         by_id = {m.id: m for m in candidates}
-        self._lift_times(query, today, by_id, scores)
+        bearing |= self._lift_times(query, today, by_id, scores)
         self._lift_recent(today, by_id, scores)
         self._lift_conversations(by_id, scores)
         await self._spread(person_id, by_id, scores)
@@ -179,24 +191,63 @@ class Recaller:
         )[:k]
         return [
             Recollection(
-                by_id[i], scores[i], tuple(found[m] for m in sorted(via.get(i, ())) if m in found)
+                by_id[i],
+                scores[i],
+                tuple(found[m] for m in sorted(via.get(i, ())) if m in found),
+                bears=i in bearing,
             )
             for i in ranked
         ]
 
+    def _bearing(
+        self,
+        searched: tuple[Sequence[tuple[int, float]], Sequence[tuple[int, float]]],
+        sizes: tuple[int, int],
+        sims: tuple[Mapping[int, float], Mapping[int, float]],
+        found: Mapping[int, MemoryRecord],
+    ) -> set[int]:
+        """The turns that answer the words themselves, by their own words or meaning or by
+        those of a record drawn from them: a BM25 of at least ``telling`` times what a word
+        said once scores in a history of this size (a turn is indexed with its neighbours
+        as context, so such a word is in :data:`SAID_ONCE` rows), or a similarity of at
+        least ``close``. "Marathon", said once, is telling in forty turns and in forty
+        thousand; "today", in every other turn, never is. A history of ten turns or fewer
+        has no rare words: there any shared word counts.
+
+        Measured on the LoCoMo dev split, beside 30 lines of small talk ("ok", "how was
+        your day?") said to the same ten people, among the top six recalled: 96% of the
+        evidence turns bear on their question, and 31% of what small talk recalls bears on
+        it (1.8 turns a line, not 6). ``telling`` 0.8 kept 97% and 38%, 1.0 kept 95% and
+        27%."""
+        w = self.weights
+        bearing: list[set[int]] = []
+        for hits, rows, close, once in zip(searched, sizes, sims, (SAID_ONCE, 1), strict=True):
+            floor = w.telling * math.log(max(1.0, (rows - once + 0.5) / (once + 0.5)))
+            bearing.append({i for i, score in hits if score >= floor})
+            bearing[-1] |= {i for i, sim in close.items() if sim >= w.close}
+        turns, records = bearing
+        for record_id in records:
+            if record_id in found:
+                turns.update(found[record_id].source_ids)
+        return turns
+
     def _lift_times(
         self, query: str, today: date | None, by_id: dict[int, Message], scores: dict[int, float]
-    ) -> None:
+    ) -> set[int]:
+        """Lift the turns said in the time the words name; return them."""
         mentions = find_times(query, today or date.today())
         if not mentions:
-            return
+            return set()
         start = min(m.start for m in mentions)
         end = max(m.end for m in mentions)
         lift = self.weights.time / RRF_K
+        inside = set()
         for message_id, message in by_id.items():
             day = datetime.fromtimestamp(message.created_at).date()
             if start <= day <= end:
                 scores[message_id] = scores.get(message_id, 0.0) + lift
+                inside.add(message_id)
+        return inside
 
     def _lift_recent(
         self, today: date | None, by_id: dict[int, Message], scores: dict[int, float]
@@ -264,24 +315,28 @@ class Recaller:
         """Drop the person's cached vectors (they were deleted)."""
         self._cache.forget(person_id)
 
-    async def _dense(self, person_id: int, query: str, depth: int) -> tuple[list[int], list[int]]:
+    async def _dense(
+        self, person_id: int, query: str, depth: int
+    ) -> tuple[dict[int, float], dict[int, float]]:
+        """The turns and the records closest in meaning to ``query``, with their cosine
+        similarity, best first."""
         if self.embedder is None:
-            return [], []
+            return {}, {}
         vectors = await self._cache.get(person_id)
         if vectors is None:
-            return [], []
+            return {}, {}
         embedder = self.embedder
         q = (await asyncio.to_thread(embedder.embed, [query]))[0]
 
-        def top(ids: npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]) -> list[int]:
+        def top(ids: npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]) -> dict[int, float]:
             if not len(ids):
-                return []
+                return {}
             sims = matrix @ q
             best = np.arange(len(sims))
             if len(sims) > depth:  # the best ``depth`` in linear time, then sorted
                 best = np.argpartition(-sims, depth)[:depth]
             best = best[np.argsort(-sims[best], kind="stable")]
-            return [int(ids[i]) for i in best if sims[i] > 0.2]
+            return {int(ids[i]): float(sims[i]) for i in best if sims[i] > 0.2}
 
         turns, memories = vectors.turns, vectors.memories
         return top(turns.ids, turns.matrix), top(memories.ids, memories.matrix)

@@ -306,6 +306,10 @@ class Store(RelationshipStore, ABC):
     ) -> list[tuple[int, float]]: ...
 
     @abstractmethod
+    async def searchable(self, person_id: int) -> tuple[int, int]:
+        """How many of the person's turns and memory records full-text search reaches."""
+
+    @abstractmethod
     async def vectors_since(self, person_id: int, version: int) -> VectorChanges:
         """The person's vectors added since ``version`` (all of them when that is 0 or
         something was removed since), read at one moment with the version they make up."""

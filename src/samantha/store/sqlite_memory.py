@@ -21,7 +21,7 @@ from samantha.store.records import (
     corrected_subject,
 )
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
-from samantha.store.sqlite_search import MEMORIES, TURNS, Averages, rank
+from samantha.store.sqlite_search import MEMORIES, TURNS, Averages, rank, size
 
 MEMORY_COLUMNS = (
     "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
@@ -395,6 +395,12 @@ class SQLiteMemory(SQLiteCore):
         return await self._read(
             lambda db: rank(db, MEMORIES, person_id, terms, (1.0,), limit, self._averages)
         )
+
+    async def searchable(self, person_id: int) -> tuple[int, int]:
+        def run(db: sqlite3.Connection) -> tuple[int, int]:
+            return size(db, TURNS, person_id), size(db, MEMORIES, person_id)
+
+        return await self._read(run)
 
     async def vectors_since(self, person_id: int, version: int) -> VectorChanges:
         def run(db: sqlite3.Connection) -> VectorChanges:

@@ -113,7 +113,7 @@ def _scores(
 ) -> dict[int, float]:
     """Each of the person's rows holding any of ``words``, with its BM25 score."""
     scope = f'owner : "p{person_id}"'
-    total = _count(db, index, scope)
+    total = size(db, index, person_id)
     average = averages.get(db, index, person_id, total)
     # a word in over half the person's rows weighs nothing (idf below): when it is in many,
     # counted in C, it is left out before its rows are read one by one here (a short
@@ -169,6 +169,11 @@ def _lengths(
         ):
             lengths[rowid] = tokens(size)
     return lengths
+
+
+def size(db: sqlite3.Connection, index: Index, person_id: int) -> int:
+    """How many of the person's rows ``index`` holds."""
+    return _count(db, index, f'owner : "p{person_id}"')
 
 
 def _count(db: sqlite3.Connection, index: Index, query: str) -> int:
