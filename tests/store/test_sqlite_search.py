@@ -196,3 +196,16 @@ async def test_rows_wanted_by_id_are_looked_up_by_key_not_by_scanning_the_person
             assert "PRIMARY KEY" in first or "memory_sources" in first, (sql, first)
     finally:
         await store.close()
+
+
+async def test_searchable_counts_the_persons_own_rows(store: SQLiteStore) -> None:
+    theo = await store.create_person("Theo", "h1")
+    amy = await store.create_person("Amy", "h2")
+    await indexed(store, theo.id, ROWS)
+    await indexed(store, amy.id, ROWS * 3, memories=False)
+    assert await store.searchable(theo.id) == (len(ROWS), len(ROWS))  # counted
+    assert await store.searchable(amy.id) == (3 * len(ROWS), 0)
+    await indexed(store, theo.id, [("one more kite", "")])
+    await store.search_turns(theo.id, ["kite"], 5)
+    await store.search_memories(theo.id, ["kite"], 5)
+    assert await store.searchable(theo.id) == (len(ROWS) + 1, len(ROWS) + 1)  # as searched

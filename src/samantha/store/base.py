@@ -307,7 +307,8 @@ class Store(RelationshipStore, ABC):
 
     @abstractmethod
     async def searchable(self, person_id: int) -> tuple[int, int]:
-        """How many of the person's turns and memory records full-text search reaches."""
+        """How many of the person's turns and memory records full-text search reaches (a
+        store may answer with the counts its last searches made)."""
 
     @abstractmethod
     async def vectors_since(self, person_id: int, version: int) -> VectorChanges:

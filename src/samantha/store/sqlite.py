@@ -103,7 +103,7 @@ class SQLiteStore(
             return removed
 
         removed = await self._write(run)
-        self._averages.forget(person_id)
+        self._collections.forget(person_id)
         await self._checkpoint()
         return removed
 

@@ -21,7 +21,7 @@ from samantha.store.records import (
     corrected_subject,
 )
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
-from samantha.store.sqlite_search import MEMORIES, TURNS, Averages, rank, size
+from samantha.store.sqlite_search import MEMORIES, TURNS, Collections, rank, size
 
 MEMORY_COLUMNS = (
     "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
@@ -214,7 +214,7 @@ def erase_memory(db: sqlite3.Connection, person_id: int) -> int:
 class SQLiteMemory(SQLiteCore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._averages = Averages()
+        self._collections = Collections()
 
     async def add_memories(self, person_id: int, memories: Sequence[NewMemory]) -> list[int]:
         """Keep memories; a new one with a known subject supersedes the older one."""
@@ -385,7 +385,7 @@ class SQLiteMemory(SQLiteCore):
         person's recallable turns; the turn before or after counts ``context_weight``."""
         weights = (1.0, context_weight)
         return await self._read(
-            lambda db: rank(db, TURNS, person_id, terms, weights, limit, self._averages)
+            lambda db: rank(db, TURNS, person_id, terms, weights, limit, self._collections)
         )
 
     async def search_memories(
@@ -393,10 +393,16 @@ class SQLiteMemory(SQLiteCore):
     ) -> list[tuple[int, float]]:
         """(memory id, BM25 score over the person's own records) for their current records."""
         return await self._read(
-            lambda db: rank(db, MEMORIES, person_id, terms, (1.0,), limit, self._averages)
+            lambda db: rank(db, MEMORIES, person_id, terms, (1.0,), limit, self._collections)
         )
 
     async def searchable(self, person_id: int) -> tuple[int, int]:
+        """As the person's last searches counted them: recall asks beside its searches, and
+        a count of their own (a tenth of a search at 10,000 rows) is read only before any."""
+        turns, records = (self._collections.counted(i, person_id) for i in (TURNS, MEMORIES))
+        if turns is not None and records is not None:
+            return turns, records
+
         def run(db: sqlite3.Connection) -> tuple[int, int]:
             return size(db, TURNS, person_id), size(db, MEMORIES, person_id)
 

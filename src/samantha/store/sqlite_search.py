@@ -16,7 +16,7 @@ statistics: per word, the frequency is the column-weighted sum over the row's co
 word counts once per column it is in); the row's length is all its columns together, in
 tokens, read from FTS5's ``%_docsize`` table by rowid, as ``bm25()`` reads it; the average
 length comes from the person's newest :data:`SAMPLE` rows, which keeps a long history's
-cost bounded, and is held between searches (:class:`Averages`). The person's id reaches
+cost bounded, and is held between searches (:class:`Collections`). The person's id reaches
 FTS5 only as their owner token, and every hit is checked against the row it indexes
 before it is scored.
 """
@@ -83,7 +83,7 @@ def rank(
     terms: Sequence[str],
     weights: Sequence[float],
     limit: int,
-    averages: Averages | None = None,
+    collections: Collections | None = None,
 ) -> list[tuple[int, float]]:
     """The person's ``limit`` best rows for ``terms`` as (rowid, score), best first.
 
@@ -97,7 +97,7 @@ def rank(
         return []
     db.execute("BEGIN")  # the counts and the rows as of one moment (learning goes on meanwhile)
     try:
-        scores = _scores(db, index, person_id, words, weights, averages or Averages())
+        scores = _scores(db, index, person_id, words, weights, collections or Collections())
     finally:
         db.execute("ROLLBACK")
     return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
@@ -109,12 +109,12 @@ def _scores(
     person_id: int,
     words: Sequence[str],
     weights: Sequence[float],
-    averages: Averages,
+    collections: Collections,
 ) -> dict[int, float]:
     """Each of the person's rows holding any of ``words``, with its BM25 score."""
     scope = f'owner : "p{person_id}"'
     total = size(db, index, person_id)
-    average = averages.get(db, index, person_id, total)
+    average = collections.average(db, index, person_id, total)
     # a word in over half the person's rows weighs nothing (idf below): when it is in many,
     # counted in C, it is left out before its rows are read one by one here (a short
     # history keeps all its words: the rows they find still rank above the rest)
@@ -183,22 +183,32 @@ def _count(db: sqlite3.Connection, index: Index, query: str) -> int:
     )
 
 
-class Averages:
-    """Each person's average row length per index, held between searches.
+class Collections:
+    """Each person's collection per index, held between searches: its row count as last
+    counted, and its average row length.
 
-    It is read over their newest :data:`SAMPLE` rows (a thousand varints decoded in
-    Python, a tenth of a search at 10,000 rows) and read again only once their row count
-    has moved by more than a sixteenth since: an average over so many rows barely moves
-    in the meantime, and a short history, where it does, is read again at every change.
+    The average is read over their newest :data:`SAMPLE` rows (a thousand varints decoded
+    in Python, a tenth of a search at 10,000 rows) and read again only once their row
+    count has moved by more than a sixteenth since: an average over so many rows barely
+    moves in the meantime, and a short history, where it does, is read again at every
+    change.
     """
 
     def __init__(self) -> None:
-        self._held: dict[tuple[str, int], tuple[int, float]] = {}
+        self._held: dict[tuple[str, int], tuple[int, float]] = {}  # count then, average
+        self._counted: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()  # searches run on several reader threads
 
-    def get(self, db: sqlite3.Connection, index: Index, person_id: int, total: int) -> float:
+    def counted(self, index: Index, person_id: int) -> int | None:
+        """The person's row count as the last search counted it (None before any)."""
+        with self._lock:
+            return self._counted.get((index.table, person_id))
+
+    def average(self, db: sqlite3.Connection, index: Index, person_id: int, total: int) -> float:
+        """The average row length, for a person who has ``total`` rows now."""
         key = (index.table, person_id)
         with self._lock:
+            self._counted[key] = total
             held = self._held.get(key)
         if held is not None and abs(total - held[0]) * 16 <= held[0]:
             return held[1]
@@ -215,5 +225,6 @@ class Averages:
 
     def forget(self, person_id: int) -> None:
         with self._lock:
-            for key in [k for k in self._held if k[1] == person_id]:
-                del self._held[key]
+            for held in (self._held, self._counted):
+                for key in [k for k in held if k[1] == person_id]:
+                    del held[key]
