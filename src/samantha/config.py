@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     sim_rate: float = Field(default=20.0, gt=0, description="tokens/s of the simulated model")
     embedder: str = Field(default="onnx:minilm", description="onnx:minilm, hash: or none")
     embed_threads: int = Field(default=1, ge=1, le=64)
+    vector_cache_mb: int = Field(
+        default=1024,
+        ge=0,
+        description="people's dense vectors held in memory for recall (least recently used "
+        "dropped): about 0.6 MB for a person with 400 remembered items",
+    )
     memory_llm_extraction: bool = Field(
         default=False,
         description="the model also reads each turn for memories and writes reflections "

@@ -117,6 +117,7 @@ async def running(
         self_name=persona.name,
         llm=model if settings.memory_llm_extraction and not model.simulated else None,
         idle=model,
+        cache_mb=settings.vector_cache_mb,
     )
     presence, metrics = Presence(), Metrics()
     metrics.watch(lambda: presence.people, lambda: presence.streams)

@@ -42,6 +42,7 @@ class Memory:
         extract_from: Sequence[str] = ("user",),
         llm: LLM | None = None,
         idle: LLM | None = None,
+        cache_mb: int = 256,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -49,7 +50,7 @@ class Memory:
         self.extract_from = tuple(extract_from)
         self.llm = llm  # when set, the model also reads the person's words for memories
         self.idle = idle or llm  # the model whose replies background learning makes way for
-        self.recaller = Recaller(store, embedder, weights or Weights())
+        self.recaller = Recaller(store, embedder, weights or Weights(), cache_mb << 20)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
