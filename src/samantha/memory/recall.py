@@ -147,12 +147,12 @@ class Recaller:
         w = self.weights
         terms = query_terms(query)
         # the question is embedded (ONNX, no GIL) while SQLite searches (no GIL either)
-        lexical, records, (turn_sims, memory_sims), sizes = await asyncio.gather(
+        lexical, records, (turn_sims, memory_sims) = await asyncio.gather(
             self.store.search_turns(person_id, terms, w.depth, w.context),
             self.store.search_memories(person_id, terms, w.depth // 2),
             self._dense(person_id, query, w.depth),
-            self.store.searchable(person_id),
         )
+        sizes = await self.store.searchable(person_id)  # as the searches just counted them
         scores: dict[int, float] = {}
         via: dict[int, set[int]] = {}
 

@@ -38,9 +38,9 @@ from samantha.store.sqlite_memory import (
     bump_vectors,
     index_turns,
     memory_record,
-    owner,
 )
 from samantha.store.sqlite_relationship import person_bond, restore_bond
+from samantha.store.sqlite_search import owner
 
 
 def _snapshot(db: sqlite3.Connection, person_id: int) -> PersonData:

@@ -21,16 +21,12 @@ from samantha.store.records import (
     corrected_subject,
 )
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
-from samantha.store.sqlite_search import MEMORIES, TURNS, Collections, rank, size
+from samantha.store.sqlite_search import MEMORIES, TURNS, Collections, owner, rank, scope, size
 
 MEMORY_COLUMNS = (
     "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
     "m.importance, m.origin, m.created_at, m.superseded_by"
 )
-
-
-def owner(person_id: int) -> str:
-    return f"p{person_id}"
 
 
 def memory_record(row: tuple[Any, ...], sources: dict[int, list[int]]) -> MemoryRecord:
@@ -177,9 +173,7 @@ def _fts_rows(db: sqlite3.Connection, table: str, person_id: int, owned: str) ->
     """Rowids of a person's full-text rows: by their owner token and by their own rows."""
     rows = {
         int(r[0])
-        for r in db.execute(
-            f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (f'owner : "{owner(person_id)}"',)
-        )
+        for r in db.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (scope(person_id),))
     }
     rows.update(int(r[0]) for r in db.execute(owned, (person_id,)))
     return sorted(rows)
@@ -397,8 +391,8 @@ class SQLiteMemory(SQLiteCore):
         )
 
     async def searchable(self, person_id: int) -> tuple[int, int]:
-        """As the person's last searches counted them: recall asks beside its searches, and
-        a count of their own (a tenth of a search at 10,000 rows) is read only before any."""
+        """As the person's last searches counted them (recall asks right after its own):
+        a count of their own, a tenth of a search at 10,000 rows, is read only before any."""
         turns, records = (self._collections.counted(i, person_id) for i in (TURNS, MEMORIES))
         if turns is not None and records is not None:
             return turns, records

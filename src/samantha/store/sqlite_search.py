@@ -35,6 +35,16 @@ B = 0.75
 SAMPLE = 512  # rows the average length is taken over: plenty for an average
 
 
+def owner(person_id: int) -> str:
+    """The token that marks a person's full-text rows as theirs."""
+    return f"p{person_id}"
+
+
+def scope(person_id: int) -> str:
+    """The FTS5 query for all of the person's rows: their owner token in its column."""
+    return f'owner : "{owner(person_id)}"'
+
+
 def phrases(terms: Sequence[str]) -> list[str]:
     """The query words as FTS5 strings: quoted (so nothing the person typed is an operator or
     a column name), double quotes dropped, repeats and empty words left out."""
@@ -83,7 +93,7 @@ def rank(
     terms: Sequence[str],
     weights: Sequence[float],
     limit: int,
-    collections: Collections | None = None,
+    collections: Collections,
 ) -> list[tuple[int, float]]:
     """The person's ``limit`` best rows for ``terms`` as (rowid, score), best first.
 
@@ -97,7 +107,7 @@ def rank(
         return []
     db.execute("BEGIN")  # the counts and the rows as of one moment (learning goes on meanwhile)
     try:
-        scores = _scores(db, index, person_id, words, weights, collections or Collections())
+        scores = _scores(db, index, person_id, words, weights, collections)
     finally:
         db.execute("ROLLBACK")
     return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
@@ -112,14 +122,14 @@ def _scores(
     collections: Collections,
 ) -> dict[int, float]:
     """Each of the person's rows holding any of ``words``, with its BM25 score."""
-    scope = f'owner : "p{person_id}"'
+    owned = scope(person_id)
     total = size(db, index, person_id)
     average = collections.average(db, index, person_id, total)
     # a word in over half the person's rows weighs nothing (idf below): when it is in many,
     # counted in C, it is left out before its rows are read one by one here (a short
     # history keeps all its words: the rows they find still rank above the rest)
-    telling = [w for w in words if _count(db, index, f"{scope} AND {w}") < max(COMMON, total / 2)]
-    found = [_frequencies(db, index, scope, word, weights) for word in telling]
+    telling = [w for w in words if _count(db, index, f"{owned} AND {w}") < max(COMMON, total / 2)]
+    found = [_frequencies(db, index, owned, word, weights) for word in telling]
     lengths = _lengths(db, index, person_id, set().union(*found))
     if not lengths:
         return {}
@@ -173,7 +183,7 @@ def _lengths(
 
 def size(db: sqlite3.Connection, index: Index, person_id: int) -> int:
     """How many of the person's rows ``index`` holds."""
-    return _count(db, index, f'owner : "p{person_id}"')
+    return _count(db, index, scope(person_id))
 
 
 def _count(db: sqlite3.Connection, index: Index, query: str) -> int:
@@ -216,7 +226,7 @@ class Collections:
         newest = db.execute(
             f"SELECT sz FROM {fts}_docsize WHERE id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?"
             f" ORDER BY rowid DESC LIMIT {SAMPLE})",
-            (f'owner : "p{person_id}"',),
+            (scope(person_id),),
         ).fetchall()
         average = max(1.0, sum(tokens(r[0]) for r in newest) / max(1, len(newest)))
         with self._lock:
