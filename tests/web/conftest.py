@@ -3,10 +3,12 @@ Chromium for the page."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -84,12 +86,50 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the test, so a fixture can see whether it failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+class PageLog:
+    """What the pages of a context asked for, got, logged and threw, with the time since
+    the context opened: printed when a test fails, so a failure seen only in CI explains
+    itself."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.started = time.monotonic()
+        self.lines: list[str] = []
+        context.on("request", lambda r: self.add(f"-> {r.method} {r.url}"))
+        context.on("response", lambda r: self.add(f"<- {r.status} {r.url}"))
+        context.on("requestfailed", lambda r: self.add(f"!! {r.method} {r.url}: {r.failure}"))
+        context.on("console", lambda m: self.add(f"console.{m.type}: {m.text}"))
+        context.on("weberror", lambda e: self.add(f"uncaught: {e.error}"))
+
+    def add(self, line: str) -> None:
+        self.lines.append(f"{time.monotonic() - self.started:7.2f} s  {line}")
+
+    def dump(self, context: BrowserContext) -> None:
+        print("\n".join(["what the page did:", *self.lines]))
+        for page in context.pages:
+            with contextlib.suppress(Exception):  # the page may be gone or hung
+                print(f"page {page.url}:\n{page.locator('body').inner_html(timeout=2_000)}")
+
+
 @pytest.fixture
-def phone(browser: Browser) -> Iterator[BrowserContext]:
+def phone(browser: Browser, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
     """A phone-sized page context (375 x 740, 2x pixels)."""
     context = browser.new_context(viewport=PHONE, device_scale_factor=2)
     context.set_default_timeout(20_000)
+    log = PageLog(context)
     yield context
+    outcome = getattr(request.node, "report_call", None)
+    if outcome is not None and outcome.failed:
+        log.dump(context)
     context.close()
 
 

@@ -279,6 +279,29 @@ def test_when_the_model_is_down_the_message_waits_and_is_answered_once(
     assert on_screen(page) == [["user", "Hello?"], ["assistant", fake.default]]
 
 
+def test_a_message_waiting_when_you_sign_out_and_in_again_is_answered_once(
+    served: Served, phone: BrowserContext
+) -> None:
+    url, settings, fake = served
+    token = person_token(url, settings, "Ada")
+    page = phone.new_page()
+    sign_in(page, url, token)
+    fake.down = True
+    say(page, "Hello?")
+    expect(page.locator("#banner")).to_be_visible()
+    page.locator("#who").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Your token").fill(token)  # on the same page: its pump is still waiting
+    page.get_by_label("Your token").press("Enter")
+    expect(page.locator("#log li.user")).to_contain_text("Kept")
+    fake.down = False  # the pump of the first sign-in wakes, sees it is stale and hands over
+    expect(page.locator("#log li.assistant[data-id]")).to_have_count(1, timeout=30_000)
+    assert [(m["role"], m["content"]) for m in history(url, token)] == [
+        ("user", "Hello?"),
+        ("assistant", fake.default),
+    ]
+
+
 def test_history_loads_as_you_scroll_back(served: Served, phone: BrowserContext) -> None:
     url, settings, _ = served
     token = person_token(url, settings, "Ada")

@@ -206,7 +206,11 @@ async function pump() {
       outbox.shift();
       save();
     }
-  } finally { pumping = false; }
+  } finally {
+    pumping = false;
+    // signed in again meanwhile: that chat's pump() found this one running and left its outbox
+    if (mine !== generation && conversation) pump();
+  }
 }
 
 // Try until this message is stored and answered (true), or it is refused (true, with a note),

@@ -134,21 +134,24 @@ function pause(seconds) {
 async function probe() {
   if (probing) return;
   probing = true;
-  while (!isUp()) {
-    const wait = Math.min(15, 2 ** attempt) * (0.8 + Math.random() * 0.4);
-    attempt += 1;
-    await pause(wait);
-    $("banner-next").textContent = "Trying now…";
-    const status = await fetch("/v1/status", { cache: "no-store" })
-      .then((r) => (r.ok ? r.json() : null)).catch(() => null);
-    if (!status) continue;
-    health.server = true;
-    health.model = Boolean(status.model && status.model.available);
-    if (!health.model) reason = "She is starting up, or her model is unreachable.";
-    render();
+  try {
+    while (!isUp()) {
+      const wait = Math.min(15, 2 ** attempt) * (0.8 + Math.random() * 0.4);
+      attempt += 1;
+      await pause(wait);
+      $("banner-next").textContent = "Trying now…";
+      const status = await fetch("/v1/status", { cache: "no-store" })
+        .then((r) => (r.ok ? r.json() : null)).catch(() => null);
+      if (!status) continue;
+      health.server = true;
+      health.model = Boolean(status.model && status.model.available);
+      if (!health.model) reason = "She is starting up, or her model is unreachable.";
+      render();
+    }
+  } finally {
+    probing = false;  // never left set: every later failure would wait for a probe that isn't
+    wake();
   }
-  probing = false;
-  wake();
 }
 
 export function tryNow() { if (skip) skip(); }
