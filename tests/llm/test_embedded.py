@@ -51,6 +51,27 @@ async def test_a_closed_stream_leaves_its_slot_holding_the_conversation(
         assert answer["timings"]["prompt_n"] <= 2  # all but the last token read from its slot
 
 
+async def test_reading_ahead_reads_the_header_of_their_next_message_too(
+    small_model: EmbeddedLLM,
+) -> None:
+    """Read ahead, a slot holds the conversation at rest and the header of the person's
+    next message: the reply reads fewer tokens than after reading the conversation alone
+    (its own header is all that is left beside their words)."""
+    said = ChatMessage("user", "Tell me about the sea tonight, please.")
+
+    async def read_for_reply(at_rest: list[ChatMessage]) -> int:
+        request = {"messages": [m.as_dict() for m in [*at_rest, said]], "max_tokens": 1}
+        answer = await asyncio.to_thread(small_model.engine.handle_chat_completions, request)
+        timings: dict[str, int] = answer["timings"]
+        return timings["prompt_n"]
+
+    alone = [ChatMessage("system", "You are kind and you listen well. " * 20)]
+    await small_model.complete(alone, max_tokens=1)  # the conversation alone, as before
+    ahead = [ChatMessage("system", "You are calm and you speak softly. " * 20)]
+    await small_model.read_ahead(ahead)
+    assert await read_for_reply(ahead) + 2 <= await read_for_reply(alone)
+
+
 async def test_missing_model_is_an_outage_not_a_crash(tmp_path) -> None:  # type: ignore[no-untyped-def]
     llm = load_llm("embedded:/nonexistent/model.gguf", make_settings(tmp_path))
     await llm.start()

@@ -134,9 +134,11 @@ class EmbeddedLLM(LLM):
 
     async def read_ahead(self, messages: Sequence[ChatMessage]) -> None:
         """Read ``messages`` into one slot (llama.cpp gives the next prompt that starts the
-        same way to the slot holding the longest match)."""
+        same way to the slot holding the longest match), and the opening of the person's
+        next message: an empty one renders as its role's header and an end, so the header
+        is read here and only their words and her own header are left for the reply."""
         if self._server is not None:
-            await self.complete(messages, max_tokens=1)
+            await self.complete([*messages, ChatMessage("user", "")], max_tokens=1)
 
     @property
     def engine(self) -> Any:
@@ -185,6 +187,15 @@ class EmbeddedLLM(LLM):
         self._quiet().clear()
         try:
             while (chunk := await queue.get()) is not _END:
+                if "timings" in chunk:  # how much of the prompt the slot's cache held
+                    t = chunk["timings"]
+                    log.debug(
+                        "prompt: %s tokens cached, %s read in %.0f ms; %s generated",
+                        t.get("cache_n"),
+                        t.get("prompt_n"),
+                        t.get("prompt_ms", 0),
+                        t.get("predicted_n"),
+                    )
                 if "choices" not in chunk:
                     raise ModelError(f"llama.cpp error: {chunk.get('error', chunk)}")
                 for choice in chunk["choices"]:
