@@ -254,34 +254,8 @@ def test_a_reply_that_breaks_off_is_asked_again_and_shown_once(
     assert on_screen(page) == want
 
 
-def test_when_the_model_is_down_the_message_waits_and_is_answered_once(
-    served: Served, phone: BrowserContext
-) -> None:
-    url, settings, fake = served
-    token = person_token(url, settings, "Ada")
-    page = phone.new_page()
-    sign_in(page, url, token)
-    fake.down = True
-    say(page, "Hello?")
-    banner = page.locator("#banner")
-    expect(banner).to_be_visible()
-    expect(banner).to_contain_text("Operating System Not Found")
-    expect(banner).to_contain_text("switched off")
-    expect(page.locator("#log li.user")).to_contain_text("Kept")
-    fake.down = False
-    expect(banner).to_be_hidden(timeout=30_000)
-    expect(page.locator("#log li.assistant[data-id]")).to_have_count(1)
-    kept = history(url, token)
-    assert [(m["role"], m["content"]) for m in kept] == [
-        ("user", "Hello?"),
-        ("assistant", fake.default),
-    ]
-    assert on_screen(page) == [["user", "Hello?"], ["assistant", fake.default]]
-
-
-def test_a_message_waiting_when_you_sign_out_and_in_again_is_answered_once(
-    served: Served, phone: BrowserContext
-) -> None:
+def hello_while_she_is_down(served: Served, phone: BrowserContext) -> tuple[Page, str]:
+    """A signed-in page that said "Hello?" while the model was down; and its token."""
     url, settings, fake = served
     token = person_token(url, settings, "Ada")
     page = phone.new_page()
@@ -289,17 +263,45 @@ def test_a_message_waiting_when_you_sign_out_and_in_again_is_answered_once(
     fake.down = True
     say(page, "Hello?")
     expect(page.locator("#banner")).to_be_visible()
+    return page, token
+
+
+def answered_once(served: Served, token: str) -> None:
+    url, _, fake = served
+    kept = history(url, token)
+    assert [(m["role"], m["content"]) for m in kept] == [
+        ("user", "Hello?"),
+        ("assistant", fake.default),
+    ]
+
+
+def test_when_the_model_is_down_the_message_waits_and_is_answered_once(
+    served: Served, phone: BrowserContext
+) -> None:
+    page, token = hello_while_she_is_down(served, phone)
+    banner = page.locator("#banner")
+    expect(banner).to_contain_text("Operating System Not Found")
+    expect(banner).to_contain_text("switched off")
+    expect(page.locator("#log li.user")).to_contain_text("Kept")
+    served[2].down = False
+    expect(banner).to_be_hidden(timeout=30_000)
+    expect(page.locator("#log li.assistant[data-id]")).to_have_count(1)
+    answered_once(served, token)
+    assert on_screen(page) == [["user", "Hello?"], ["assistant", served[2].default]]
+
+
+def test_a_message_waiting_when_you_sign_out_and_in_again_is_answered_once(
+    served: Served, phone: BrowserContext
+) -> None:
+    page, token = hello_while_she_is_down(served, phone)
     page.locator("#who").click()
     page.get_by_role("button", name="Sign out").click()
     page.get_by_label("Your token").fill(token)  # on the same page: its pump is still waiting
     page.get_by_label("Your token").press("Enter")
     expect(page.locator("#log li.user")).to_contain_text("Kept")
-    fake.down = False  # the pump of the first sign-in wakes, sees it is stale and hands over
+    served[2].down = False  # the pump of the first sign-in wakes, sees it is stale, hands over
     expect(page.locator("#log li.assistant[data-id]")).to_have_count(1, timeout=30_000)
-    assert [(m["role"], m["content"]) for m in history(url, token)] == [
-        ("user", "Hello?"),
-        ("assistant", fake.default),
-    ]
+    answered_once(served, token)
 
 
 def test_history_loads_as_you_scroll_back(served: Served, phone: BrowserContext) -> None:
