@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+VECTOR_CACHE_MB = 1024  # people's dense vectors held for recall, by default (MB)
+
 DEFAULT_MODEL = "embedded:qwen2.5-1.5b"
 TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
@@ -56,7 +58,7 @@ class Settings(BaseSettings):
     embedder: str = Field(default="onnx:minilm", description="onnx:minilm, hash: or none")
     embed_threads: int = Field(default=1, ge=1, le=64)
     vector_cache_mb: int = Field(
-        default=1024,
+        default=VECTOR_CACHE_MB,
         ge=0,
         description="people's dense vectors held in memory for recall (least recently used "
         "dropped): about 0.6 MB for a person with 400 remembered items",

@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import date
 from functools import partial
 
+from samantha.config import VECTOR_CACHE_MB
 from samantha.embeddings import Embedder
 from samantha.errors import SamanthaError
 from samantha.llm import LLM, ChatMessage
@@ -42,7 +43,7 @@ class Memory:
         extract_from: Sequence[str] = ("user",),
         llm: LLM | None = None,
         idle: LLM | None = None,
-        cache_mb: int = 256,
+        cache_mb: int = VECTOR_CACHE_MB,
     ) -> None:
         self.store = store
         self.embedder = embedder

@@ -26,6 +26,7 @@ from datetime import date, datetime
 import numpy as np
 import numpy.typing as npt
 
+from samantha.config import VECTOR_CACHE_MB
 from samantha.embeddings import Embedder
 from samantha.memory.dates import find_times
 from samantha.memory.vectors import VectorCache
@@ -122,7 +123,7 @@ class Recaller:
     store: Store
     embedder: Embedder | None
     weights: Weights = field(default_factory=Weights)
-    cache_bytes: int = 256 << 20  # vectors held in memory, the least recently used dropped
+    cache_bytes: int = VECTOR_CACHE_MB << 20  # vectors held, the least recently used dropped
     _cache: VectorCache = field(init=False)
 
     def __post_init__(self) -> None:

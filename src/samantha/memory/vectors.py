@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from samantha.config import VECTOR_CACHE_MB
 from samantha.store import Store, VectorChanges
 
 Ids = npt.NDArray[np.int64]
@@ -127,7 +128,7 @@ def _kind(rows: Sequence[tuple[str, int, bytes]], kind: str, dim: int) -> Kind:
 class VectorCache:
     """The vectors of the people who talked most recently, up to ``limit`` bytes."""
 
-    def __init__(self, store: Store, dim: int, limit: int = 256 << 20) -> None:
+    def __init__(self, store: Store, dim: int, limit: int = VECTOR_CACHE_MB << 20) -> None:
         self.store, self.dim, self.limit = store, dim, limit
         self._held: OrderedDict[int, Vectors] = OrderedDict()
         self._bytes = 0
