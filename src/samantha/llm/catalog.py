@@ -45,7 +45,7 @@ class CatalogModel:
     sha256: str  # of the parts joined
     parts: tuple[Part, ...]
     # tensor types rewritten as Q8_0 once joined, so parallel slots batch (llm/widen.py),
-    # and the sha256 of the file that makes
+    # and the sha256 of the file that results
     widen: tuple[str, ...] = ()
     widened_sha256: str = ""
 
@@ -210,6 +210,8 @@ def assemble(name: str, models_dir: Path, progress: Progress | None = None) -> P
 
             partial = Path(scratch) / model.filename
             widen(joined, partial, model.widen, progress=progress)
+            with partial.open("rb+") as written:
+                os.fsync(written.fileno())
             _check(partial, model.widened_sha256, name)
             partial.replace(target)
             (models_dir / model.joined).unlink(missing_ok=True)  # the same model, now widened

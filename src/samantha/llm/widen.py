@@ -7,10 +7,11 @@ tensors have neither on AVX2, so they are multiplied stream by stream. In Qwen2.
 1.5B Q4_K_M those are the output layer and half of the feed-forward down projections,
 28% of the weights a token passes through. Written as Q8_0 they batch like the rest.
 
-Measured on this project's 2-core AVX2 machine, the engine alone, 4 slots of 96 tokens
-(runs alternated): one stream 21.4-22.8 tok/s against 23.0-23.3 before, four streams
-33.9-34.8 tok/s against 29.1-30.8, so parallel slots give 1.52-1.63x instead of
-1.25-1.34x. Q8_0 keeps more precision than Q6_K (8 bits per weight against 6, and a scale
+Measured on this project's 2-core AVX2 machine, 4 slots of 96 tokens, runs alternated.
+The engine alone, short prompt: one stream 21.4-22.8 tok/s against 23.0-23.3 before, four
+streams 33.9-34.8 against 29.1-30.8, so 1.52-1.63x instead of 1.25-1.34x. ``samantha bench
+model`` (Samantha's own prompt): one stream 18.6-19.1 against 19.3, four streams 28.1-28.2
+against 24.9-25.0, so 1.48-1.51x instead of 1.29-1.30x. Q8_0 keeps more precision than Q6_K (8 bits per weight against 6, and a scale
 per 32 weights instead of 16), so the weights are the model's own to within a fraction of
 Q6_K's own rounding; the file grows by 9%.
 
