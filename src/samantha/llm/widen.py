@@ -30,7 +30,7 @@ import numpy as np
 from samantha.errors import ConfigError
 
 Progress = Callable[[int, int], None]
-ROWS = 4096  # rows rewritten at a time: a few MB of floats, however large the tensor
+ROWS = 4096  # rows dequantised at a time: at most tens of MB of floats, not a whole tensor
 
 
 def _copy_metadata(reader: Any, writer: Any) -> None:
