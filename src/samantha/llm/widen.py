@@ -3,17 +3,20 @@
 llama.cpp's CPU backend multiplies a batch (one token from each of several parallel
 slots) against Q4_K weights in repacked, interleaved blocks, and against Q8_0 weights
 with its tiled kernels: each block of weights is read once for the whole batch. Q6_K
-tensors have neither on AVX2, so they are multiplied stream by stream. In Qwen2.5-Coder
+tensors, in this build on AVX2, batch far less well (measured below, not read in ggml's
+source; turning the Q4_K repacking off takes 4 slots from 1.43x to 1.19x). In Qwen2.5-Coder
 1.5B Q4_K_M those are the output layer and half of the feed-forward down projections,
 28% of the weights a token passes through. Written as Q8_0 they batch like the rest.
 
-Measured on this project's 2-core AVX2 machine, 4 slots of 96 tokens, runs alternated.
-The engine alone, short prompt: one stream 21.4-22.8 tok/s against 23.0-23.3 before, four
-streams 33.9-34.8 against 29.1-30.8, so 1.52-1.63x instead of 1.25-1.34x. ``samantha bench
-model`` (Samantha's own prompt): one stream 18.6-19.1 against 19.3, four streams 28.1-28.2
-against 24.9-25.0, so 1.48-1.51x instead of 1.29-1.30x. Q8_0 keeps more precision than Q6_K (8 bits per weight against 6, and a scale
-per 32 weights instead of 16), so the weights are the model's own to within a fraction of
-Q6_K's own rounding; the file grows by 9%.
+Measured on this project's 2-core AVX2 machine, 4 slots of 96 tokens, runs alternated,
+the engine alone: four streams 33.9-34.8 tok/s against 29.1-30.8 with a short prompt, and
+27.8-28.1 against 24.0-25.2 with a 700-token one; parallel slots give 1.52-1.63x (short)
+and 1.55-1.56x (long) instead of 1.25-1.34x; one stream is unchanged within noise.
+``samantha bench model``, noisier: 1.36-1.51x against 1.29-1.34x.
+
+Q8_0 is the finer of the two (255 levels for each block of 32 weights against Q6_K's 64
+for each block of 16), so the weights are the model's own to within a fraction of Q6_K's
+own rounding; the file grows by 9%.
 
 The rewrite is deterministic (the pinned ``gguf`` package, ggml's own reader and writer,
 quantises as ggml does), so the catalog pins the result's sha256 too.
