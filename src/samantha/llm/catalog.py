@@ -212,7 +212,7 @@ def assemble(name: str, models_dir: Path, progress: Progress | None = None) -> P
             widen(joined, partial, model.widen, progress=progress)
             with partial.open("rb+") as written:
                 os.fsync(written.fileno())
-            _check(partial, model.widened_sha256, name)
+            _check(sha256_of(partial), model.widened_sha256, name)
             partial.replace(target)
             (models_dir / model.joined).unlink(missing_ok=True)  # the same model, now widened
         else:
@@ -221,23 +221,24 @@ def assemble(name: str, models_dir: Path, progress: Progress | None = None) -> P
 
 
 def _join(model: CatalogModel, scratch: Path, progress: Progress | None) -> Path:
+    """The parts joined into ``scratch``, hashed as they are written."""
     partial = scratch / model.joined
-    written = 0
+    digest, written = hashlib.sha256(), 0
     with partial.open("wb") as out:
         for part in model.parts:
             for block in _read_part(part, scratch):
                 out.write(block)
+                digest.update(block)
                 written += len(block)
                 if progress:
                     progress(written, model.size)
         out.flush()
         os.fsync(out.fileno())
-    _check(partial, model.sha256, model.name)
+    _check(digest.hexdigest(), model.sha256, model.name)
     return partial
 
 
-def _check(path: Path, expected: str, name: str) -> None:
-    found = sha256_of(path)
+def _check(found: str, expected: str, name: str) -> None:
     if found != expected:
         raise ConfigError(
             f"model {name} assembled to sha256 {found}, expected {expected}; "
