@@ -279,15 +279,16 @@ def test_when_the_model_is_down_the_message_waits_and_is_answered_once(
     served: Served, phone: BrowserContext
 ) -> None:
     page, token = hello_while_she_is_down(served, phone)
+    fake = served[2]
     banner = page.locator("#banner")
     expect(banner).to_contain_text("Operating System Not Found")
     expect(banner).to_contain_text("switched off")
     expect(page.locator("#log li.user")).to_contain_text("Kept")
-    served[2].down = False
+    fake.down = False
     expect(banner).to_be_hidden(timeout=30_000)
     expect(page.locator("#log li.assistant[data-id]")).to_have_count(1)
     answered_once(served, token)
-    assert on_screen(page) == [["user", "Hello?"], ["assistant", served[2].default]]
+    assert on_screen(page) == [["user", "Hello?"], ["assistant", fake.default]]
 
 
 def test_a_message_waiting_when_you_sign_out_and_in_again_is_answered_once(

@@ -50,13 +50,13 @@ def _copy_metadata(reader: Any, writer: Any) -> None:
         writer.add_key_value(field.name, field.contents(), kind, sub_type=sub)
 
 
-def _wide(tensor: Any, source: Any, target: Any) -> Any:
-    """The tensor's rows rewritten from ``source`` quantisation into ``target``, in parts."""
+def _wide(tensor: Any, into: Any) -> Any:
+    """The tensor's rows rewritten in the ``into`` quantisation, a part at a time."""
     from gguf import quants
 
     rows = tensor.data.reshape(-1, tensor.data.shape[-1])
     parts = [
-        quants.quantize(quants.dequantize(rows[start : start + ROWS], source), target)
+        quants.quantize(quants.dequantize(rows[start : start + ROWS], tensor.tensor_type), into)
         for start in range(0, len(rows), ROWS)
     ]
     return np.concatenate(parts)
@@ -105,7 +105,7 @@ def widen(
         writer.write_ti_data_to_file()
         for t in reader.tensors:
             if t.tensor_type in wide:
-                writer.write_tensor_data(_wide(t, t.tensor_type, out))
+                writer.write_tensor_data(_wide(t, out))
                 rewritten += 1
             else:
                 writer.write_tensor_data(t.data)
