@@ -121,6 +121,8 @@ def test_bench_model_prints_figures(cli_env: dict[str, str], tmp_path: Path) -> 
         "concurrent_streams",
         "concurrent_aggregate_tok_s",
         "concurrent_speedup",
+        "direct_concurrent_aggregate_tok_s",
+        "direct_concurrent_speedup",
     ):
         assert figures[key] > 0, key
 

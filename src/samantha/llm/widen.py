@@ -8,11 +8,11 @@ source; turning the Q4_K repacking off takes 4 slots from 1.43x to 1.19x). In Qw
 1.5B Q4_K_M those are the output layer and half of the feed-forward down projections,
 28% of the weights a token passes through. Written as Q8_0 they batch like the rest.
 
-Measured on this project's 2-core AVX2 machine, 4 slots of 96 tokens, runs alternated,
-the engine alone: four streams 33.9-34.8 tok/s against 29.1-30.8 with a short prompt, and
-27.8-28.1 against 24.0-25.2 with a 700-token one; parallel slots give 1.52-1.63x (short)
-and 1.55-1.56x (long) instead of 1.25-1.34x; one stream is unchanged within noise.
-``samantha bench model``, noisier: 1.36-1.51x against 1.29-1.34x.
+Measured with ``samantha bench model`` on this project's 2-core AVX2 machine (4 streams
+of 96 tokens, one and four streams measured in turn every round, runs alternated): four
+streams through Samantha 28.1-29.2 tok/s against 24.6-25.6, a speedup over one stream of
+1.58-1.64x against 1.26-1.32x (the engine alone: 1.54-1.62x against 1.33-1.36x). One
+stream pays for the bigger file: 17.4-18.5 tok/s against 19.4-19.6, the engine alone.
 
 Q8_0 is the finer of the two (255 levels for each block of 32 weights against Q6_K's 64
 for each block of 16), so the weights are the model's own to within a fraction of Q6_K's
