@@ -51,6 +51,27 @@ async def test_prompt_has_persona_mood_and_time_before_the_new_message(
     assert prompt[: len(first) - 2] == first[:-2]
 
 
+async def test_the_prompt_shown_ahead_is_the_one_her_reply_is_given(
+    sam: Samantha, fake: ScriptedLLM
+) -> None:
+    """``Companion.prompt`` (what ``bench model`` sends the engine alone) is built as the
+    reply builds it, recall and notes included, and asks the model nothing."""
+    person = await sam.person_named("theo", create=True)
+    assert person
+    conv = await sam.store.create_conversation(person.id)
+    await sam.companion.say(person, conv.id, "My sister Ada bakes bread on Sundays.")
+    await (await sam.companion.reply(person, conv.id)).read_all()
+    later = await sam.store.create_conversation(person.id)
+    await sam.companion.say(person, later.id, "What does Ada bake on Sundays?")
+    await sam.memory.drain()
+    asked = len(fake.prompts)
+    ahead = await sam.companion.prompt(person, later.id)
+    assert len(fake.prompts) == asked
+    await (await sam.companion.reply(person, later.id)).read_all()
+    assert ahead == fake.prompts[-1]
+    assert any("bread" in m.content for m in ahead[:-1])  # recalled from the first talk
+
+
 async def test_a_reply_begun_before_their_words_are_kept_is_the_reply_they_get(
     sam: Samantha, fake: ScriptedLLM
 ) -> None:

@@ -223,6 +223,14 @@ class Companion:
             raise
         return Opening(self, person, history[-1], mood, first, stream, ticket)
 
+    async def prompt(self, person: Person, conversation_id: int) -> list[ChatMessage]:
+        """The prompt her reply to the newest message would be given, built as a reply
+        builds it (recall included), without asking the model or taking a slot."""
+        conversation = await self.store.conversation(person.id, conversation_id)
+        history = await self._history(person, conversation)
+        recalled = await self._recall(person, history)
+        return await self._prompt(person, conversation, history, recalled)
+
     async def _recall(self, person: Person, history: list[Message]) -> list[Recollection]:
         """What she remembers that bears on the person's last message (not in the window).
 

@@ -1,10 +1,11 @@
 """``samantha bench model``: tokens/s of the embedded model, engine alone vs through Samantha.
 
-Both paths get the same prompt (Samantha's own, composed for a fresh conversation) with
-greedy sampling, so they generate the same tokens, after every slot has read the persona
-(as in a running server). ``*_tok_s`` is the generation rate (tokens after the first over
-the time they took); ``*_e2e_tok_s`` counts from the request, so prompt reading and, through
-Samantha, storing the message, composing the prompt and storing the reply are included.
+Both paths get the same prompt, Samantha's own, built as her reply builds it for a new
+person's first words (the two people's names differ by a letter), with greedy sampling,
+after every slot has read the persona (as in a running server). ``*_tok_s`` is the
+generation rate (tokens after the first over the time they took); ``*_e2e_tok_s`` counts
+from the request, so prompt reading and, through Samantha, storing the message, composing
+the prompt and storing the reply are included.
 Concurrent streams show what parallel slots give: ``concurrent_aggregate_tok_s`` counts the
 tokens of all streams while all were generating, through Samantha (one person each), and
 ``direct_concurrent_*`` the same for the engine alone. Each round measures one stream and
@@ -32,7 +33,6 @@ from rich.table import Table
 from samantha.config import Settings
 from samantha.errors import ConfigError
 from samantha.llm.embedded import EmbeddedLLM
-from samantha.mood import read_mood
 from samantha.system import Samantha, running
 
 PROMPTS = [
@@ -115,14 +115,14 @@ async def _through_samantha(sam: Samantha, name: str, text: str) -> Stream:
     return Stream(asked, tuple(times))
 
 
-async def _prompt_for(sam: Samantha, text: str) -> list[dict[str, str]]:
-    """Exactly the messages Samantha sends for ``text`` as the first words of a conversation."""
-    person = await sam.person_named("bench-direct", create=True)
+async def _prompt_for(sam: Samantha, name: str, text: str) -> list[dict[str, str]]:
+    """Exactly the messages Samantha would send for ``text`` as the first words of a new
+    person's conversation (``name`` should be as long as the other path's person's)."""
+    person = await sam.person_named(name, create=True)
     assert person is not None
     conversation = await sam.store.create_conversation(person.id)
-    message = await sam.store.add_message(person.id, conversation.id, "user", text)
-    prompt = sam.companion.prompts.compose(conversation, [message], read_mood(text))
-    return [m.as_dict() for m in prompt]
+    await sam.companion.say(person, conversation.id, text)
+    return [m.as_dict() for m in await sam.companion.prompt(person, conversation.id)]
 
 
 async def run_model_bench(settings: Settings, args: argparse.Namespace, out: Console) -> int:
@@ -163,11 +163,11 @@ async def _measure(sam: Samantha, engine: Any, args: argparse.Namespace) -> dict
         # spells of a shared machine fall on both paths and on both sides of the speedup
         for i in (2 * r, 2 * r + 1):
             text = PROMPTS[i % len(PROMPTS)] + f" ({i})"
-            alone, said = await _both(sam, engine, [(f"bench-{i}", text)], args.tokens, i % 2)
+            alone, said = await _both(sam, engine, [(f"bench-{i}-s", text)], args.tokens, i % 2)
             direct += alone
             through += said
         texts = [PROMPTS[s % len(PROMPTS)] + f" [{r}]" for s in range(args.streams)]
-        people = [(f"bench-c{r}-{s}", text) for s, text in enumerate(texts)]
+        people = [(f"bench-c{r}-{s}-s", text) for s, text in enumerate(texts)]
         alone, said = await _both(sam, engine, people, args.tokens, r % 2)
         together["direct"].append(_together(alone))
         together["samantha"].append(_together(said))
@@ -202,7 +202,7 @@ async def _both(
 ) -> tuple[list[Stream], list[Stream]]:
     """Each (person, text) sent at once to the engine alone (with the prompt Samantha would
     give it), and at once said to Samantha, one new person each; ``swap`` goes Samantha first."""
-    prompts = [await _prompt_for(sam, text) for _, text in people]
+    prompts = [await _prompt_for(sam, f"{name}-d", text) for name, text in people]
 
     async def alone() -> list[Stream]:
         return list(await asyncio.gather(*(_direct(engine, p, tokens) for p in prompts)))
