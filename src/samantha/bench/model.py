@@ -121,7 +121,7 @@ async def _prompt_for(sam: Samantha, name: str, text: str) -> list[dict[str, str
     person = await sam.person_named(name, create=True)
     assert person is not None
     conversation = await sam.store.create_conversation(person.id)
-    await sam.companion.say(person, conversation.id, text)
+    await sam.companion.say(person, conversation.id, text, learn=False)  # the engine alone
     return [m.as_dict() for m in await sam.companion.prompt(person, conversation.id)]
 
 
