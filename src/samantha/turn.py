@@ -188,17 +188,7 @@ class Companion:
     async def _open(
         self, person: Person, conversation_id: int, ticket: Ticket, said: str
     ) -> Opening:
-        conversation = await self.store.conversation(person.id, conversation_id)
-        history = await self._history(person, conversation)
-        if said and (not history or (history[-1].role, history[-1].content) != ("user", said)):
-            now = self.store.now()  # not kept yet: as it will be, with an id none has
-            history.append(Message(0, person.id, conversation_id, "user", said, "complete", now))
-        while history and history[-1].role == "assistant" and history[-1].status != "complete":
-            history.pop()  # retrying after interrupted replies: answer the message again
-        if not history or history[-1].role != "user":
-            raise InputError(
-                "there is no message waiting for a reply", code="nothing_to_reply", status=409
-            )
+        conversation, history = await self._waiting(person, conversation_id, said)
         mood = read_mood(history[-1].content)
         recalled = await self._recall(person, history)
         earlier = [m.content for m in self.prompts.window(history)[:-1]]
@@ -223,11 +213,30 @@ class Companion:
             raise
         return Opening(self, person, history[-1], mood, first, stream, ticket)
 
-    async def prompt(self, person: Person, conversation_id: int) -> list[ChatMessage]:
-        """The prompt her reply to the newest message would be given, built as a reply
-        builds it (recall included), without asking the model or taking a slot."""
+    async def _waiting(
+        self, person: Person, conversation_id: int, said: str = ""
+    ) -> tuple[Conversation, list[Message]]:
+        """The conversation and its lines up to the message her reply answers (``said``
+        when given, else the newest); raises ``InputError`` when none is waiting."""
         conversation = await self.store.conversation(person.id, conversation_id)
         history = await self._history(person, conversation)
+        if said and (not history or (history[-1].role, history[-1].content) != ("user", said)):
+            now = self.store.now()  # not kept yet: as it will be, with an id none has
+            history.append(Message(0, person.id, conversation_id, "user", said, "complete", now))
+        while history and history[-1].role == "assistant" and history[-1].status != "complete":
+            history.pop()  # retrying after interrupted replies: answer the message again
+        if not history or history[-1].role != "user":
+            raise InputError(
+                "there is no message waiting for a reply", code="nothing_to_reply", status=409
+            )
+        return conversation, history
+
+    async def prompt(self, person: Person, conversation_id: int) -> list[ChatMessage]:
+        """The prompt the model would be given for her reply to the message waiting, built
+        as the reply builds it (recall included), without asking the model or taking a slot.
+        A question she answers from her own records (:meth:`_answer_from_memory`) never
+        reaches the model; this still shows what the model would have been given."""
+        conversation, history = await self._waiting(person, conversation_id)
         recalled = await self._recall(person, history)
         return await self._prompt(person, conversation, history, recalled)
 
