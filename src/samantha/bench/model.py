@@ -208,9 +208,13 @@ async def _both(
         return list(await asyncio.gather(*(_direct(engine, p, tokens) for p in prompts)))
 
     async def said() -> list[Stream]:
-        return list(
-            await asyncio.gather(*(_through_samantha(sam, name, text) for name, text in people))
+        streams = await asyncio.gather(
+            *(_through_samantha(sam, name, text) for name, text in people)
         )
+        # her work after a reply (learning from it, counting the relationship) would
+        # otherwise go on beside the engine alone's next request and slow it
+        await sam.companion.drain()
+        return list(streams)
 
     if swap:
         through = await said()
