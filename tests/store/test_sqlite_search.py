@@ -72,6 +72,21 @@ async def test_turns_are_ranked_as_bm25_over_the_persons_own_turns(store: SQLite
     assert [m for m, _ in await store.search_turns(theo.id, ["kite"], 2)] == ids[:2]
 
 
+async def test_turns_left_out_are_neither_found_nor_counted(store: SQLiteStore) -> None:
+    """The conversation on screen is left out of the collection: the person asking about
+    their kite, once indexed, must not make "kite" look common in their past."""
+    theo = await store.create_person("Theo", "h1")
+    ids = await indexed(store, theo.id, ROWS)
+    before = dict(await store.search_turns(theo.id, ["kite"], 10))
+    now = await indexed(store, theo.id, [("my kite again, the kite", ""), ("kite kite", "")] * 2)
+    diluted = dict(await store.search_turns(theo.id, ["kite"], 10))
+    assert diluted[ids[0]] < 0.5 * before[ids[0]]  # the new rows made the word common
+    left_out = dict(await store.search_turns(theo.id, ["kite"], 10, exclude=now))
+    assert left_out.keys() == before.keys()
+    for message_id, score in before.items():  # the average length still holds them
+        assert left_out[message_id] == pytest.approx(score, rel=0.1)
+
+
 async def test_memories_are_ranked_by_their_words_and_current_ones_only(
     store: SQLiteStore,
 ) -> None:

@@ -149,7 +149,7 @@ class Recaller:
         terms = query_terms(query)
         # the question is embedded (ONNX, no GIL) while SQLite searches (no GIL either)
         lexical, records, (turn_sims, memory_sims) = await asyncio.gather(
-            self.store.search_turns(person_id, terms, w.depth, w.context),
+            self.store.search_turns(person_id, terms, w.depth, w.context, exclude),
             self.store.search_memories(person_id, terms, w.depth // 2),
             self._dense(person_id, query, w.depth),
         )

@@ -297,7 +297,12 @@ class Store(RelationshipStore, ABC):
 
     @abstractmethod
     async def search_turns(
-        self, person_id: int, terms: Sequence[str], limit: int, context_weight: float = 0.3
+        self,
+        person_id: int,
+        terms: Sequence[str],
+        limit: int,
+        context_weight: float = 0.3,
+        exclude: Sequence[int] = (),
     ) -> list[tuple[int, float]]: ...
 
     @abstractmethod

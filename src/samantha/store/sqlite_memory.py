@@ -373,13 +373,19 @@ class SQLiteMemory(SQLiteCore):
 
     # -- recall ---------------------------------------------------------------------------------
     async def search_turns(
-        self, person_id: int, terms: Sequence[str], limit: int, context_weight: float = 0.3
+        self,
+        person_id: int,
+        terms: Sequence[str],
+        limit: int,
+        context_weight: float = 0.3,
+        exclude: Sequence[int] = (),
     ) -> list[tuple[int, float]]:
         """(message id, BM25 score over the person's own turns: higher is better) for the
-        person's recallable turns; the turn before or after counts ``context_weight``."""
+        person's recallable turns; the turn before or after counts ``context_weight``.
+        Turns in ``exclude`` are neither found nor counted."""
         weights = (1.0, context_weight)
         return await self._read(
-            lambda db: rank(db, TURNS, person_id, terms, weights, limit, self._collections)
+            lambda db: rank(db, TURNS, person_id, terms, weights, limit, self._collections, exclude)
         )
 
     async def search_memories(

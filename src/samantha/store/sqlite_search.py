@@ -27,7 +27,7 @@ import heapq
 import math
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 K1 = 1.2
@@ -94,11 +94,15 @@ def rank(
     weights: Sequence[float],
     limit: int,
     collections: Collections,
+    exclude: Collection[int] = (),
 ) -> list[tuple[int, float]]:
     """The person's ``limit`` best rows for ``terms`` as (rowid, score), best first.
 
     ``weights`` gives each of ``index.columns`` its weight (a column weighted 0 is not
-    searched). A word counts once per column it is in: turns are short, and counting its
+    searched). Rows in ``exclude`` (the conversation on screen) are left out of the
+    collection, its statistics included: the words being answered, once indexed, would
+    otherwise make their own words look common, and whether they were indexed yet is a
+    race with learning. A word counts once per column it is in: turns are short, and counting its
     repeats needs FTS5's ``highlight()``, which re-reads each matching row's text (ten times
     the cost of matching, measured).
     """
@@ -107,7 +111,7 @@ def rank(
         return []
     db.execute("BEGIN")  # the counts and the rows as of one moment (learning goes on meanwhile)
     try:
-        scores = _scores(db, index, person_id, words, weights, collections)
+        scores = _scores(db, index, person_id, words, weights, collections, exclude)
     finally:
         db.execute("ROLLBACK")
     return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
@@ -120,16 +124,22 @@ def _scores(
     words: Sequence[str],
     weights: Sequence[float],
     collections: Collections,
+    exclude: Collection[int] = (),
 ) -> dict[int, float]:
-    """Each of the person's rows holding any of ``words``, with its BM25 score."""
+    """Each of the person's rows holding any of ``words`` and not in ``exclude``, with its
+    BM25 score over the person's rows less those."""
     owned = scope(person_id)
-    total = size(db, index, person_id)
+    hidden = set(_lengths(db, index, person_id, set(exclude))) if exclude else set()
+    total = size(db, index, person_id) - len(hidden)
     average = collections.average(db, index, person_id, total)
     # a word in over half the person's rows weighs nothing (idf below): when it is in many,
     # counted in C, it is left out before its rows are read one by one here (a short
     # history keeps all its words: the rows they find still rank above the rest)
     telling = [w for w in words if _count(db, index, f"{owned} AND {w}") < max(COMMON, total / 2)]
     found = [_frequencies(db, index, owned, word, weights) for word in telling]
+    for freq in found:
+        for rowid in hidden & freq.keys():
+            del freq[rowid]
     lengths = _lengths(db, index, person_id, set().union(*found))
     if not lengths:
         return {}
