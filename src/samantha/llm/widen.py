@@ -9,10 +9,11 @@ source; turning the Q4_K repacking off takes 4 slots from 1.43x to 1.19x). In Qw
 28% of the weights a token passes through. Written as Q8_0 they batch like the rest.
 
 Measured with ``samantha bench model`` on this project's 2-core AVX2 machine (4 streams
-of 96 tokens, one and four streams measured in turn every round, runs alternated): four
-streams through Samantha 28.1-29.2 tok/s against 24.6-25.6, a speedup over one stream of
-1.58-1.64x against 1.26-1.32x (the engine alone: 1.54-1.62x against 1.33-1.36x). One
-stream pays for the bigger file: 17.4-18.5 tok/s against 19.4-19.6, the engine alone.
+of 96 tokens, one and four streams measured in turn every round; seven runs against three
+of the file as packaged): four streams through Samantha 27.6-29.5 tok/s against 24.0-25.6,
+a speedup over one stream of 1.53-1.64x against 1.26-1.32x (the engine alone: 1.47-1.62x
+against 1.32-1.36x). One stream pays a little for the bigger file: 18.5 tok/s against
+19.3 on average (17.4-19.5 against 19.0-19.6), the engine alone.
 
 Q8_0 is the finer of the two (255 levels for each block of 32 weights against Q6_K's 64
 for each block of 16), so the weights are the model's own to within a fraction of Q6_K's
