@@ -28,6 +28,7 @@ from samantha.llm.registry import register_provider
 
 log = logging.getLogger(__name__)
 _END = object()
+CACHE_REUSE = 16  # tokens: the least run of a cached prompt worth shifting rather than reading
 
 
 class EmbeddedLLM(LLM):
@@ -59,6 +60,11 @@ class EmbeddedLLM(LLM):
         # threads sleep between batches instead of spinning for the next: with two cores,
         # a spinning model starves speech, the web server and the other slots' callers
         params.cpuparams.poll = params.cpuparams_batch.poll = 0
+        # a turn's prompt drops the last turn's context note, which sat before their words:
+        # the slot's cache then matches only up to there, and the words and her reply after
+        # it (50-100 tokens, 1-2 s on two cores) were read again. Chunks of at least this
+        # many tokens that the cache still holds further on are shifted into place instead
+        params.n_cache_reuse = CACHE_REUSE
         params.verbosity = -1
         params.port = 0  # llama.cpp also listens on loopback; lock it with a key nobody has
         params.api_keys = [secrets.token_urlsafe(24)]
