@@ -102,9 +102,9 @@ def rank(
     searched). Rows in ``exclude`` (the conversation on screen) are left out of the
     collection, its statistics included: the words being answered, once indexed, would
     otherwise make their own words look common, and whether they were indexed yet is a
-    race with learning. A word counts once per column it is in: turns are short, and counting its
-    repeats needs FTS5's ``highlight()``, which re-reads each matching row's text (ten times
-    the cost of matching, measured).
+    race with learning. A word counts once per column it is in: turns are short, and
+    counting its repeats needs FTS5's ``highlight()``, which re-reads each matching row's
+    text (ten times the cost of matching, measured).
     """
     words = phrases(terms)
     if not words:
@@ -137,10 +137,8 @@ def _scores(
     # history keeps all its words: the rows they find still rank above the rest)
     telling = [w for w in words if _count(db, index, f"{owned} AND {w}") < max(COMMON, total / 2)]
     found = [_frequencies(db, index, owned, word, weights) for word in telling]
-    for freq in found:
-        for rowid in hidden & freq.keys():
-            del freq[rowid]
-    lengths = _lengths(db, index, person_id, set().union(*found))
+    # a row without a length is neither scored nor counted in a word's idf (below)
+    lengths = _lengths(db, index, person_id, set().union(*found) - hidden)
     if not lengths:
         return {}
     norms = {rowid: K1 * (1 - B + B * n / average) for rowid, n in lengths.items()}
