@@ -19,6 +19,10 @@ $(VENV)/.run: pyproject.toml constraints.txt
 	command -v espeak-ng >/dev/null || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng) || \
 		echo "espeak-ng is missing: install it, or the piper extra, for her voice"
+	# WordNet's data, for recall to know what things are kinds of (without it: words only)
+	test -f /usr/share/wordnet/data.noun || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wordnet-base) || \
+		echo "wordnet-base is missing: install it for recall by kinds of things"
 	touch $@
 
 $(VENV)/.test: $(VENV)/.run

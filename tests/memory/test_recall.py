@@ -9,7 +9,7 @@ import pytest
 
 from samantha.embeddings import HashEmbedder
 from samantha.memory import Memory
-from samantha.store import Person, SQLiteStore
+from samantha.store import Learned, Person, SQLiteStore
 from samantha.store.base import Role
 
 
@@ -236,3 +236,51 @@ async def test_in_a_short_history_any_shared_word_bears(setup) -> None:  # type:
     await memory.learn(theo.id, "Theo")
     found = await memory.recall(theo.id, "I'm so nervous about the interview.", k=6)
     assert ids[0] in [r.message.id for r in found if r.bears]
+
+
+async def test_a_question_after_several_things_finds_examples_of_them(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h-kinds")
+    amy = await store.create_person("Amy", "h-kinds-2")
+    lines = [
+        "I love playing the violin on Sundays.",
+        "That takes discipline!",
+        "The bus was late again today.",
+        "Buses are like that.",
+        "My new cello teacher is strict but kind.",
+        "Strict can be good.",
+        "I had toast for breakfast.",
+        "Simple and good.",
+    ]
+    ids = await history(store, theo, lines, clock)
+    await history(store, amy, ["My clarinet is my secret joy.", "Lovely."], clock)
+    await memory.learn(theo.id, "Theo")
+    await memory.learn(amy.id, "Amy")
+    question = "What instruments does Theo play?"
+    found = await memory.recall(theo.id, question, k=3, speakers={"user": "Theo"})
+    # neither turn shares a word with the question: violin and cello are instruments
+    assert {ids[0], ids[4]} <= {r.message.id for r in found}
+    assert all(r.message.person_id == theo.id for r in found)
+    theirs = await memory.recall(amy.id, question, k=10)
+    assert all("violin" not in r.message.content for r in theirs)
+    # a forgotten turn is not found by its kinds either
+    record = next(m for m in await store.memories(theo.id) if "violin" in m.text)
+    await store.forget_memory(theo.id, record.id)
+    again = await memory.recall(theo.id, question, k=3, speakers={"user": "Theo"})
+    assert ids[0] not in {r.message.id for r in again}
+    assert ids[4] in {r.message.id for r in again}
+
+
+async def test_turns_learned_without_kinds_gain_them_when_their_person_next_learns(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h-backfill")
+    conversation = await store.create_conversation(theo.id)
+    old = await store.add_message(theo.id, conversation.id, "user", "I love my old cello.")
+    learned = Learned(old.id, f"Theo: {old.content}", None, content=old.content)  # as before
+    await store.learn(theo.id, [learned], [])
+    assert [m.id for m in await store.unkinded(theo.id)] == [old.id]
+    await history(store, theo, ["Lunch was nice.", "Good!"], clock)
+    await memory.learn(theo.id, "Theo")
+    assert await store.unkinded(theo.id) == []
+    found = await memory.recall(theo.id, "Which instruments do I play?", k=1)
+    assert [r.message.id for r in found] == [old.id]

@@ -224,3 +224,26 @@ async def test_searchable_counts_the_persons_own_rows(store: SQLiteStore) -> Non
     await store.search_turns(theo.id, ["kite"], 5)
     await store.search_memories(theo.id, ["kite"], 5)
     assert await store.searchable(theo.id) == (len(ROWS) + 1, len(ROWS) + 1)  # as searched
+
+
+async def test_kinds_learned_later_are_found_and_go_with_their_person(store: SQLiteStore) -> None:
+    theo = await store.create_person("Theo", "h-k1")
+    amy = await store.create_person("Amy", "h-k2")
+    # learned without kinds (WordNet missing then, or an older version)
+    ids = await indexed(store, theo.id, [("I play the violin", ""), ("I eat toast", "")])
+    theirs = await indexed(store, amy.id, [("my fiddle", "")])
+    assert [m.id for m in await store.unkinded(theo.id)] == ids
+    assert await store.search_kinds(theo.id, ["instrument"], 10) == []
+    await store.add_kinds(amy.id, [(ids[0], "stolen")])  # not hers: nothing is written
+    assert len(await store.unkinded(theo.id)) == 2
+    await store.add_kinds(theo.id, [(ids[0], "fiddle musical instrument"), (ids[1], "")])
+    await store.add_kinds(amy.id, [(theirs[0], "musical instrument")])
+    assert await store.unkinded(theo.id) == [] and await store.unkinded(amy.id) == []
+    found = await store.search_kinds(theo.id, ["instrument", "stolen"], 10)
+    assert [i for i, _ in found] == [ids[0]]
+    assert await store.search_kinds(theo.id, ["instrument"], 10, exclude=[ids[0]]) == []
+    await store.delete_person(theo.id)
+    assert [i for i, _ in await store.search_kinds(amy.id, ["instrument"], 10)] == theirs
+    with sqlite3.connect(store.path) as db:
+        left = db.execute("SELECT rowid FROM turn_kinds").fetchall()
+    assert left == [(theirs[0],)]

@@ -21,7 +21,15 @@ from samantha.embeddings import Embedder
 from samantha.errors import SamanthaError
 from samantha.llm import LLM, ChatMessage
 from samantha.memory.extract import extract, search_text
-from samantha.memory.recall import CONTEXT_TURNS, Recaller, Recollection, Weights, query_terms
+from samantha.memory.kinds import kinds_of
+from samantha.memory.recall import (
+    CONTEXT_TURNS,
+    STOPWORDS,
+    Recaller,
+    Recollection,
+    Weights,
+    query_terms,
+)
 from samantha.memory.understand import understand
 from samantha.store import Learned, MemoryRecord, Message, NewMemory, Store
 
@@ -116,7 +124,27 @@ class Memory:
             memories = [replace(m, vector=v) for m, v in zip(memories, memory_vectors, strict=True)]
             await self.store.learn(person_id, learned, memories)
             total += len(batch)
+        await self._learn_kinds(person_id)
         return total
+
+    async def _learn_kinds(self, person_id: int) -> None:
+        """Index the kinds of the person's turns learned without them (before WordNet was
+        read for them: an older version, or WordNet missing then)."""
+        while batch := await self.store.unkinded(person_id):
+            found = await self._kinds(batch)
+            if found[0] is None:
+                return
+            await self.store.add_kinds(
+                person_id, [(m.id, k) for m, k in zip(batch, found, strict=True) if k is not None]
+            )
+
+    async def _kinds(self, batch: Sequence[Message]) -> list[str | None]:
+        """What each turn's nouns are kinds of, read on the learning thread (WordNet is read
+        from disk the first time)."""
+        texts = [m.content for m in batch]
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, lambda: [kinds_of(text, STOPWORDS) for text in texts]
+        )
 
     async def index_history(
         self,
@@ -155,12 +183,13 @@ class Memory:
         speakers = {"user": person_name, "assistant": other_name or self.self_name}
         texts = [search_text(m, speakers[m.role]) for m in batch]
         turn_vectors, memory_vectors = await self._embed([m.content for m in batch], list(memories))
+        kinds = await self._kinds(batch)
         learned = []
-        for m, text, vector in zip(batch, texts, turn_vectors, strict=True):
+        for m, text, vector, kind in zip(batch, texts, turn_vectors, kinds, strict=True):
             prior = before.get(m.id, ())
             context = " ".join(p.content for p in prior)
             nearest_first = tuple(p.id for p in reversed(prior))
-            learned.append(Learned(m.id, text, vector, context, nearest_first, m.content))
+            learned.append(Learned(m.id, text, vector, context, nearest_first, m.content, kind))
         return learned, memory_vectors
 
     async def reflect(self, person_id: int, person_name: str) -> int | None:

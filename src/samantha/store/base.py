@@ -291,6 +291,14 @@ class Store(RelationshipStore, ABC):
     async def unlearned(self, person_id: int, limit: int = 64) -> list[Message]: ...
 
     @abstractmethod
+    async def unkinded(self, person_id: int, limit: int = 256) -> list[Message]:
+        """The person's learned turns whose kinds are not indexed yet (``memory.kinds``)."""
+
+    @abstractmethod
+    async def add_kinds(self, person_id: int, found: Sequence[tuple[int, str]]) -> None:
+        """Index what each of the person's learned turns (by id) names kinds of."""
+
+    @abstractmethod
     async def learn(
         self, person_id: int, learned: Sequence[Learned], memories: Sequence[NewMemory]
     ) -> list[int]: ...
@@ -304,6 +312,12 @@ class Store(RelationshipStore, ABC):
         context_weight: float = 0.3,
         exclude: Sequence[int] = (),
     ) -> list[tuple[int, float]]: ...
+
+    @abstractmethod
+    async def search_kinds(
+        self, person_id: int, terms: Sequence[str], limit: int, exclude: Sequence[int] = ()
+    ) -> list[tuple[int, float]]:
+        """(message id, BM25 score over what the person's turns name kinds of)."""
 
     @abstractmethod
     async def search_memories(

@@ -253,6 +253,18 @@ def m010_vector_changes() -> str:
     """
 
 
+def m011_turn_kinds() -> str:
+    """What each turn's nouns are kinds of (``memory.kinds``), searched on their own, and
+    which learned turns still lack them: turns learned before this step, or without
+    WordNet, gain them as their person next learns."""
+    return """
+        CREATE VIRTUAL TABLE turn_kinds USING fts5(owner, kinds, tokenize = 'porter unicode61');
+        ALTER TABLE messages ADD COLUMN kinded INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX messages_unkinded ON messages(person_id, id)
+            WHERE learned = 1 AND kinded = 0 AND recallable = 1;
+    """
+
+
 MIGRATIONS: list[Migration] = [
     m001_people_conversations_messages,
     m002_memory,
@@ -264,6 +276,7 @@ MIGRATIONS: list[Migration] = [
     m008_relationships,
     m009_session_reminder,
     m010_vector_changes,
+    m011_turn_kinds,
 ]
 
 

@@ -202,6 +202,7 @@ class Learned:
     context: str = ""
     previous_ids: tuple[int, ...] = ()
     content: str = ""
+    kinds: str | None = None  # what its nouns are kinds of; None: not known (no WordNet)
 
 
 @dataclass(frozen=True)

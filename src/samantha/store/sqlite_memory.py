@@ -21,7 +21,16 @@ from samantha.store.records import (
     corrected_subject,
 )
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
-from samantha.store.sqlite_search import MEMORIES, TURNS, Collections, owner, rank, scope, size
+from samantha.store.sqlite_search import (
+    KINDS,
+    MEMORIES,
+    TURNS,
+    Collections,
+    owner,
+    rank,
+    scope,
+    size,
+)
 
 MEMORY_COLUMNS = (
     "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
@@ -115,7 +124,28 @@ def index_turns(db: sqlite3.Connection, person_id: int, learned: Sequence[Learne
             )
         if item.vector is not None:
             add_vector(db, person_id, "turn", item.message_id, item.vector, version)
+    add_kinds(db, person_id, [(i.message_id, i.kinds) for i in learned if i.message_id in fresh])
     return fresh
+
+
+def add_kinds(
+    db: sqlite3.Connection, person_id: int, found: Sequence[tuple[int, str | None]]
+) -> None:
+    """Index what the person's learned turns name kinds of (a turn whose kinds are not known
+    is left to a later pass)."""
+    for message_id, kinds in found:
+        if kinds is None:
+            continue
+        cur = db.execute(
+            "UPDATE messages SET kinded = 1 WHERE person_id = ? AND id = ? AND learned = 1"
+            " AND recallable = 1 AND kinded = 0",
+            (person_id, message_id),
+        )
+        if cur.rowcount == 1:
+            db.execute(
+                "INSERT INTO turn_kinds (rowid, owner, kinds) VALUES (?, ?, ?)",
+                (message_id, owner(person_id), kinds),
+            )
 
 
 def _insert(
@@ -190,6 +220,7 @@ def erase_memory(db: sqlite3.Connection, person_id: int) -> int:
     """
     for table, owned in (
         ("turn_fts", "SELECT id FROM messages WHERE person_id = ?"),
+        ("turn_kinds", "SELECT id FROM messages WHERE person_id = ?"),
         ("memory_fts", "SELECT id FROM memories WHERE person_id = ?"),
     ):
         gone = _fts_rows(db, table, person_id, owned)
@@ -332,7 +363,8 @@ class SQLiteMemory(SQLiteCore):
                     f" AND message_id IN ({marks})",
                     (person_id, *chunk),
                 )
-                db.executemany("DELETE FROM turn_fts WHERE rowid = ?", [(t,) for t in chunk])
+                for table in ("turn_fts", "turn_kinds"):
+                    db.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(t,) for t in chunk])
                 db.executemany(
                     "DELETE FROM vectors WHERE person_id = ? AND item = 'turn' AND item_id = ?",
                     [(person_id, t) for t in chunk],
@@ -357,6 +389,18 @@ class SQLiteMemory(SQLiteCore):
             (person_id, limit),
         )
         return [Message(*row) for row in rows]
+
+    async def unkinded(self, person_id: int, limit: int = 256) -> list[Message]:
+        rows = await self._rows(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages INDEXED BY messages_unkinded"
+            " WHERE person_id = ? AND learned = 1 AND kinded = 0 AND recallable = 1"
+            " ORDER BY id LIMIT ?",
+            (person_id, limit),
+        )
+        return [Message(*row) for row in rows]
+
+    async def add_kinds(self, person_id: int, found: Sequence[tuple[int, str]]) -> None:
+        await self._write(lambda db: add_kinds(db, person_id, found))
 
     async def learn(
         self, person_id: int, learned: Sequence[Learned], memories: Sequence[NewMemory]
@@ -386,6 +430,13 @@ class SQLiteMemory(SQLiteCore):
         weights = (1.0, context_weight)
         return await self._read(
             lambda db: rank(db, TURNS, person_id, terms, weights, limit, self._collections, exclude)
+        )
+
+    async def search_kinds(
+        self, person_id: int, terms: Sequence[str], limit: int, exclude: Sequence[int] = ()
+    ) -> list[tuple[int, float]]:
+        return await self._read(
+            lambda db: rank(db, KINDS, person_id, terms, (1.0,), limit, self._collections, exclude)
         )
 
     async def search_memories(

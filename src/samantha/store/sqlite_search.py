@@ -68,6 +68,7 @@ class Index:
 
 
 TURNS = Index("turn_fts", ("body", "context"), "messages", "m.recallable = 1")
+KINDS = Index("turn_kinds", ("kinds",), "messages", "m.recallable = 1")
 MEMORIES = Index("memory_fts", ("body",), "memories", "m.superseded_by IS NULL")
 CHUNK = 500  # ids in one IN (...)
 COMMON = 64  # rows a weightless word may be in and still be read
