@@ -1,10 +1,11 @@
 """``samantha bench memory --scale N``: recall latency for one person with N memories.
 
 A synthetic history of N turns ("My cousin Lena loves sailing in Porto", "I visited Oslo
-last Tuesday", ...) is learned through the real store, so each turn is indexed and yields
-memory records by the real rules. Turn and record vectors are random unit vectors here, so
-that building 100,000 of them takes seconds rather than the hour the embedding model would;
-the recall being timed is the real one, query embedding included.
+last Tuesday", ...) is learned through the real store, so each turn is indexed, with what
+its nouns are kinds of, and yields memory records by the real rules. Turn and record
+vectors are random unit vectors here, so that building 100,000 of them takes seconds
+rather than the hour the embedding model would; the recall being timed is the real one,
+query embedding included.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import numpy as np
 from samantha.embeddings import load_embedder
 from samantha.memory import Memory
 from samantha.memory.extract import extract, search_text
+from samantha.memory.kinds import kinds_of
+from samantha.memory.recall import STOPWORDS
 from samantha.store import Learned, SQLiteStore
 
 NAMES = ["Ada", "Ben", "Cleo", "Dev", "Elif", "Finn", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lena"]
@@ -50,6 +53,7 @@ def question(rng: random.Random) -> str:
             f"What does my {rng.choice(RELATIONS)} {rng.choice(NAMES)} like?",
             f"Who do I do {rng.choice(THINGS)} with?",
             f"What happened {rng.choice(WHEN)}?",
+            f"Which activities do I share with {rng.choice(NAMES)}?",  # several: kinds too
         ]
     )
 
@@ -79,7 +83,14 @@ async def measure_scale(n: int, embedder_spec: str, queries: int = 200) -> dict[
                 return (v / np.linalg.norm(v)).tobytes()
 
             learned = [
-                Learned(m.id, search_text(m, "scale"), unit(), content=m.content) for m in batch
+                Learned(
+                    m.id,
+                    search_text(m, "scale"),
+                    unit(),
+                    content=m.content,
+                    kinds=kinds_of(m.content, STOPWORDS),
+                )
+                for m in batch
             ]
             memories = [
                 type(found)(**{**found.__dict__, "vector": unit()})

@@ -23,6 +23,7 @@ from samantha.store.records import (
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
 from samantha.store.sqlite_search import (
     KINDS,
+    KINDS_COMMON,
     MEMORIES,
     TURNS,
     Collections,
@@ -436,7 +437,9 @@ class SQLiteMemory(SQLiteCore):
         self, person_id: int, terms: Sequence[str], limit: int, exclude: Sequence[int] = ()
     ) -> list[tuple[int, float]]:
         return await self._read(
-            lambda db: rank(db, KINDS, person_id, terms, (1.0,), limit, self._collections, exclude)
+            lambda db: rank(
+                db, KINDS, person_id, terms, (1.0,), limit, self._collections, exclude, KINDS_COMMON
+            )
         )
 
     async def search_memories(

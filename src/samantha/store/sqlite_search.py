@@ -69,6 +69,10 @@ class Index:
 
 TURNS = Index("turn_fts", ("body", "context"), "messages", "m.recallable = 1")
 KINDS = Index("turn_kinds", ("kinds",), "messages", "m.recallable = 1")
+# a kind named in over a fifth of the person's turns ("person", "activity" for someone who
+# talks of little else) is not read: it picks out little, and reading it costs the most
+# (LoCoMo multi-hop 0.482 at a half, 0.486 at a fifth, 0.479 at a tenth)
+KINDS_COMMON = 0.2
 MEMORIES = Index("memory_fts", ("body",), "memories", "m.superseded_by IS NULL")
 CHUNK = 500  # ids in one IN (...)
 COMMON = 64  # rows a weightless word may be in and still be read
@@ -96,23 +100,26 @@ def rank(
     limit: int,
     collections: Collections,
     exclude: Collection[int] = (),
+    common: float = 0.5,
 ) -> list[tuple[int, float]]:
     """The person's ``limit`` best rows for ``terms`` as (rowid, score), best first.
 
     ``weights`` gives each of ``index.columns`` its weight (a column weighted 0 is not
-    searched). Rows in ``exclude`` (the conversation on screen) are left out of the
-    collection, its statistics included: the words being answered, once indexed, would
-    otherwise make their own words look common, and whether they were indexed yet is a
-    race with learning. A word counts once per column it is in: turns are short, and
-    counting its repeats needs FTS5's ``highlight()``, which re-reads each matching row's
-    text (ten times the cost of matching, measured).
+    searched). A word in more than ``common`` of the person's rows is not read (at a
+    half, the default, it would weigh nothing anyway). Rows in ``exclude`` (the
+    conversation on screen) are left out of the collection, its statistics included: the
+    words being answered, once indexed, would otherwise make their own words look common,
+    and whether they were indexed yet is a race with learning. A word counts once per
+    column it is in: turns are short, and counting its repeats needs FTS5's
+    ``highlight()``, which re-reads each matching row's text (ten times the cost of
+    matching, measured).
     """
     words = phrases(terms)
     if not words:
         return []
     db.execute("BEGIN")  # the counts and the rows as of one moment (learning goes on meanwhile)
     try:
-        scores = _scores(db, index, person_id, words, weights, collections, exclude)
+        scores = _scores(db, index, person_id, words, weights, collections, exclude, common)
     finally:
         db.execute("ROLLBACK")
     return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
@@ -126,6 +133,7 @@ def _scores(
     weights: Sequence[float],
     collections: Collections,
     exclude: Collection[int] = (),
+    common: float = 0.5,
 ) -> dict[int, float]:
     """Each of the person's rows holding any of ``words`` and not in ``exclude``, with its
     BM25 score over the person's rows less those."""
@@ -133,10 +141,13 @@ def _scores(
     hidden = set(_lengths(db, index, person_id, set(exclude))) if exclude else set()
     total = size(db, index, person_id) - len(hidden)
     average = collections.average(db, index, person_id, total)
-    # a word in over half the person's rows weighs nothing (idf below): when it is in many,
-    # counted in C, it is left out before its rows are read one by one here (a short
-    # history keeps all its words: the rows they find still rank above the rest)
-    telling = [w for w in words if _count(db, index, f"{owned} AND {w}") < max(COMMON, total / 2)]
+    # a word in over half the person's rows weighs nothing (idf below): when it is in more
+    # than ``common`` of them, counted in C, it is left out before its rows are read one by
+    # one here (a short history keeps all its words: the rows they find still rank above
+    # the rest)
+    telling = [
+        w for w in words if _count(db, index, f"{owned} AND {w}") < max(COMMON, total * common)
+    ]
     found = [_frequencies(db, index, owned, word, weights) for word in telling]
     # a row without a length is neither scored nor counted in a word's idf (below)
     lengths = _lengths(db, index, person_id, set().union(*found) - hidden)
