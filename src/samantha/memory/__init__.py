@@ -132,7 +132,7 @@ class Memory:
         read for them: an older version, or WordNet missing then)."""
         while batch := await self.store.unkinded(person_id):
             found = await self._kinds(batch)
-            if found[0] is None:
+            if None in found:  # no WordNet: nothing can be added
                 return
             await self.store.add_kinds(
                 person_id, [(m.id, k) for m, k in zip(batch, found, strict=True) if k is not None]
@@ -140,10 +140,11 @@ class Memory:
 
     async def _kinds(self, batch: Sequence[Message]) -> list[str | None]:
         """What each turn's nouns are kinds of, read on the learning thread (WordNet is read
-        from disk the first time)."""
-        texts = [m.content for m in batch]
+        from disk the first time); none for turns of roles memories are not drawn from
+        (her own replies, in live chat): what a person asks after is what they named."""
+        texts = [m.content if m.role in self.extract_from else "" for m in batch]
         return await asyncio.get_running_loop().run_in_executor(
-            self._pool, lambda: [kinds_of(text, STOPWORDS) for text in texts]
+            self._pool, lambda: [kinds_of(text, STOPWORDS) if text else "" for text in texts]
         )
 
     async def index_history(

@@ -133,7 +133,7 @@ def add_kinds(
     db: sqlite3.Connection, person_id: int, found: Sequence[tuple[int, str | None]]
 ) -> None:
     """Index what the person's learned turns name kinds of (a turn whose kinds are not known
-    is left to a later pass)."""
+    is left to a later pass; one that names none gets no row)."""
     for message_id, kinds in found:
         if kinds is None:
             continue
@@ -142,7 +142,7 @@ def add_kinds(
             " AND recallable = 1 AND kinded = 0",
             (person_id, message_id),
         )
-        if cur.rowcount == 1:
+        if cur.rowcount == 1 and kinds:
             db.execute(
                 "INSERT INTO turn_kinds (rowid, owner, kinds) VALUES (?, ?, ?)",
                 (message_id, owner(person_id), kinds),
