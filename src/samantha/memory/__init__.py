@@ -21,7 +21,7 @@ from samantha.embeddings import Embedder
 from samantha.errors import SamanthaError
 from samantha.llm import LLM, ChatMessage
 from samantha.memory.extract import extract, search_text
-from samantha.memory.kinds import kinds_of
+from samantha.memory.kinds import kinds_of, wordnet
 from samantha.memory.recall import (
     CONTEXT_TURNS,
     STOPWORDS,
@@ -61,6 +61,7 @@ class Memory:
         self.idle = idle or llm  # the model whose replies background learning makes way for
         self.recaller = Recaller(store, embedder, weights or Weights(), cache_mb << 20)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+        self._pool.submit(wordnet)  # read now (most of a second), not in the first question
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
 
