@@ -118,9 +118,13 @@ _tried = False
 _loading = threading.Lock()
 
 
-def wordnet() -> WordNet | None:
-    """WordNet, read once; None (and one warning) where it is not installed."""
+def wordnet(*, wait: bool = True) -> WordNet | None:
+    """WordNet, read once; None (and one warning) where it is not installed, and, unless
+    ``wait``, until another thread (learning) has read it: reading takes most of a
+    second."""
     global _loaded, _tried
+    if not wait:
+        return _loaded
     with _loading:
         if not _tried:
             _tried = True
@@ -159,7 +163,7 @@ def asks_for_several(question: str) -> bool:
     words = re.findall(r"[a-z']+", question.lower())
     if "both" in words or "how many" in " ".join(words):
         return True
-    net = wordnet()
+    net = wordnet(wait=False)  # a question never waits for WordNet to be read
     for i, word in enumerate(words):
         if word in _ASKING:
             for after in words[i + 1 : i + 4]:
