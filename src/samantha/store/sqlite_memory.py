@@ -17,21 +17,11 @@ from samantha.store.records import (
     MemoryRecord,
     Message,
     NewMemory,
-    VectorChanges,
     corrected_subject,
 )
-from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
-from samantha.store.sqlite_search import (
-    KINDS,
-    KINDS_COMMON,
-    MEMORIES,
-    TURNS,
-    Collections,
-    owner,
-    rank,
-    scope,
-    size,
-)
+from samantha.store.sqlite_core import MESSAGE_COLUMNS
+from samantha.store.sqlite_recall import SQLiteRecall
+from samantha.store.sqlite_search import owner, scope
 
 MEMORY_COLUMNS = (
     "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
@@ -237,11 +227,7 @@ def erase_memory(db: sqlite3.Connection, person_id: int) -> int:
     return db.execute("DELETE FROM memories WHERE person_id = ?", (person_id,)).rowcount
 
 
-class SQLiteMemory(SQLiteCore):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._collections = Collections()
-
+class SQLiteMemory(SQLiteRecall):
     async def add_memories(self, person_id: int, memories: Sequence[NewMemory]) -> list[int]:
         """Keep memories; a new one with a known subject supersedes the older one."""
         now = self.now()
@@ -415,118 +401,3 @@ class SQLiteMemory(SQLiteCore):
             return _insert(db, person_id, kept, now)
 
         return await self._write(run)
-
-    # -- recall ---------------------------------------------------------------------------------
-    async def search_turns(
-        self,
-        person_id: int,
-        terms: Sequence[str],
-        limit: int,
-        context_weight: float = 0.3,
-        exclude: Sequence[int] = (),
-    ) -> list[tuple[int, float]]:
-        """(message id, BM25 score over the person's own turns: higher is better) for the
-        person's recallable turns; the turn before or after counts ``context_weight``.
-        Turns in ``exclude`` are neither found nor counted."""
-        weights = (1.0, context_weight)
-        return await self._read(
-            lambda db: rank(db, TURNS, person_id, terms, weights, limit, self._collections, exclude)
-        )
-
-    async def search_kinds(
-        self, person_id: int, terms: Sequence[str], limit: int, exclude: Sequence[int] = ()
-    ) -> list[tuple[int, float]]:
-        return await self._read(
-            lambda db: rank(
-                db, KINDS, person_id, terms, (1.0,), limit, self._collections, exclude, KINDS_COMMON
-            )
-        )
-
-    async def search_memories(
-        self, person_id: int, terms: Sequence[str], limit: int
-    ) -> list[tuple[int, float]]:
-        """(memory id, BM25 score over the person's own records) for their current records."""
-        return await self._read(
-            lambda db: rank(db, MEMORIES, person_id, terms, (1.0,), limit, self._collections)
-        )
-
-    async def searchable(self, person_id: int) -> tuple[int, int]:
-        """As the person's last searches counted them (recall asks right after its own):
-        a count of their own, a tenth of a search at 10,000 rows, is read only before any."""
-        turns, records = (self._collections.counted(i, person_id) for i in (TURNS, MEMORIES))
-        if turns is not None and records is not None:
-            return turns, records
-
-        def run(db: sqlite3.Connection) -> tuple[int, int]:
-            return size(db, TURNS, person_id), size(db, MEMORIES, person_id)
-
-        return await self._read(run)
-
-    async def vectors_since(self, person_id: int, version: int) -> VectorChanges:
-        def run(db: sqlite3.Connection) -> VectorChanges:
-            db.execute("BEGIN")  # the version and the rows as of one moment
-            try:
-                found = db.execute(
-                    "SELECT version, removed FROM vector_versions WHERE person_id = ?",
-                    (person_id,),
-                ).fetchone()
-                now, removed = (int(found[0]), int(found[1])) if found else (0, 0)
-                if now in (0, version):
-                    return VectorChanges(now, now == 0, ())
-                complete = version <= 0 or removed > version or now < version
-                if complete:  # in item id order, as the reader keeps them
-                    rows = db.execute(
-                        "SELECT item, item_id, vector FROM vectors WHERE person_id = ?"
-                        " ORDER BY item, item_id",
-                        (person_id,),
-                    ).fetchall()
-                else:  # only the new ones: never through the rows (and blobs) of the rest
-                    rows = db.execute(
-                        "SELECT item, item_id, vector FROM vectors INDEXED BY vectors_added"
-                        " WHERE person_id = ? AND added > ?",
-                        (person_id, version),
-                    ).fetchall()
-            finally:
-                db.execute("ROLLBACK")
-            return VectorChanges(
-                now, complete, tuple((str(r[0]), int(r[1]), bytes(r[2])) for r in rows)
-            )
-
-        return await self._read(run)
-
-    async def messages_by_id(self, person_id: int, ids: Sequence[int]) -> list[Message]:
-        if not ids:
-            return []
-
-        def run(db: sqlite3.Connection) -> list[Message]:
-            found = []
-            for start in range(0, len(ids), 500):
-                chunk = list(ids[start : start + 500])
-                marks = ",".join("?" * len(chunk))
-                found += db.execute(
-                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE +person_id = ?"  # by key
-                    f" AND recallable = 1 AND id IN ({marks})",
-                    (person_id, *chunk),
-                ).fetchall()
-            return [Message(*row) for row in found]
-
-        return await self._read(run)
-
-    async def nearby(
-        self, person_id: int, anchors: Sequence[tuple[int, int]], reach: int
-    ) -> list[tuple[int, int, Message]]:
-        sides = [
-            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE person_id = ? AND conversation_id = ?"
-            f" AND id {way} ? AND recallable = 1 ORDER BY id {order} LIMIT ?"
-            for way, order in (("<", "DESC"), (">", "ASC"))
-        ]
-
-        def run(db: sqlite3.Connection) -> list[tuple[int, int, Message]]:
-            found = []
-            for anchor, conversation_id in anchors:
-                for side in sides:
-                    rows = db.execute(side, (person_id, conversation_id, anchor, reach))
-                    found += [(anchor, d, Message(*row)) for d, row in enumerate(rows, 1)]
-            return found
-
-        return await self._read(run) if anchors and reach > 0 else []
