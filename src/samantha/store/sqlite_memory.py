@@ -91,14 +91,15 @@ def add_vector(
 
 
 def index_turns(db: sqlite3.Connection, person_id: int, learned: Sequence[Learned]) -> set[int]:
-    """Index the person's recallable, not yet learned turns; return the ids now learned."""
+    """Index the person's recallable, not yet learned turns; return the ids now learned.
+    A turn whose kinds are known is marked kinded in the same statement."""
     fresh = set()
     version = 0
     for item in learned:
         cur = db.execute(
-            "UPDATE messages SET learned = 1 WHERE person_id = ? AND id = ?"
+            "UPDATE messages SET learned = 1, kinded = ? WHERE person_id = ? AND id = ?"
             " AND recallable = 1 AND learned = 0",
-            (person_id, item.message_id),
+            (item.kinds is not None, person_id, item.message_id),
         )
         if cur.rowcount != 1:
             continue
@@ -115,28 +116,29 @@ def index_turns(db: sqlite3.Connection, person_id: int, learned: Sequence[Learne
             )
         if item.vector is not None:
             add_vector(db, person_id, "turn", item.message_id, item.vector, version)
-    add_kinds(db, person_id, [(i.message_id, i.kinds) for i in learned if i.message_id in fresh])
+        if item.kinds:
+            _add_kinds_row(db, person_id, item.message_id, item.kinds)
     return fresh
 
 
-def add_kinds(
-    db: sqlite3.Connection, person_id: int, found: Sequence[tuple[int, str | None]]
-) -> None:
-    """Index what the person's learned turns name kinds of (a turn whose kinds are not known
-    is left to a later pass; one that names none gets no row)."""
+def add_kinds(db: sqlite3.Connection, person_id: int, found: Sequence[tuple[int, str]]) -> None:
+    """Index what the person's turns learned without them name kinds of (one that names
+    none gets no row)."""
     for message_id, kinds in found:
-        if kinds is None:
-            continue
         cur = db.execute(
             "UPDATE messages SET kinded = 1 WHERE person_id = ? AND id = ? AND learned = 1"
             " AND recallable = 1 AND kinded = 0",
             (person_id, message_id),
         )
         if cur.rowcount == 1 and kinds:
-            db.execute(
-                "INSERT INTO turn_kinds (rowid, owner, kinds) VALUES (?, ?, ?)",
-                (message_id, owner(person_id), kinds),
-            )
+            _add_kinds_row(db, person_id, message_id, kinds)
+
+
+def _add_kinds_row(db: sqlite3.Connection, person_id: int, message_id: int, kinds: str) -> None:
+    db.execute(
+        "INSERT INTO turn_kinds (rowid, owner, kinds) VALUES (?, ?, ?)",
+        (message_id, owner(person_id), kinds),
+    )
 
 
 def _insert(
