@@ -52,12 +52,16 @@ def _sources(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[int]]
     for start in range(0, len(ids), 500):
         chunk = list(ids[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        for memory_id, message_id in db.execute(
-            f"SELECT memory_id, message_id FROM memory_sources WHERE memory_id IN ({marks})"
-            " ORDER BY message_id",
+        (pairs,) = db.execute(  # one row, not one per source (see sqlite_search)
+            "SELECT group_concat(memory_id || ':' || message_id) FROM memory_sources"
+            f" WHERE memory_id IN ({marks})",
             chunk,
-        ):
-            found.setdefault(memory_id, []).append(message_id)
+        ).fetchone()
+        for pair in pairs.split(",") if pairs else ():
+            memory_id, message_id = pair.split(":")
+            found.setdefault(int(memory_id), []).append(int(message_id))
+    for sources in found.values():
+        sources.sort()
     return found
 
 

@@ -125,18 +125,31 @@ class SQLiteRecall(SQLiteCore):
     async def nearby(
         self, person_id: int, anchors: Sequence[tuple[int, int]], reach: int
     ) -> list[tuple[int, int, Message]]:
-        sides = [
-            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE person_id = ? AND conversation_id = ?"
-            f" AND id {way} ? AND recallable = 1 ORDER BY id {order} LIMIT ?"
-            for way, order in (("<", "DESC"), (">", "ASC"))
-        ]
+        # one statement for every anchor and both sides: each statement and each row costs
+        # a reader thread a round trip through the GIL (see sqlite_search)
+        side = (
+            f"SELECT a.anchor, {{before}}, {MESSAGE_COLUMNS} FROM anchors a JOIN messages"
+            " ON id IN (SELECT id FROM messages WHERE person_id = ? AND conversation_id ="
+            " a.conversation AND id {way} a.anchor AND recallable = 1"
+            " ORDER BY id {order} LIMIT ?)"
+        )
+        sql = (
+            f"WITH anchors (anchor, conversation) AS (VALUES {','.join(['(?, ?)'] * len(anchors))})"
+            f" {side.format(before=1, way='<', order='DESC')}"
+            f" UNION ALL {side.format(before=0, way='>', order='ASC')}"
+        )
 
         def run(db: sqlite3.Connection) -> list[tuple[int, int, Message]]:
+            sides: dict[tuple[int, bool], list[Message]] = {}
+            args = (*(n for pair in anchors for n in pair), person_id, reach, person_id, reach)
+            for anchor, before, *row in db.execute(sql, args):
+                sides.setdefault((anchor, bool(before)), []).append(Message(*row))
             found = []
-            for anchor, conversation_id in anchors:
-                for side in sides:
-                    rows = db.execute(side, (person_id, conversation_id, anchor, reach))
-                    found += [(anchor, d, Message(*row)) for d, row in enumerate(rows, 1)]
+            for anchor, _ in anchors:  # in their order, the turns before each then after
+                for before in (True, False):
+                    messages = sorted(sides.get((anchor, before), ()), key=lambda m: m.id)
+                    ordered = reversed(messages) if before else messages
+                    found += [(anchor, d, m) for d, m in enumerate(ordered, 1)]
             return found
 
         return await self._read(run) if anchors and reach > 0 else []
