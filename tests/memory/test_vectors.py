@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from samantha.embeddings import HashEmbedder
-from samantha.memory import Memory
+from samantha.memory import Memory, vectors
 from samantha.memory.vectors import Kind, VectorCache, Vectors
 from samantha.store import Person, SQLiteStore
 
@@ -105,6 +105,26 @@ async def test_no_one_else_s_vectors_are_held_for_you(setup) -> None:  # type: i
     assert not set(mine.turns.ids.tolist()) & theirs
     assert not set(mine.memories.ids.tolist()) & {m.id for m in await store.memories(theo.id)}
     same(mine, await fresh(store, amy))  # type: ignore[arg-type]
+
+
+async def test_vectors_of_another_embedder_are_left_out_and_words_still_recall(  # type: ignore[no-untyped-def]
+    setup, caplog
+) -> None:
+    """SAMANTHA_EMBEDDER changed on a home with vectors: recall must not fail on vectors it
+    cannot compare; it finds their turns by their words, and new ones by their meaning."""
+    store, memory = setup
+    theo = await store.create_person("Theo", "h1")
+    await talk(store, memory, theo, ["My sister Ada lives in Lyon.", "Lyon is lovely."])
+    other = Memory(store, HashEmbedder(dim=64))  # vectors of another size from now on
+    vectors._warn_foreign.cache_clear()  # it warns once a process
+    found = await other.recall(theo.id, "Where does Ada live?")
+    assert "Lyon" in found[0].message.content
+    assert "another embedder" in caplog.text
+    await talk(store, other, theo, ["I adopted a greyhound, Biscuit.", "What a name!"])
+    held = await other.recaller._cache.get(theo.id)
+    assert held is not None and held.turns.matrix.shape == (2, 64)  # only the new ones
+    assert "Biscuit" in (await other.recall(theo.id, "greyhound"))[0].message.content
+    await other.close()
 
 
 def test_added_vectors_keep_id_order_and_replace_their_old_selves() -> None:

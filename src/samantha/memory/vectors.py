@@ -12,6 +12,8 @@ Everything is read through the store with the person's id and held under that id
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ import numpy.typing as npt
 from samantha.config import VECTOR_CACHE_MB
 from samantha.store import Store, VectorChanges
 
+log = logging.getLogger(__name__)
 Ids = npt.NDArray[np.int64]
 Matrix = npt.NDArray[np.float32]
 
@@ -113,7 +116,13 @@ class Vectors:
 
 
 def _rows(rows: Sequence[tuple[str, int, bytes]], kind: str, dim: int) -> tuple[Ids, Matrix]:
-    mine = sorted((i, v) for k, i, v in rows if k == kind)
+    """The ids and vectors of one kind, in id order. A vector of another size was made by
+    another embedder (``SAMANTHA_EMBEDDER`` changed since it was learned): it cannot be
+    compared with this one's, so it is left out, and that turn is found by its words."""
+    size = dim * 4  # float32
+    mine = sorted((i, v) for k, i, v in rows if k == kind and len(v) == size)
+    if any(k == kind and len(v) != size for k, _, v in rows):
+        _warn_foreign()
     ids = np.array([i for i, _ in mine], dtype=np.int64)
     if not mine:
         return ids, np.zeros((0, dim), dtype=np.float32)
@@ -123,6 +132,14 @@ def _rows(rows: Sequence[tuple[str, int, bytes]], kind: str, dim: int) -> tuple[
 
 def _kind(rows: Sequence[tuple[str, int, bytes]], kind: str, dim: int) -> Kind:
     return Kind.of(*_rows(rows, kind, dim))
+
+
+@functools.cache
+def _warn_foreign() -> None:
+    log.warning(
+        "some vectors were made by another embedder (SAMANTHA_EMBEDDER changed): they are"
+        " left out of recall, and their turns and memories are found by their words alone"
+    )
 
 
 class VectorCache:
