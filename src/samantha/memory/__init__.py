@@ -37,6 +37,7 @@ __all__ = ["Memory", "Recollection", "Weights", "query_terms"]
 REFLECT_AFTER = 8  # new memories before she reflects again
 IDLE_WAIT_S = 20.0  # background learning waits at most this long for the model to be idle
 EMBED_BATCH = 256  # texts per call to the embedder
+LEARN_BATCH = 64  # turns learned (or given their kinds) at a time
 log = logging.getLogger(__name__)
 
 
@@ -64,6 +65,7 @@ class Memory:
         self._pool.submit(wordnet)  # read now (most of a second), not in the first question
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
+        self._kinded: set[int] = set()  # people whose older turns have been given kinds
 
     async def close(self) -> None:
         await self.drain()
@@ -100,6 +102,7 @@ class Memory:
         for a person who is gone), but it holds their words while it waits for the model.
         """
         self._again.discard(person_id)
+        self._kinded.discard(person_id)
         task = self._tasks.get(person_id)
         if task is not None:
             task.cancel()
@@ -112,8 +115,9 @@ class Memory:
 
     async def learn(self, person_id: int, person_name: str, *, other_name: str = "") -> int:
         """Index and extract from every unlearned turn of this person; return how many."""
-        total = 0
-        while batch := await self.store.unlearned(person_id, limit=64):
+        total, more = 0, True
+        while more and (batch := await self.store.unlearned(person_id, limit=LEARN_BATCH)):
+            more = len(batch) == LEARN_BATCH  # a short batch was the last: no read to find none
             theirs = [m for m in batch if m.role in self.extract_from]
             memories = [found for message in theirs for found in extract(message)]
             if self.llm is not None:
@@ -130,14 +134,20 @@ class Memory:
 
     async def _learn_kinds(self, person_id: int) -> None:
         """Index the kinds of the person's turns learned without them (before WordNet was
-        read for them: an older version, or WordNet missing then)."""
-        while batch := await self.store.unkinded(person_id):
+        read for them: an older version, or WordNet missing then). Once done for a person,
+        it is not looked for again in this process: their turns learned since have kinds."""
+        if person_id in self._kinded:
+            return
+        more = True
+        while more and (batch := await self.store.unkinded(person_id, limit=LEARN_BATCH)):
+            more = len(batch) == LEARN_BATCH
             found = await self._kinds(batch)
-            if None in found:  # no WordNet: nothing can be added
-                return
+            if None in found:  # no WordNet in this process: nothing can be added
+                break
             await self.store.add_kinds(
                 person_id, [(m.id, k) for m, k in zip(batch, found, strict=True) if k is not None]
             )
+        self._kinded.add(person_id)
 
     async def _kinds(self, batch: Sequence[Message]) -> list[str | None]:
         """What each turn's nouns are kinds of, read on the learning thread (WordNet is read
