@@ -17,6 +17,7 @@ from samantha.store.sqlite_search import (
     MEMORIES,
     TURNS,
     Collections,
+    joined_ints,
     rank,
     size,
 )
@@ -85,22 +86,22 @@ class SQLiteRecall(SQLiteCore):
                     return VectorChanges(now, now == 0, ())
                 complete = version <= 0 or removed > version or now < version
                 if complete:  # in item id order, as the reader keeps them
-                    rows = db.execute(
-                        "SELECT item, item_id, vector FROM vectors WHERE person_id = ?"
-                        " ORDER BY item, item_id",
+                    rows = _vectors(
+                        db,
+                        "SELECT item_id, vector FROM vectors WHERE person_id = ? AND item = ?"
+                        " ORDER BY item_id",
                         (person_id,),
-                    ).fetchall()
+                    )
                 else:  # only the new ones: never through the rows (and blobs) of the rest
-                    rows = db.execute(
-                        "SELECT item, item_id, vector FROM vectors INDEXED BY vectors_added"
-                        " WHERE person_id = ? AND added > ?",
+                    rows = _vectors(
+                        db,
+                        "SELECT item_id, vector FROM vectors INDEXED BY vectors_added"
+                        " WHERE person_id = ? AND added > ? AND item = ?",
                         (person_id, version),
-                    ).fetchall()
+                    )
             finally:
                 db.execute("ROLLBACK")
-            return VectorChanges(
-                now, complete, tuple((str(r[0]), int(r[1]), bytes(r[2])) for r in rows)
-            )
+            return VectorChanges(now, complete, rows)
 
         return await self._read(run)
 
@@ -153,3 +154,26 @@ class SQLiteRecall(SQLiteCore):
             return found
 
         return await self._read(run) if anchors and reach > 0 else []
+
+
+def _vectors(
+    db: sqlite3.Connection, sql: str, args: tuple[int, ...]
+) -> tuple[tuple[str, int, bytes], ...]:
+    """The (item, item_id, vector) rows ``sql`` selects as (item_id, vector) for each kind of
+    item, its last parameter: read as one row a kind, the vectors joined into one blob. A
+    person's first recall reads hundreds of vectors, and one row each cost that many waits
+    to win back the GIL (see sqlite_search)."""
+    found: list[tuple[str, int, bytes]] = []
+    for item in ("memory", "turn"):
+        ids, joined, sizes = db.execute(
+            "SELECT group_concat(item_id), CAST(group_concat(vector, '') AS BLOB),"
+            f" group_concat(length(vector)) FROM ({sql})",
+            (*args, item),
+        ).fetchone()
+        if not ids:
+            continue
+        blob, at = memoryview(joined), 0
+        for item_id, nbytes in zip(joined_ints(ids), joined_ints(sizes), strict=True):
+            found.append((item, item_id, bytes(blob[at : at + nbytes])))
+            at += nbytes
+    return tuple(found)

@@ -185,12 +185,12 @@ def _frequencies(
                 f"SELECT group_concat(rowid) FROM {fts} WHERE {fts} MATCH ?",
                 (f"{scope} AND {column} : {word}",),
             ).fetchone()
-            for rowid in _ints(found):
+            for rowid in joined_ints(found):
                 freq[rowid] = freq.get(rowid, 0.0) + weight
     return freq
 
 
-def _ints(joined: str | None) -> list[int]:
+def joined_ints(joined: str | None) -> list[int]:
     """The integers ``group_concat`` joined with commas (None: there were none)."""
     return [int(n) for n in joined.split(",")] if joined else []
 
@@ -258,12 +258,13 @@ class Collections:
         if held is not None and abs(total - held[0]) * 16 <= held[0]:
             return held[1]
         fts = index.table
-        newest = db.execute(
-            f"SELECT sz FROM {fts}_docsize WHERE id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?"
-            f" ORDER BY rowid DESC LIMIT {SAMPLE})",
+        (joined,) = db.execute(  # one row, not SAMPLE
+            f"SELECT group_concat(hex(sz)) FROM {fts}_docsize WHERE id IN (SELECT rowid FROM"
+            f" {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT {SAMPLE})",
             (scope(person_id),),
-        ).fetchall()
-        average = max(1.0, sum(tokens(r[0]) for r in newest) / max(1, len(newest)))
+        ).fetchone()
+        newest = [tokens(bytes.fromhex(sz)) for sz in joined.split(",")] if joined else []
+        average = max(1.0, sum(newest) / max(1, len(newest)))
         with self._lock:
             self._held[key] = (total, average)
         return average
