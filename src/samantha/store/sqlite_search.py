@@ -148,13 +148,9 @@ def _scores(
     total = size(db, index, person_id) - len(hidden)
     average = collections.average(db, index, person_id, total)
     # a word in over half the person's rows weighs nothing (idf below): when it is in more
-    # than ``common`` of them, counted in C, it is left out before its rows are read one by
-    # one here (a short history keeps all its words: the rows they find still rank above
-    # the rest)
-    telling = [
-        w for w in words if _count(db, index, f"{owned} AND {w}") < max(COMMON, total * common)
-    ]
-    found = [_frequencies(db, index, owned, word, weights) for word in telling]
+    # than ``common`` of them, counted in C, it is left out before its rows are read here
+    # (a short history keeps all its words: the rows they find still rank above the rest)
+    found = _frequencies(db, index, owned, words, weights, max(COMMON, total * common))
     # a row without a length is neither scored nor counted in a word's idf (below)
     lengths = _lengths(db, index, person_id, set().union(*found) - hidden)
     if not lengths:
@@ -173,21 +169,42 @@ def _scores(
 
 
 def _frequencies(
-    db: sqlite3.Connection, index: Index, scope: str, word: str, weights: Sequence[float]
-) -> dict[int, float]:
-    """Row -> the word's column-weighted frequency, over the rows carrying the owner token:
-    FTS5 only intersects the word's rows with the owner's, and never scores them."""
+    db: sqlite3.Connection,
+    index: Index,
+    scope: str,
+    words: Sequence[str],
+    weights: Sequence[float],
+    fewer_than: float,
+) -> list[dict[int, float]]:
+    """For each of ``words`` in fewer than ``fewer_than`` of the rows carrying the owner
+    token, in their order: row -> the word's column-weighted frequency. One statement for
+    all the words: FTS5 counts each word's rows, and joins the rows of those it keeps per
+    column, intersecting each word's rows with the owner's and never scoring them."""
     fts = index.table
-    freq: dict[int, float] = {}
-    for column, weight in zip(index.columns, weights, strict=True):
-        if weight > 0:
-            (found,) = db.execute(
-                f"SELECT group_concat(rowid) FROM {fts} WHERE {fts} MATCH ?",
-                (f"{scope} AND {column} : {word}",),
-            ).fetchone()
-            for rowid in joined_ints(found):
+    columns = [(c, w) for c, w in zip(index.columns, weights, strict=True) if w > 0]
+    if not columns or not words:
+        return []
+    reads = ", ".join(
+        f"(SELECT group_concat(rowid) FROM {fts} WHERE {fts} MATCH q.c{i})"
+        for i in range(len(columns))
+    )
+    sql = (
+        f"WITH q (n, counted{''.join(f', c{i}' for i in range(len(columns)))}) AS (VALUES"
+        f" {','.join(['(' + ','.join('?' * (2 + len(columns))) + ')'] * len(words))})"
+        f" SELECT {reads} FROM q WHERE (SELECT count(*) FROM {fts} WHERE {fts} MATCH q.counted)"
+        " < ? ORDER BY n"
+    )
+    args: list[object] = []
+    for n, word in enumerate(words):
+        args += [n, f"{scope} AND {word}", *(f"{scope} AND {c} : {word}" for c, _ in columns)]
+    found = []
+    for joined in db.execute(sql, (*args, fewer_than)):
+        freq: dict[int, float] = {}
+        for (_, weight), rows in zip(columns, joined, strict=True):
+            for rowid in joined_ints(rows):
                 freq[rowid] = freq.get(rowid, 0.0) + weight
-    return freq
+        found.append(freq)
+    return found
 
 
 def joined_ints(joined: str | None) -> list[int]:
