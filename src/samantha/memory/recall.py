@@ -34,7 +34,7 @@ from samantha.embeddings import Embedder
 from samantha.memory.dates import find_times
 from samantha.memory.kinds import asks_for_several
 from samantha.memory.vectors import VectorCache
-from samantha.store import MemoryRecord, Message, Store
+from samantha.store import MemoryRecord, Message, Said, Store
 
 STOPWORDS = frozenset(
     """
@@ -210,8 +210,9 @@ class Recaller:
             for message_id in record.source_ids:
                 via.setdefault(message_id, set()).add(record.id)
         bearing = self._bearing((lexical, records), sizes, (turn_sims, memory_sims), found)
-        candidates = await self.store.messages_by_id(person_id, list(scores))
-        by_id = {m.id: m for m in candidates}
+        # the candidates are weighed by where, when and by whom they were said; only the
+        # turns recalled are read whole
+        by_id = {t.id: t for t in await self.store.said_by_id(person_id, list(scores))}
         bearing |= self._lift_times(query, today, by_id, scores)
         self._lift_recent(today, by_id, scores)
         self._lift_conversations(by_id, scores)
@@ -224,14 +225,16 @@ class Recaller:
             key=lambda i: scores[i],
             reverse=True,
         )[:k]
+        whole = {m.id: m for m in await self.store.messages_by_id(person_id, ranked)}
         return [
             Recollection(
-                by_id[i],
+                whole[i],
                 scores[i],
                 tuple(found[m] for m in sorted(via.get(i, ())) if m in found),
                 bears=i in bearing,
             )
             for i in ranked
+            if i in whole  # forgotten meanwhile: not recalled
         ]
 
     def _bearing(
@@ -267,7 +270,7 @@ class Recaller:
         return turns
 
     def _lift_times(
-        self, query: str, today: date | None, by_id: dict[int, Message], scores: dict[int, float]
+        self, query: str, today: date | None, by_id: dict[int, Said], scores: dict[int, float]
     ) -> set[int]:
         """Lift the turns said in the time the words name; return them."""
         mentions = find_times(query, today or date.today())
@@ -285,7 +288,7 @@ class Recaller:
         return inside
 
     def _lift_recent(
-        self, today: date | None, by_id: dict[int, Message], scores: dict[int, float]
+        self, today: date | None, by_id: dict[int, Said], scores: dict[int, float]
     ) -> None:
         """Newer turns count a little more: a half-life of ``recency_days``."""
         if not self.weights.recency:
@@ -297,7 +300,7 @@ class Recaller:
                 age_days = max(0.0, now - message.created_at) / 86400
                 scores[message_id] += lift * 0.5 ** (age_days / self.weights.recency_days)
 
-    def _lift_conversations(self, by_id: dict[int, Message], scores: dict[int, float]) -> None:
+    def _lift_conversations(self, by_id: dict[int, Said], scores: dict[int, float]) -> None:
         """Turns of a conversation whose best three turns score well count more, in
         proportion to that conversation's share of the strongest conversation's score."""
         if not self.weights.session:
@@ -319,7 +322,7 @@ class Recaller:
         self,
         query: str,
         speakers: Mapping[str, str],
-        by_id: dict[int, Message],
+        by_id: dict[int, Said],
         scores: dict[int, float],
         lift: float,
     ) -> None:
@@ -335,7 +338,7 @@ class Recaller:
                 scores[message_id] *= lift
 
     async def _spread(
-        self, person_id: int, by_id: dict[int, Message], scores: dict[int, float]
+        self, person_id: int, by_id: dict[int, Said], scores: dict[int, float]
     ) -> None:
         """Turns near the strongest hits share in their score: ``neighbours`` of it one
         turn away, half that two away, and so on up to ``reach`` turns."""

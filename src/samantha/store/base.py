@@ -27,6 +27,7 @@ from samantha.store.records import (
     Person,
     PersonData,
     PersonSettings,
+    Said,
     VectorChanges,
 )
 from samantha.store.records import MessageStatus as MessageStatus
@@ -247,9 +248,14 @@ class Store(RelationshipStore, ABC):
         """The person's recallable messages among ``ids`` (others' ids find nothing)."""
 
     @abstractmethod
+    async def said_by_id(self, person_id: int, ids: Sequence[int]) -> list[Said]:
+        """Where, when and by whom each of the person's recallable turns among ``ids`` was
+        said (others' ids find nothing)."""
+
+    @abstractmethod
     async def nearby(
         self, person_id: int, anchors: Sequence[tuple[int, int]], reach: int
-    ) -> list[tuple[int, int, Message]]:
+    ) -> list[tuple[int, int, Said]]:
         """For each (message id, conversation id) of the person's, the recallable turns up to
         ``reach`` before and after it in that conversation, as (anchor, distance, message).
         Ids interleave across people and conversations, so nearness is by conversation."""

@@ -5,11 +5,12 @@ by their place in a conversation. Every statement names the person.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from samantha.store.records import Message, VectorChanges
+from samantha.store.records import Message, Said, VectorChanges
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
 from samantha.store.sqlite_search import (
     KINDS,
@@ -123,15 +124,33 @@ class SQLiteRecall(SQLiteCore):
 
         return await self._read(run)
 
+    async def said_by_id(self, person_id: int, ids: Sequence[int]) -> list[Said]:
+        if not ids:
+            return []
+
+        def run(db: sqlite3.Connection) -> list[Said]:
+            found = []
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                found += _said(
+                    db,
+                    f"SELECT {', '.join(SAID)} FROM messages"
+                    f" WHERE +person_id = ? AND recallable = 1 AND id IN ({_marks(chunk)})",
+                    (person_id, *chunk),
+                )
+            return [Said(*row) for row in found]
+
+        return await self._read(run)
+
     async def nearby(
         self, person_id: int, anchors: Sequence[tuple[int, int]], reach: int
-    ) -> list[tuple[int, int, Message]]:
-        # one statement for every anchor and both sides: each statement and each row costs
-        # a reader thread a round trip through the GIL (see sqlite_search)
+    ) -> list[tuple[int, int, Said]]:
+        # one statement for every anchor and both sides, one row back
         side = (
-            f"SELECT a.anchor, {{before}}, {MESSAGE_COLUMNS} FROM anchors a JOIN messages"
-            " ON id IN (SELECT id FROM messages WHERE person_id = ? AND conversation_id ="
-            " a.conversation AND id {way} a.anchor AND recallable = 1"
+            "SELECT a.anchor AS anchor, {before} AS before, id, conversation_id, role, created_at"
+            " FROM anchors a"
+            " JOIN messages ON id IN (SELECT id FROM messages WHERE person_id = ? AND"
+            " conversation_id = a.conversation AND id {way} a.anchor AND recallable = 1"
             " ORDER BY id {order} LIMIT ?)"
         )
         sql = (
@@ -140,17 +159,17 @@ class SQLiteRecall(SQLiteCore):
             f" UNION ALL {side.format(before=0, way='>', order='ASC')}"
         )
 
-        def run(db: sqlite3.Connection) -> list[tuple[int, int, Message]]:
-            sides: dict[tuple[int, bool], list[Message]] = {}
+        def run(db: sqlite3.Connection) -> list[tuple[int, int, Said]]:
+            sides: dict[tuple[int, bool], list[Said]] = {}
             args = (*(n for pair in anchors for n in pair), person_id, reach, person_id, reach)
-            for anchor, before, *row in db.execute(sql, args):
-                sides.setdefault((anchor, bool(before)), []).append(Message(*row))
+            for anchor, before, *row in _said(db, sql, args, ("anchor", "before", *SAID)):
+                sides.setdefault((anchor, bool(before)), []).append(Said(*row))
             found = []
             for anchor, _ in anchors:  # in their order, the turns before each then after
                 for before in (True, False):
-                    messages = sorted(sides.get((anchor, before), ()), key=lambda m: m.id)
-                    ordered = reversed(messages) if before else messages
-                    found += [(anchor, d, m) for d, m in enumerate(ordered, 1)]
+                    turns = sorted(sides.get((anchor, before), ()), key=lambda t: t.id)
+                    ordered = reversed(turns) if before else turns
+                    found += [(anchor, d, t) for d, t in enumerate(ordered, 1)]
             return found
 
         return await self._read(run) if anchors and reach > 0 else []
@@ -177,3 +196,22 @@ def _vectors(
             found.append((item, item_id, bytes(blob[at : at + nbytes])))
             at += nbytes
     return tuple(found)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+SAID = ("id", "conversation_id", "role", "created_at")
+
+
+def _said(
+    db: sqlite3.Connection, sql: str, args: tuple[object, ...], columns: Sequence[str] = SAID
+) -> list[list[Any]]:
+    """The ``columns`` of the rows ``sql`` selects, read as one row of JSON: each row a
+    reader thread steps to is a wait to win the GIL back (see sqlite_search). The columns
+    must be numbers or text; a REAL comes back with 15 significant digits."""
+    (rows,) = db.execute(
+        f"SELECT json_group_array(json_array({', '.join(columns)})) FROM ({sql})", args
+    ).fetchone()
+    return list(json.loads(rows))
