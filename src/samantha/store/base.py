@@ -257,7 +257,7 @@ class Store(RelationshipStore, ABC):
         self, person_id: int, anchors: Sequence[tuple[int, int]], reach: int
     ) -> list[tuple[int, int, Said]]:
         """For each (message id, conversation id) of the person's, the recallable turns up to
-        ``reach`` before and after it in that conversation, as (anchor, distance, message).
+        ``reach`` before and after it in that conversation, as (anchor, distance, turn).
         Ids interleave across people and conversations, so nearness is by conversation."""
 
     @abstractmethod
