@@ -86,18 +86,17 @@ class SQLiteRecall(SQLiteCore):
                 if now in (0, version):
                     return VectorChanges(now, now == 0, ())
                 complete = version <= 0 or removed > version or now < version
-                if complete:  # in item id order, as the reader keeps them
+                if complete:
                     rows = _vectors(
                         db,
-                        "SELECT item_id, vector FROM vectors WHERE person_id = ? AND item = ?"
-                        " ORDER BY item_id",
+                        "SELECT item, item_id, vector FROM vectors WHERE person_id = ?",
                         (person_id,),
                     )
                 else:  # only the new ones: never through the rows (and blobs) of the rest
                     rows = _vectors(
                         db,
-                        "SELECT item_id, vector FROM vectors INDEXED BY vectors_added"
-                        " WHERE person_id = ? AND added > ? AND item = ?",
+                        "SELECT item, item_id, vector FROM vectors INDEXED BY vectors_added"
+                        " WHERE person_id = ? AND added > ?",
                         (person_id, version),
                     )
             finally:
@@ -178,22 +177,19 @@ class SQLiteRecall(SQLiteCore):
 def _vectors(
     db: sqlite3.Connection, sql: str, args: tuple[int, ...]
 ) -> tuple[tuple[str, int, bytes], ...]:
-    """The (item, item_id, vector) rows ``sql`` selects as (item_id, vector) for each kind of
-    item, its last parameter: read as one row a kind, the vectors joined into one blob. A
-    person's first recall reads hundreds of vectors, and one row each cost that many waits
-    to win back the GIL (see sqlite_search)."""
+    """The (item, item_id, vector) rows ``sql`` selects, read as one row a kind of item, its
+    vectors joined into one blob: a person's first recall reads hundreds of vectors, and
+    one row each cost that many waits to win back the GIL (see sqlite_search). The reader
+    keeps each kind in item id order itself."""
     found: list[tuple[str, int, bytes]] = []
-    for item in ("memory", "turn"):
-        ids, joined, sizes = db.execute(
-            "SELECT group_concat(item_id), CAST(group_concat(vector, '') AS BLOB),"
-            f" group_concat(length(vector)) FROM ({sql})",
-            (*args, item),
-        ).fetchone()
-        if not ids:
-            continue
+    for item, ids, joined, sizes in db.execute(
+        "SELECT item, group_concat(item_id), CAST(group_concat(vector, '') AS BLOB),"
+        f" group_concat(length(vector)) FROM ({sql}) GROUP BY item",
+        args,
+    ):
         blob, at = memoryview(joined), 0
         for item_id, nbytes in zip(joined_ints(ids), joined_ints(sizes), strict=True):
-            found.append((item, item_id, bytes(blob[at : at + nbytes])))
+            found.append((str(item), item_id, bytes(blob[at : at + nbytes])))
             at += nbytes
     return tuple(found)
 
