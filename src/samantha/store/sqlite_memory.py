@@ -21,7 +21,7 @@ from samantha.store.records import (
 )
 from samantha.store.sqlite_core import MESSAGE_COLUMNS
 from samantha.store.sqlite_recall import SQLiteRecall
-from samantha.store.sqlite_search import owner, scope
+from samantha.store.sqlite_search import joined_ints, owner, scope
 
 MEMORY_COLUMNS = (
     "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
@@ -52,14 +52,13 @@ def _sources(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[int]]
     for start in range(0, len(ids), 500):
         chunk = list(ids[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        (pairs,) = db.execute(  # one row, not one per source (see sqlite_search)
-            "SELECT group_concat(memory_id || ':' || message_id) FROM memory_sources"
+        memories, messages = db.execute(  # one row, not one per source (see sqlite_search)
+            "SELECT group_concat(memory_id), group_concat(message_id) FROM memory_sources"
             f" WHERE memory_id IN ({marks})",
             chunk,
         ).fetchone()
-        for pair in pairs.split(",") if pairs else ():
-            memory_id, message_id = pair.split(":")
-            found.setdefault(int(memory_id), []).append(int(message_id))
+        for memory_id, message_id in zip(joined_ints(memories), joined_ints(messages), strict=True):
+            found.setdefault(memory_id, []).append(message_id)
     for sources in found.values():
         sources.sort()
     return found
