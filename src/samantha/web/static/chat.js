@@ -53,7 +53,9 @@ export async function openChat(greeting) {
   await loadEarlier();
   for (const item of outbox) {  // kept by the server before a reload: show it once
     const there = item.id && $("log").querySelector(`li[data-id="${item.id}"]`);
-    if (there) { liFor(item).remove(); there.dataset.key = item.key; }
+    // the history's bubble takes its place, and says it is still waiting: the pump that will
+    // say so may be the last sign-in's, asleep until she is back
+    if (there) { liFor(item).remove(); there.dataset.key = item.key; note(there, waitingNote(item)); }
   }
   if (!shown.size && !outbox.length && greeting) {
     $("log").append(bubble({ role: "assistant", content: greeting, status: "greeting" }));
@@ -112,9 +114,11 @@ function note(li, text) {
 function pendingBubble(item) {
   const li = bubble({ role: "user", content: item.text, status: "pending" });
   li.dataset.key = item.key;
-  note(li, item.stage === "send" ? "Sending…" : "Kept; waiting for her reply…");
+  note(li, waitingNote(item));
   return li;
 }
+
+const waitingNote = (item) => (item.stage === "send" ? "Sending…" : "Kept; waiting for her reply…");
 
 function stored(li, id) {
   li.dataset.id = id;
@@ -227,7 +231,7 @@ async function deliver(item, mine) {
     }
     const send = item.stage === "send";
     const path = `/v1/conversations/${conversation}/${send ? "messages" : "reply"}`;
-    note(liFor(item), send ? "Sending…" : "Kept; waiting for her reply…");
+    note(liFor(item), waitingNote(item));
     if (send) { item.unsure = true; save(); }  // from here on it may be stored, even if we reload
     const typing = typingAfter(liFor(item));  // she reads and thinks until her first word
     let res;
