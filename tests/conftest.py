@@ -35,6 +35,7 @@ def make_settings(home: Path, **overrides: object) -> Settings:
         "embedder": "hash:",
         "memory_llm_extraction": False,
         "stt": "none",  # the voice tests load her voice once, and share it
+        "recall_processes": 0,  # recall in the test's process (tests/memory/test_workers.py)
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -80,6 +81,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         SAMANTHA_MAX_REPLY_TOKENS="40",
         SAMANTHA_LETTER_TOKENS="64",
         SAMANTHA_EMBEDDER="hash:",
+        SAMANTHA_RECALL_PROCESSES="0",
         SAMANTHA_MEMORY_LLM_EXTRACTION="false",
     )
     return env

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         description="people's dense vectors held in memory for recall (least recently used "
         "dropped): about 0.6 MB for a person with 400 remembered items",
     )
+    recall_processes: int = Field(
+        default=2,
+        ge=0,
+        le=64,
+        description="processes that recall beside the server's own, so it uses more than one "
+        "core (each loads the embedder: about 150 MB); 0: recall in the server's process",
+    )
     memory_llm_extraction: bool = Field(
         default=False,
         description="the model also reads each turn for memories and writes reflections "

@@ -118,6 +118,7 @@ async def running(
         llm=model if settings.memory_llm_extraction and not model.simulated else None,
         idle=model,
         cache_mb=settings.vector_cache_mb,
+        processes=settings.recall_processes,
     )
     presence, metrics = Presence(), Metrics()
     metrics.watch(lambda: presence.people, lambda: presence.streams)

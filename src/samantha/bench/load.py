@@ -264,16 +264,38 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _processes(pid: int) -> list[int]:
+    """The server and the processes it started (its recall workers), from Linux's /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(stat.parent.name))
+    found = [pid]
+    for each in found:
+        found += children.get(each, [])
+    return found
+
+
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time the server and its workers have used so far."""
+    ticks = 0
+    for each in _processes(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """The server's and its workers' peak resident memory, added up (an upper bound)."""
+    kb = 0
+    for each in _processes(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    kb += int(line.split()[1])
+    return kb / 1024
 
 
 async def _watch(tally: Tally, out: Console, stop: asyncio.Event, every: float = 5.0) -> None:
@@ -313,6 +335,7 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
             SAMANTHA_LLM=f"sim:rate={args.sim_rate}",
             SAMANTHA_EMBEDDER=args.embedder,
             SAMANTHA_MEMORY_LLM_EXTRACTION="false",
+            SAMANTHA_RECALL_PROCESSES=str(settings.recall_processes),
             # the simulated model has no slots to share: admission should not be what
             # limits the run unless asked (--slots)
             SAMANTHA_REPLY_CONCURRENCY=str(args.slots),

@@ -19,6 +19,8 @@ _WORD = re.compile(r"[a-z0-9']+")
 class Embedder(ABC):
     name: str
     dim: int
+    # ``load_embedder(name)`` builds the same embedder again (in another process)
+    portable: bool = False
 
     @abstractmethod
     def embed(self, texts: Sequence[str]) -> Vectors:
@@ -27,6 +29,8 @@ class Embedder(ABC):
 
 class HashEmbedder(Embedder):
     """Words hashed into a fixed number of buckets: crude, instant, deterministic."""
+
+    portable = True
 
     def __init__(self, dim: int = 256) -> None:
         self.name = f"hash:{dim}"

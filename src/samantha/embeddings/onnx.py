@@ -42,6 +42,8 @@ def _package_file(module: str, member: str) -> Path:
 
 
 class OnnxEmbedder(Embedder):
+    portable = True
+
     def __init__(self, model: str = "minilm", threads: int = 1) -> None:
         if model != "minilm":
             raise ConfigError(f"unknown ONNX embedding model {model!r}; bundled: minilm")

@@ -31,6 +31,7 @@ from samantha.memory.recall import (
     query_terms,
 )
 from samantha.memory.understand import understand
+from samantha.memory.workers import RecallWorkers, Recipe
 from samantha.store import Learned, MemoryRecord, Message, NewMemory, Store
 
 __all__ = ["Memory", "Recollection", "Weights", "query_terms"]
@@ -53,6 +54,7 @@ class Memory:
         llm: LLM | None = None,
         idle: LLM | None = None,
         cache_mb: int = VECTOR_CACHE_MB,
+        processes: int = 0,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -61,15 +63,30 @@ class Memory:
         self.llm = llm  # when set, the model also reads the person's words for memories
         self.idle = idle or llm  # the model whose replies background learning makes way for
         self.recaller = Recaller(store, embedder, weights or Weights(), cache_mb << 20)
+        self._workers = self._recall_workers(processes)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
         self._pool.submit(wordnet)  # read now (most of a second), not in the first question
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
         self._kinded: set[int] = set()  # people whose older turns have been given kinds
 
+    def _recall_workers(self, processes: int) -> RecallWorkers | None:
+        """Workers that recall in processes of their own (``memory.workers``), where the
+        store can be read from another process and the embedder built there again."""
+        reader = self.store.reader()
+        if not processes or reader is None:
+            return None
+        if self.embedder is not None and not self.embedder.portable:
+            return None
+        name = self.embedder.name if self.embedder is not None else None
+        weights, cache = self.recaller.weights, self.recaller.cache_bytes // processes
+        return RecallWorkers(Recipe(reader, name, weights, cache), processes)
+
     async def close(self) -> None:
         await self.drain()
         self._pool.shutdown(wait=True)
+        if self._workers is not None:
+            await asyncio.to_thread(self._workers.close)
 
     # -- learning -----------------------------------------------------------------------------
     def learn_soon(self, person_id: int, person_name: str) -> None:
@@ -108,6 +125,8 @@ class Memory:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         self.recaller.forget(person_id)
+        if self._workers is not None:
+            self._workers.restart()
 
     async def drain(self) -> None:
         while self._tasks:
@@ -282,6 +301,12 @@ class Memory:
         exclude: Sequence[int] = (),
         speakers: Mapping[str, str] | None = None,
     ) -> list[Recollection]:
+        if self._workers is not None:
+            found = await self._workers.recall(
+                person_id, query, k=k, today=today, exclude=exclude, speakers=speakers
+            )
+            if found is not None:
+                return found
         return await self.recaller.recall(
             person_id, query, k=k, today=today, exclude=exclude, speakers=speakers
         )

@@ -49,6 +49,11 @@ class Store(RelationshipStore, ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    def reader(self) -> Callable[[], Store] | None:
+        """A picklable recipe for this store's data opened in another process, for reading
+        only (``memory.workers`` recalls there); None where the data cannot be shared."""
+        return None
+
     # people and tokens (operator-level)
     @abstractmethod
     async def create_person(self, name: str, token_hash: str) -> Person: ...

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 import threading
@@ -106,6 +107,11 @@ class SQLiteCore(Store):
             self._write_db = None
         self._writer.shutdown(wait=True)
         shut()
+
+    def reader(self) -> Callable[[], Store] | None:
+        # another process reads the same file: WAL lets readers in while one writes, and
+        # reads need no ``open`` (they connect on first use, read-only)
+        return functools.partial(type(self), self.path)
 
     async def _on(self, pool: ThreadPoolExecutor, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(pool, fn)

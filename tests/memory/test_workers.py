@@ -1,0 +1,150 @@
+"""Recall in worker processes: the same answers as in the server's own process, nothing of
+one person's reaching another's, and workers that die or hold a deleted person replaced."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from samantha.embeddings import Embedder, HashEmbedder
+from samantha.embeddings.base import Vectors
+from samantha.memory import Memory, Recollection
+from samantha.memory.workers import RecallWorkers
+from samantha.store import SQLiteStore
+from tests.memory.test_recall import Clock, history
+
+THEO = [
+    "I love playing the violin on Sundays.",
+    "That takes discipline!",
+    "My sister Ada visits next Thursday.",
+    "How exciting, are you close?",
+    "My new cello teacher is strict but kind.",
+    "Strict can be good.",
+]
+AMY = ["My secret: the passphrase is heliotrope-42.", "I will keep it.", "Ada is my friend."]
+QUESTIONS = [
+    "What instruments does Theo play?",
+    "When is Ada coming?",
+    "heliotrope-42 passphrase secret",
+    "",
+    "' OR 1=1; DROP TABLE messages; --",
+]
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[tuple[SQLiteStore, Memory, Clock]]:
+    clock = Clock("2026-03-02 09:00")
+    store = SQLiteStore(tmp_path / "m.db", clock=clock)
+    await store.open()
+    memory = Memory(store, HashEmbedder(), processes=2)
+    yield store, memory, clock
+    await memory.close()
+    await store.close()
+
+
+def workers(memory: Memory) -> RecallWorkers:
+    assert memory._workers is not None
+    return memory._workers
+
+
+def shown(found: Sequence[Recollection]) -> list[tuple[int, float, list[int], bool]]:
+    return [(r.message.id, round(r.score, 9), [m.id for m in r.memories], r.bears) for r in found]
+
+
+async def worker_pids(memory: Memory) -> list[int]:
+    pools = workers(memory)._pools
+    return [pool.submit(os.getpid).result(timeout=60) for pool in pools]
+
+
+async def test_workers_recall_what_the_server_would_and_only_the_persons_own(
+    setup: tuple[SQLiteStore, Memory, Clock],
+) -> None:
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h-theo")
+    amy = await store.create_person("Amy", "h-amy")
+    await history(store, theo, THEO, clock)
+    await history(store, amy, AMY, clock)
+    await memory.learn(theo.id, "Theo")
+    await memory.learn(amy.id, "Amy")
+    await workers(memory).started()
+    assert len(set(await worker_pids(memory)) | {os.getpid()}) == 3
+    speakers = {"user": "Theo"}
+    for question in QUESTIONS:
+        here = await memory.recaller.recall(theo.id, question, k=6, speakers=speakers)
+        there = await memory.recall(theo.id, question, k=6, speakers=speakers)
+        assert shown(there) == shown(here), question
+        assert all(r.message.person_id == theo.id for r in there)
+        assert all("heliotrope" not in r.message.content for r in there)
+    assert workers(memory).served == len(QUESTIONS)
+    # the question after several things read WordNet in the worker, as it does here
+    found = await memory.recall(theo.id, QUESTIONS[0], k=3, speakers=speakers)
+    assert {"violin", "cello"} <= {w for r in found for w in r.message.content.split()}
+    secret = await memory.recall(amy.id, "my passphrase heliotrope-42", k=3)
+    assert any("heliotrope-42" in r.message.content for r in secret)
+
+
+async def test_a_worker_that_dies_is_replaced_and_recall_goes_on(
+    setup: tuple[SQLiteStore, Memory, Clock],
+) -> None:
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h-theo")
+    ids = await history(store, theo, THEO, clock)
+    await memory.learn(theo.id, "Theo")
+    await workers(memory).started()
+    before = await worker_pids(memory)
+    os.kill(before[theo.id % 2], signal.SIGKILL)
+    # answered in the server's own process while the worker is replaced
+    found = await memory.recall(theo.id, "When is Ada coming?")
+    assert found[0].message.id == ids[2]
+    served = workers(memory).served
+    await workers(memory).started()
+    after = await worker_pids(memory)
+    assert after[theo.id % 2] not in before
+    found = await memory.recall(theo.id, "When is Ada coming?")
+    assert found[0].message.id == ids[2]
+    assert workers(memory).served == served + 1
+
+
+async def test_deleting_a_person_replaces_every_worker(
+    setup: tuple[SQLiteStore, Memory, Clock],
+) -> None:
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h-theo")
+    amy = await store.create_person("Amy", "h-amy")
+    await history(store, theo, THEO, clock)
+    await history(store, amy, AMY, clock)
+    await memory.learn(theo.id, "Theo")
+    await memory.learn(amy.id, "Amy")
+    await workers(memory).started()
+    assert await memory.recall(amy.id, "heliotrope-42")  # her vectors are now in a worker
+    before = await worker_pids(memory)
+    await store.delete_person(amy.id)
+    await memory.forget_person(amy.id)
+    await workers(memory).started()
+    assert not set(await worker_pids(memory)) & set(before)
+    assert await memory.recall(amy.id, "heliotrope-42") == []
+    assert await memory.recall(theo.id, "When is Ada coming?")
+
+
+class Private(Embedder):
+    """An embedder no other process can build again by name."""
+
+    name, dim = "private:", 8
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        rows: Vectors = np.full((len(texts), self.dim), 1 / np.sqrt(self.dim), np.float32)
+        return rows
+
+
+async def test_without_a_portable_embedder_recall_stays_in_the_process(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "m.db")
+    await store.open()
+    memory = Memory(store, Private(), processes=2)
+    assert memory._workers is None
+    await memory.close()
+    await store.close()
