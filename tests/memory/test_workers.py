@@ -125,6 +125,9 @@ async def test_deleting_a_person_replaces_every_worker(
     before = await worker_pids(memory)
     await store.delete_person(amy.id)
     await memory.forget_person(amy.id)
+    starting = list(workers(memory)._pools)
+    await memory.forget_person(amy.id)  # the next deletion, at once: the new ones are kept
+    assert workers(memory)._pools == starting
     await workers(memory).started()
     assert not set(await worker_pids(memory)) & set(before)
     assert await memory.recall(amy.id, "heliotrope-42") == []

@@ -123,9 +123,12 @@ class RecallWorkers:
         self._started[i] = self._pools[i].submit(_ready)
 
     def restart(self) -> None:
-        """Replace every worker, dropping all they hold (a person was deleted)."""
-        for i in range(len(self._pools)):
-            self._replace(i)
+        """Replace every worker, dropping all they hold (a person was deleted). One still
+        starting has been given nothing yet, so it is kept: deleting many people at once
+        replaces each worker once, not once a person."""
+        for i, started in enumerate(self._started):
+            if started.done():
+                self._replace(i)
 
     def close(self) -> None:
         for pool in self._pools:
