@@ -3,9 +3,13 @@ one person's reaching another's, and workers that die or hold a deleted person r
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +18,7 @@ import pytest
 from samantha.embeddings import Embedder, HashEmbedder
 from samantha.embeddings.base import Vectors
 from samantha.memory import Memory, Recollection
-from samantha.memory.workers import RecallWorkers
+from samantha.memory.workers import DEATHS, RecallWorkers
 from samantha.store import SQLiteStore
 from tests.memory.test_recall import Clock, history
 
@@ -151,3 +155,37 @@ async def test_without_a_portable_embedder_recall_stays_in_the_process(tmp_path:
     assert memory._workers is None
     await memory.close()
     await store.close()
+
+
+async def test_many_people_recalled_at_once_each_get_their_own(
+    setup: tuple[SQLiteStore, Memory, Clock],
+) -> None:
+    store, memory, clock = setup
+    people = [await store.create_person(f"P{i}", f"h-{i}") for i in range(200)]
+    for i, who in enumerate(people):
+        await history(store, who, [f"My locker code is code{i}x.", "Noted."], clock)
+        await memory.learn(who.id, who.name)
+    await workers(memory).started()
+    asked = [memory.recall(who.id, "what is my locker code?", k=2) for who in people]
+    for i, (who, found) in enumerate(zip(people, await asyncio.gather(*asked), strict=True)):
+        assert found and all(r.message.person_id == who.id for r in found)
+        assert any(f"code{i}x" in r.message.content for r in found)
+        assert not any(f"code{j}x" in r.message.content for r in found for j in (i - 1, i + 1))
+    assert workers(memory).served == len(people)
+
+
+async def test_workers_that_cannot_start_are_given_up_after_a_few_tries(
+    setup: tuple[SQLiteStore, Memory, Clock], caplog: pytest.LogCaptureFixture
+) -> None:
+    _, memory, _ = setup
+    recipe = replace(workers(memory).recipe, embedder="onnx:no-such-model")
+    broken = RecallWorkers(recipe, 1)
+    with pytest.raises(BrokenProcessPool):
+        await broken.started()
+    for _ in range(DEATHS + 2):  # each call is answered at home; no endless new workers
+        assert await broken.recall(1, "hello", k=3, today=None, exclude=(), speakers=None) is None
+        with contextlib.suppress(BrokenProcessPool):
+            await broken.started()
+    assert broken.deaths == DEATHS and broken.served == 0
+    assert "recalling in the server's process from now on" in caplog.text
+    broken.close()

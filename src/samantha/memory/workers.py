@@ -32,6 +32,7 @@ from samantha.memory.recall import Recaller, Recollection, Weights
 from samantha.store import Store
 
 log = logging.getLogger(__name__)
+DEATHS = 3  # workers dying in a row, none answering between, before recall stays at home
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class RecallWorkers:
         self._pools = [self._pool() for _ in range(processes)]
         self._started: list[Future[bool]] = [p.submit(_ready) for p in self._pools]
         self.served = 0  # recalls the workers answered (the rest: the server's own process)
+        self.deaths = 0  # workers that died since one last answered
 
     async def started(self) -> None:
         """Wait until every worker has started (recalls go to them from then on)."""
@@ -105,17 +107,30 @@ class RecallWorkers:
         """What the person's worker recalls; None when it cannot (starting, or it died):
         then the caller recalls in its own process."""
         i = person_id % len(self._pools)
-        if not self._started[i].done():
+        pool = self._pools[i]
+        if self.deaths >= DEATHS or not self._started[i].done():
             return None
         args = (person_id, query, k, today, tuple(exclude), dict(speakers or {}))
         try:
-            found = await asyncio.wrap_future(self._pools[i].submit(_recall, *args))
-        except BrokenProcessPool:  # the worker died (killed, out of memory): replace it
+            found = await asyncio.wrap_future(pool.submit(_recall, *args))
+        except BrokenProcessPool:  # the worker died (killed, out of memory) or never started
+            if pool is self._pools[i]:  # not already replaced by a call beside this one
+                self._died(i)
+            return None
+        self.served, self.deaths = self.served + 1, 0
+        return found
+
+    def _died(self, i: int) -> None:
+        self.deaths += 1
+        if self.deaths < DEATHS:
             log.warning("a recall worker died; starting another")
             self._replace(i)
-            return None
-        self.served += 1
-        return found
+        else:
+            log.error(
+                "recall workers died %d times in a row; recalling in the server's process "
+                "from now on (the server's log and memory may say why)",
+                self.deaths,
+            )
 
     def _replace(self, i: int) -> None:
         self._pools[i].shutdown(wait=False)  # what it was given, it answers first
