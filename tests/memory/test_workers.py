@@ -19,7 +19,7 @@ from samantha.embeddings import Embedder, HashEmbedder
 from samantha.embeddings.base import Vectors
 from samantha.memory import Memory, Recollection
 from samantha.memory.workers import DEATHS, RecallWorkers
-from samantha.store import SQLiteStore
+from samantha.store import Person, SQLiteStore
 from tests.memory.test_recall import Clock, history
 
 THEO = [
@@ -62,13 +62,11 @@ def shown(found: Sequence[Recollection]) -> list[tuple[int, float, list[int], bo
 
 async def worker_pids(memory: Memory) -> list[int]:
     pools = workers(memory)._pools
-    return [pool.submit(os.getpid).result(timeout=60) for pool in pools]
+    return list(await asyncio.gather(*(asyncio.wrap_future(p.submit(os.getpid)) for p in pools)))
 
 
-async def test_workers_recall_what_the_server_would_and_only_the_persons_own(
-    setup: tuple[SQLiteStore, Memory, Clock],
-) -> None:
-    store, memory, clock = setup
+async def theo_and_amy(store: SQLiteStore, memory: Memory, clock: Clock) -> tuple[Person, Person]:
+    """Two people with their histories learned, and the workers started."""
     theo = await store.create_person("Theo", "h-theo")
     amy = await store.create_person("Amy", "h-amy")
     await history(store, theo, THEO, clock)
@@ -76,6 +74,14 @@ async def test_workers_recall_what_the_server_would_and_only_the_persons_own(
     await memory.learn(theo.id, "Theo")
     await memory.learn(amy.id, "Amy")
     await workers(memory).started()
+    return theo, amy
+
+
+async def test_workers_recall_what_the_server_would_and_only_the_persons_own(
+    setup: tuple[SQLiteStore, Memory, Clock],
+) -> None:
+    store, memory, clock = setup
+    theo, amy = await theo_and_amy(store, memory, clock)
     assert len(set(await worker_pids(memory)) | {os.getpid()}) == 3
     speakers = {"user": "Theo"}
     for question in QUESTIONS:
@@ -118,13 +124,7 @@ async def test_deleting_a_person_replaces_every_worker(
     setup: tuple[SQLiteStore, Memory, Clock],
 ) -> None:
     store, memory, clock = setup
-    theo = await store.create_person("Theo", "h-theo")
-    amy = await store.create_person("Amy", "h-amy")
-    await history(store, theo, THEO, clock)
-    await history(store, amy, AMY, clock)
-    await memory.learn(theo.id, "Theo")
-    await memory.learn(amy.id, "Amy")
-    await workers(memory).started()
+    theo, amy = await theo_and_amy(store, memory, clock)
     assert await memory.recall(amy.id, "heliotrope-42")  # her vectors are now in a worker
     before = await worker_pids(memory)
     await store.delete_person(amy.id)
