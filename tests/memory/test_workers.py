@@ -7,6 +7,9 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -189,3 +192,40 @@ async def test_workers_that_cannot_start_are_given_up_after_a_few_tries(
     assert broken.deaths == DEATHS and broken.served == 0
     assert "recalling in the server's process from now on" in caplog.text
     broken.close()
+
+
+SERVER = """
+import asyncio, os, sys
+from pathlib import Path
+from samantha.memory.recall import Weights
+from samantha.memory.workers import Recipe, RecallWorkers
+from samantha.store import SQLiteStore
+
+async def main() -> None:
+    store = SQLiteStore(Path(sys.argv[1]))
+    workers = RecallWorkers(Recipe(store.reader(), "hash:", Weights(), 1 << 20), 1)
+    await workers.started()
+    print(workers._pools[0].submit(os.getpid).result(), flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def test_workers_end_with_a_server_that_is_killed(tmp_path: Path) -> None:
+    """A killed server cannot shut its workers down; they must not live on holding
+    people's vectors."""
+    command = [sys.executable, "-c", SERVER, str(tmp_path / "m.db")]
+    # stderr: the killed server's resource tracker complains of its semaphores
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as server:
+        assert server.stdout is not None
+        worker = Path(f"/proc/{server.stdout.readline().strip()}")
+        server.kill()
+    for _ in range(100):
+        if not worker.exists() or " Z " in (worker / "stat").read_text():  # gone, or a zombie
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"worker {worker.name} outlived its killed server")

@@ -20,6 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -49,12 +52,21 @@ _here: tuple[asyncio.AbstractEventLoop, Recaller] | None = None  # in a worker: 
 
 
 def _start(recipe: Recipe) -> None:
-    """In a new worker: open the store for reading and build the recaller."""
+    """In a new worker: open the store for reading and build the recaller, and end with
+    the server, however it ends (killed, it cannot shut its workers down)."""
     global _here
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True).start()
     wordnet()  # recall asks it whether a question asks after several things
     embedder = load_embedder(recipe.embedder) if recipe.embedder else None
     loop = asyncio.new_event_loop()
     _here = loop, Recaller(recipe.store(), embedder, recipe.weights, recipe.cache_bytes)
+
+
+def _end_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
 
 
 def _ready() -> bool:
