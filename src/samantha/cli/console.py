@@ -22,6 +22,9 @@ from samantha.errors import NotFound
 err = Console(stderr=True)
 out = Console(highlight=False)
 GRACEFUL_STOP_S = 3  # seconds a stopping server gives open streams and replies to end
+# connections waiting to be accepted: 8,316 people may connect at once (uvicorn's default is
+# 2,048; the kernel caps it at net.core.somaxconn, 4,096 on many machines)
+BACKLOG = 8316
 
 
 def row(*fields: object) -> None:

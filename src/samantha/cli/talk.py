@@ -8,6 +8,7 @@ import getpass
 
 from samantha.auth import add_person, clean_name, ensure_admin_token
 from samantha.cli.console import (
+    BACKLOG,
     GRACEFUL_STOP_S,
     err,
     no_database,
@@ -43,6 +44,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=port,
         log_config=None,
         timeout_graceful_shutdown=GRACEFUL_STOP_S,
+        backlog=BACKLOG,
     )
     server = uvicorn.Server(config)
     err.print(f"Samantha is listening on http://{host}:{port}  (model {settings.llm})")
