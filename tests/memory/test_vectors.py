@@ -3,6 +3,7 @@ fresh read of the store would give."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -139,3 +140,23 @@ def test_added_vectors_keep_id_order_and_replace_their_old_selves() -> None:
     mixed = later.added(np.array([2, 3], dtype=np.int64), rows[[3, 0]])
     assert mixed.ids.tolist() == [1, 2, 3, 5]
     assert np.array_equal(mixed.matrix, rows[[0, 3, 0, 2]])  # 3 replaced, 2 in its place
+
+
+async def test_a_persons_vectors_lie_in_place_not_on_pages_of_their_own(tmp_path: Path) -> None:
+    """With 4 KiB pages every 1.5 KiB MiniLM vector went to an overflow page of its own
+    (4 KiB on disk, one more random read); a new database's 8 KiB pages hold it in place."""
+    store = SQLiteStore(tmp_path / "m.db")
+    await store.open()
+    memory = Memory(store, HashEmbedder(384))  # MiniLM's size: 1,536 bytes a vector
+    theo = await store.create_person("Theo", "h-pages")
+    conversation = await store.create_conversation(theo.id)
+    for n in range(40):
+        await store.add_message(theo.id, conversation.id, "user", f"line {n} of my day")
+    assert await memory.learn(theo.id, "Theo") == 40
+    await memory.close()
+    await store.close()
+    db = sqlite3.connect(tmp_path / "m.db")
+    kinds = {row[0] for row in db.execute("SELECT pagetype FROM dbstat WHERE name = 'vectors'")}
+    assert db.execute("SELECT count(*) FROM vectors").fetchone()[0] >= 40
+    db.close()
+    assert kinds and "overflow" not in kinds

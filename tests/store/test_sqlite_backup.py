@@ -110,9 +110,10 @@ async def test_a_damaged_database_gives_an_error_and_no_file(tmp_path: Path) -> 
     await store.close()
     db = sqlite3.connect(source)
     pages = [r[0] for r in db.execute("SELECT pageno FROM dbstat WHERE name = 'messages'")]
+    size = db.execute("PRAGMA page_size").fetchone()[0]
     db.close()
     with source.open("r+b") as handle:  # scribble over the middle of a table page
-        handle.seek((pages[len(pages) // 2] - 1) * 4096 + 8)
+        handle.seek((pages[len(pages) // 2] - 1) * size + 8)
         handle.write(b"\xff" * 64)
     target = tmp_path / "backup.db"
     with pytest.raises(StoreError, match=r"malformed|integrity check") as failed:
