@@ -12,7 +12,8 @@ Each person is recalled by one worker (``person_id`` modulo their number), so a 
 vectors are cached once, in one process, and each worker holds an equal share of the cache.
 A worker that dies is replaced and its call is recalled in the server's own process; so is
 every call while workers are starting. When a person is deleted every worker is replaced,
-so no process goes on holding anything of theirs.
+so no process goes on holding anything of theirs; and workers end with the server, even
+one that is killed.
 """
 
 from __future__ import annotations
