@@ -21,7 +21,7 @@ from samantha.store.records import (
 )
 from samantha.store.sqlite_core import MESSAGE_COLUMNS
 from samantha.store.sqlite_recall import SQLiteRecall
-from samantha.store.sqlite_search import joined_ints, owner, scope
+from samantha.store.sqlite_search import chunks, joined_ints, owner, scope
 
 MEMORY_COLUMNS = (
     "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
@@ -49,9 +49,7 @@ def memory_record(row: tuple[Any, ...], sources: dict[int, list[int]]) -> Memory
 
 def _sources(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = list(ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in chunks(ids):
         memories, messages = db.execute(  # one row, not one per source (see sqlite_search)
             "SELECT group_concat(memory_id), group_concat(message_id) FROM memory_sources"
             f" WHERE memory_id IN ({marks})",
@@ -334,9 +332,7 @@ class SQLiteMemory(SQLiteRecall):
                 )
             ]
             related = {memory_id}
-            for start in range(0, len(turns), 500):
-                chunk = turns[start : start + 500]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in chunks(turns):
                 related.update(
                     r[0]
                     for r in db.execute(

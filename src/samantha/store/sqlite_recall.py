@@ -18,6 +18,7 @@ from samantha.store.sqlite_search import (
     MEMORIES,
     TURNS,
     Collections,
+    chunks,
     joined_ints,
     rank,
     size,
@@ -111,9 +112,7 @@ class SQLiteRecall(SQLiteCore):
 
         def run(db: sqlite3.Connection) -> list[Message]:
             found = []
-            for start in range(0, len(ids), 500):
-                chunk = list(ids[start : start + 500])
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in chunks(ids):
                 found += db.execute(
                     f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE +person_id = ?"  # by key
                     f" AND recallable = 1 AND id IN ({marks})",
@@ -129,12 +128,11 @@ class SQLiteRecall(SQLiteCore):
 
         def run(db: sqlite3.Connection) -> list[Said]:
             found = []
-            for start in range(0, len(ids), 500):
-                chunk = list(ids[start : start + 500])
+            for chunk, marks in chunks(ids):
                 found += _said(
                     db,
                     f"SELECT {', '.join(SAID)} FROM messages"
-                    f" WHERE +person_id = ? AND recallable = 1 AND id IN ({_marks(chunk)})",
+                    f" WHERE +person_id = ? AND recallable = 1 AND id IN ({marks})",
                     (person_id, *chunk),
                 )
             return [Said(*row) for row in found]
@@ -192,10 +190,6 @@ def _vectors(
             found.append((str(item), item_id, bytes(blob[at : at + nbytes])))
             at += nbytes
     return tuple(found)
-
-
-def _marks(values: Sequence[object]) -> str:
-    return ",".join("?" * len(values))
 
 
 SAID = ("id", "conversation_id", "role", "created_at")

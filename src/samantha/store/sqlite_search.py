@@ -33,7 +33,7 @@ import heapq
 import math
 import sqlite3
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 K1 = 1.2
@@ -82,6 +82,13 @@ KINDS_COMMON = 0.2
 MEMORIES = Index("memory_fts", ("body",), "memories", "m.superseded_by IS NULL")
 CHUNK = 500  # ids in one IN (...)
 COMMON = 64  # rows a weightless word may be in and still be read
+
+
+def chunks(ids: Sequence[int]) -> Iterator[tuple[list[int], str]]:
+    """``ids`` in parts of at most :data:`CHUNK`, each with its marks for ``IN (...)``."""
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start : start + CHUNK])
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def tokens(size: bytes) -> int:
@@ -224,12 +231,11 @@ def _lengths(
     index (its ``person_id``, and ``index.keep``); others are dropped here."""
     hits = sorted(rowids)
     lengths: dict[int, int] = {}
-    for start in range(0, len(hits), CHUNK):
-        chunk = hits[start : start + CHUNK]
+    for chunk, marks in chunks(hits):
         ids, sizes = db.execute(  # CROSS JOIN: ten times faster than the planner's order
             f"SELECT group_concat(d.id), group_concat(hex(d.sz)) FROM {index.table}_docsize d"
             f" CROSS JOIN {index.rows} m ON m.id = d.id WHERE m.person_id = ? AND {index.keep}"
-            f" AND d.id IN ({','.join('?' * len(chunk))})",
+            f" AND d.id IN ({marks})",
             (person_id, *chunk),
         ).fetchone()
         for rowid, size in zip(joined_ints(ids), _lengths_of(sizes), strict=True):
