@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -229,3 +230,17 @@ def test_workers_end_with_a_server_that_is_killed(tmp_path: Path) -> None:
         time.sleep(0.1)
     else:
         pytest.fail(f"worker {worker.name} outlived its killed server")
+
+
+async def test_no_worker_starts_until_something_is_recalled(
+    setup: tuple[SQLiteStore, Memory, Clock],
+) -> None:
+    """A command that never recalls (``samantha people add``) waits for no worker to load."""
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h-theo")
+    await history(store, theo, THEO, clock)
+    await memory.learn(theo.id, "Theo")
+    assert multiprocessing.active_children() == []
+    assert await memory.recall(theo.id, "When is Ada coming?")  # at home, while it starts
+    await workers(memory).started()
+    assert len(multiprocessing.active_children()) == 2

@@ -10,10 +10,10 @@ their own vector cache.
 
 Each person is recalled by one worker (``person_id`` modulo their number), so a person's
 vectors are cached once, in one process, and each worker holds an equal share of the cache.
-A worker that dies is replaced and its call is recalled in the server's own process; so is
-every call while workers are starting. When a person is deleted every worker is replaced,
-so no process goes on holding anything of theirs; and workers end with the server, even
-one that is killed.
+A worker starts with the first recall sent its way. A worker that dies is replaced and its
+call is recalled in the server's own process; so is every call while workers are starting.
+When a person is deleted every worker is replaced, so no process goes on holding anything
+of theirs; and workers end with the server, even one that is killed.
 """
 
 from __future__ import annotations
@@ -94,13 +94,22 @@ class RecallWorkers:
     def __init__(self, recipe: Recipe, processes: int) -> None:
         self.recipe = recipe
         self._pools = [self._pool() for _ in range(processes)]
-        self._started: list[Future[bool]] = [p.submit(_ready) for p in self._pools]
+        # a worker starts with the first recall sent its way: a command that never
+        # recalls (``samantha people add``) starts none and does not wait for them to load
+        self._started: list[Future[bool] | None] = [None] * processes
         self.served = 0  # recalls the workers answered (the rest: the server's own process)
         self.deaths = 0  # workers that died since one last answered
 
     async def started(self) -> None:
         """Wait until every worker has started (recalls go to them from then on)."""
-        await asyncio.gather(*(asyncio.wrap_future(f) for f in self._started))
+        starting = [self._starting(i) for i in range(len(self._pools))]
+        await asyncio.gather(*(asyncio.wrap_future(f) for f in starting))
+
+    def _starting(self, i: int) -> Future[bool]:
+        started = self._started[i]
+        if started is None:
+            started = self._started[i] = self._pools[i].submit(_ready)
+        return started
 
     def _pool(self) -> ProcessPoolExecutor:
         # spawned, not forked: the server has threads (a fork copies their locks mid-use)
@@ -121,7 +130,7 @@ class RecallWorkers:
         then the caller recalls in its own process."""
         i = person_id % len(self._pools)
         pool = self._pools[i]
-        if self.deaths >= DEATHS or not self._started[i].done():
+        if self.deaths >= DEATHS or not self._starting(i).done():
             return None
         args = (person_id, query, k, today, tuple(exclude), dict(speakers or {}))
         try:
@@ -152,10 +161,10 @@ class RecallWorkers:
 
     def restart(self) -> None:
         """Replace every worker, dropping all they hold (a person was deleted). One still
-        starting has been given nothing yet, so it is kept: deleting many people at once
-        replaces each worker once, not once a person."""
+        starting, or not started, has been given nothing yet, so it is kept: deleting many
+        people at once replaces each worker once, not once a person."""
         for i, started in enumerate(self._started):
-            if started.done():
+            if started is not None and started.done():
                 self._replace(i)
 
     def close(self) -> None:
