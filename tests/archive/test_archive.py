@@ -16,6 +16,7 @@ from samantha.auth import admin_token_path, ensure_admin_token, person_for_token
 from samantha.errors import InputError
 from samantha.store import Person, corrected_subject
 from samantha.store.relationship import Bond, Milestone
+from samantha.store.sqlite_search import ID_BITS
 from samantha.system import Samantha, running
 from tests.archive.conftest import LIMIT, Clock, document, life, members, pdfs, rows, turn
 from tests.archive.test_bundle import zipped
@@ -32,8 +33,9 @@ def turn_index(db_path: Path, name: str) -> list[tuple[str, str, str]]:
         return sorted(
             db.execute(
                 "SELECT m.content, f.body, f.context FROM turn_fts f JOIN messages m"
-                " ON m.id = f.rowid JOIN people p ON p.id = m.person_id WHERE p.name = ?",
-                (name,),
+                " ON f.rowid = ? * m.person_id + m.id JOIN people p ON p.id = m.person_id"
+                " WHERE p.name = ?",
+                (1 << ID_BITS, name),
             ).fetchall()
         )
 
@@ -82,7 +84,7 @@ async def test_the_round_trip_is_exact_and_recall_works(
     )
     assert restamped == before["archive.json"]  # byte for byte, ids and order included
     original, rebuilt = (turn_index(tmp_path / h / "samantha.db", "Theo") for h in "ab")
-    assert [row[:2] for row in original] == [row[:2] for row in rebuilt]
+    assert original and [row[:2] for row in original] == [row[:2] for row in rebuilt]
     assert "Biscuit" not in str(rebuilt)  # forgotten words feed no index, not even as context
 
 

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from samantha.errors import StoreError
 from samantha.store import Learned, NewMemory, SQLiteStore, sqlite_core
+from samantha.store.migrations import MIGRATIONS, m012_full_text_blocks
 from samantha.store.sqlite_core import connect
-from samantha.store.sqlite_search import tokens
+from samantha.store.sqlite_search import ID_BITS, ID_MASK, key, tokens
 
 
 async def indexed(
@@ -246,4 +248,72 @@ async def test_kinds_learned_later_are_found_and_go_with_their_person(store: SQL
     assert [i for i, _ in await store.search_kinds(amy.id, ["instrument"], 10)] == theirs
     with sqlite3.connect(store.path) as db:
         left = db.execute("SELECT rowid FROM turn_kinds").fetchall()
-    assert left == [(theirs[0],)]
+    assert left == [(key(amy.id, theirs[0]),)]
+
+
+async def test_each_persons_full_text_rows_lie_in_their_own_block(store: SQLiteStore) -> None:
+    """A full-text rowid is the person's id above the item's: a search reads only its
+    person's part of each word's posting list, and every row leads back to them."""
+    theo = await store.create_person("Theo", "h-b1")
+    amy = await store.create_person("Amy", "h-b2")
+    mine = await indexed(store, theo.id, [("the kite flew", ""), ("kite day", "kite")])
+    theirs = await indexed(store, amy.id, [("my kite", "")])
+    await store.add_kinds(theo.id, [(mine[0], "toy")])
+    with sqlite3.connect(store.path) as db:
+        tables = {"turn_fts": "messages", "turn_kinds": "messages", "memory_fts": "memories"}
+        for table, rows in tables.items():
+            for (rowid,) in db.execute(f"SELECT rowid FROM {table}"):
+                person = db.execute(
+                    f"SELECT person_id FROM {rows} WHERE id = ?", (rowid & ID_MASK,)
+                ).fetchone()
+                assert person == (rowid >> ID_BITS,), table
+    assert [i for i, _ in await store.search_turns(amy.id, ["kite"], 10)] == theirs
+    assert sorted(i for i, _ in await store.search_turns(theo.id, ["kite"], 10)) == mine
+    assert key(2, 5) == (2 << ID_BITS) + 5
+    for person, item in ((1, 1 << ID_BITS), (1, 0), (1 << (63 - ID_BITS), 1), (-1, 1)):
+        with pytest.raises(StoreError, match="full-text"):
+            key(person, item)
+
+
+async def test_an_index_from_before_blocks_is_written_again_in_them(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # as m011 left it: full-text rowids were the items' ids
+        db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+        for step in MIGRATIONS[: MIGRATIONS.index(m012_full_text_blocks)]:
+            db.executescript(step())
+            db.execute("INSERT INTO _migrations VALUES (?, 0)", (step.__name__,))
+        db.execute("INSERT INTO people VALUES (1, 'Theo', 0), (2, 'Amy', 0)")
+        db.execute(
+            "INSERT INTO conversations (id, person_id, created_at, updated_at)"
+            " VALUES (1, 1, 0, 0), (2, 2, 0, 0)"
+        )
+        for i, person, words in ((1, 1, "the kite flew"), (2, 2, "my kite"), (3, 1, "toast")):
+            db.execute(
+                "INSERT INTO messages (id, person_id, conversation_id, role, content, status,"
+                " created_at, learned, kinded) VALUES (?, ?, ?, 'user', ?, 'complete', 0, 1, 1)",
+                (i, person, person, words),
+            )
+            db.execute(
+                "INSERT INTO turn_fts (rowid, owner, body, context) VALUES (?, ?, ?, '')",
+                (i, f"p{person}", words),
+            )
+        db.execute(
+            "INSERT INTO memories (id, person_id, kind, text, created_at)"
+            " VALUES (7, 1, 'fact', 'the kite flew', 0)"
+        )
+        db.execute("INSERT INTO memory_fts (rowid, owner, body) VALUES (7, 'p1', 'the kite flew')")
+        db.execute("INSERT INTO turn_kinds (rowid, owner, kinds) VALUES (1, 'p1', 'toy')")
+        db.execute("INSERT INTO turn_fts (rowid, owner, body) VALUES (99, 'p1', 'gone kite')")
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        assert [i for i, _ in await store.search_turns(1, ["kite"], 10)] == [1]
+        assert [i for i, _ in await store.search_turns(2, ["kite"], 10)] == [2]
+        assert [i for i, _ in await store.search_memories(1, ["kite"], 10)] == [7]
+        assert [i for i, _ in await store.search_kinds(1, ["toy"], 10)] == [1]
+        assert await store.searchable(1) == (2, 1)
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as db:
+        rowids = [r for (r,) in db.execute("SELECT rowid FROM turn_fts ORDER BY rowid")]
+    assert rowids == [key(1, 1), key(1, 3), key(2, 2)]  # the row of no turn is left behind

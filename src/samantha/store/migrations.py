@@ -6,6 +6,8 @@ import sqlite3
 import time
 from collections.abc import Callable
 
+from samantha.store.sqlite_search import ID_BITS
+
 Migration = Callable[[], str]
 
 
@@ -265,6 +267,30 @@ def m011_turn_kinds() -> str:
     """
 
 
+def m012_full_text_blocks() -> str:
+    """Full-text rowids become the person's id above the item's (``sqlite_search.key``), so
+    each person's rows lie together in every posting list: the indexes are written again,
+    a person at a time. A row whose turn or record is gone is left behind."""
+    steps = []
+    for table, columns, rows in (
+        ("turn_fts", ("owner", "body", "context"), "messages"),
+        ("turn_kinds", ("owner", "kinds"), "messages"),
+        ("memory_fts", ("owner", "body"), "memories"),
+    ):
+        listed = ", ".join(columns)
+        steps.append(f"""
+            CREATE VIRTUAL TABLE {table}_blocks USING fts5(
+                {listed}, tokenize = 'porter unicode61'
+            );
+            INSERT INTO {table}_blocks (rowid, {listed})
+                SELECT r.person_id << {ID_BITS} | f.rowid, {", ".join(f"f.{c}" for c in columns)}
+                FROM {table} f JOIN {rows} r ON r.id = f.rowid ORDER BY 1;
+            DROP TABLE {table};
+            ALTER TABLE {table}_blocks RENAME TO {table};
+        """)
+    return "".join(steps)
+
+
 MIGRATIONS: list[Migration] = [
     m001_people_conversations_messages,
     m002_memory,
@@ -277,6 +303,7 @@ MIGRATIONS: list[Migration] = [
     m009_session_reminder,
     m010_vector_changes,
     m011_turn_kinds,
+    m012_full_text_blocks,
 ]
 
 

@@ -40,7 +40,7 @@ from samantha.store.sqlite_memory import (
     memory_record,
 )
 from samantha.store.sqlite_relationship import person_bond, restore_bond
-from samantha.store.sqlite_search import owner
+from samantha.store.sqlite_search import key, owner
 
 
 def _snapshot(db: sqlite3.Connection, person_id: int) -> PersonData:
@@ -154,7 +154,7 @@ def _add_memories(
         )
         db.execute(
             "INSERT INTO memory_fts (rowid, owner, body) VALUES (?, ?, ?)",
-            (memory_id, owner(person_id), record.text),
+            (key(person_id, memory_id), owner(person_id), record.text),
         )
         if vector is not None:
             add_vector(db, person_id, "memory", memory_id, vector, version)

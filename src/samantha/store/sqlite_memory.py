@@ -1,7 +1,8 @@
 """The memory half of the SQLite store: records, their sources, full-text and vectors.
 
-Every statement names the person. Full-text rows carry an owner token (``p<id>``) that
-each search must match, and every hit is joined back to its row with the same person.
+Every statement names the person. A full-text row's rowid lies in its person's block
+(``sqlite_search.key``), which each search is bounded by, and every hit is joined back to
+its row with the same person.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from samantha.store.records import (
 )
 from samantha.store.sqlite_core import MESSAGE_COLUMNS
 from samantha.store.sqlite_recall import SQLiteRecall
-from samantha.store.sqlite_search import chunks, joined_ints, owner, scope
+from samantha.store.sqlite_search import block, chunks, joined_ints, key, owner
 
 MEMORY_COLUMNS = (
     "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
@@ -108,12 +109,12 @@ def index_turns(db: sqlite3.Connection, person_id: int, learned: Sequence[Learne
         version = version or bump_vectors(db, person_id)
         db.execute(
             "INSERT INTO turn_fts (rowid, owner, body, context) VALUES (?, ?, ?, ?)",
-            (item.message_id, owner(person_id), item.search_text, item.context),
+            (key(person_id, item.message_id), owner(person_id), item.search_text, item.context),
         )
         for previous in item.previous_ids if item.content else ():
             db.execute(
-                "UPDATE turn_fts SET context = context || ' ' || ? WHERE rowid = ? AND owner = ?",
-                (item.content, previous, owner(person_id)),
+                "UPDATE turn_fts SET context = context || ' ' || ? WHERE rowid = ?",
+                (item.content, key(person_id, previous)),
             )
         if item.vector is not None:
             add_vector(db, person_id, "turn", item.message_id, item.vector, version)
@@ -138,7 +139,7 @@ def add_kinds(db: sqlite3.Connection, person_id: int, found: Sequence[tuple[int,
 def _add_kinds_row(db: sqlite3.Connection, person_id: int, message_id: int, kinds: str) -> None:
     db.execute(
         "INSERT INTO turn_kinds (rowid, owner, kinds) VALUES (?, ?, ?)",
-        (message_id, owner(person_id), kinds),
+        (key(person_id, message_id), owner(person_id), kinds),
     )
 
 
@@ -184,23 +185,13 @@ def _insert(
         )
         db.execute(
             "INSERT INTO memory_fts (rowid, owner, body) VALUES (?, ?, ?)",
-            (memory_id, owner(person_id), new.text),
+            (key(person_id, memory_id), owner(person_id), new.text),
         )
         if new.vector is not None:
             version = version or bump_vectors(db, person_id)
             add_vector(db, person_id, "memory", memory_id, new.vector, version)
         ids.append(memory_id)
     return ids
-
-
-def _fts_rows(db: sqlite3.Connection, table: str, person_id: int, owned: str) -> list[int]:
-    """Rowids of a person's full-text rows: by their owner token and by their own rows."""
-    rows = {
-        int(r[0])
-        for r in db.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (scope(person_id),))
-    }
-    rows.update(int(r[0]) for r in db.execute(owned, (person_id,)))
-    return sorted(rows)
 
 
 def erase_memory(db: sqlite3.Connection, person_id: int) -> int:
@@ -212,13 +203,8 @@ def erase_memory(db: sqlite3.Connection, person_id: int) -> int:
     one segment) here: otherwise the words stay in the file. The cost grows with everyone's
     index, which is acceptable for something as rare as deleting a person.
     """
-    for table, owned in (
-        ("turn_fts", "SELECT id FROM messages WHERE person_id = ?"),
-        ("turn_kinds", "SELECT id FROM messages WHERE person_id = ?"),
-        ("memory_fts", "SELECT id FROM memories WHERE person_id = ?"),
-    ):
-        gone = _fts_rows(db, table, person_id, owned)
-        db.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(r,) for r in gone])
+    for table in ("turn_fts", "turn_kinds", "memory_fts"):
+        db.execute(f"DELETE FROM {table} WHERE rowid BETWEEN ? AND ?", block(person_id))
         db.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
     db.execute(
         "DELETE FROM memory_sources WHERE memory_id IN (SELECT id FROM memories WHERE"
@@ -352,14 +338,17 @@ class SQLiteMemory(SQLiteRecall):
                     (person_id, *chunk),
                 )
                 for table in ("turn_fts", "turn_kinds"):
-                    db.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(t,) for t in chunk])
+                    db.executemany(
+                        f"DELETE FROM {table} WHERE rowid = ?",
+                        [(key(person_id, t),) for t in chunk],
+                    )
                 db.executemany(
                     "DELETE FROM vectors WHERE person_id = ? AND item = 'turn' AND item_id = ?",
                     [(person_id, t) for t in chunk],
                 )
             bump_vectors(db, person_id, removed=True)
             for gone in related:  # memories drawn from the same words go with them
-                db.execute("DELETE FROM memory_fts WHERE rowid = ?", (gone,))
+                db.execute("DELETE FROM memory_fts WHERE rowid = ?", (key(person_id, gone),))
                 db.execute(
                     "DELETE FROM vectors WHERE person_id = ? AND item = 'memory' AND item_id = ?",
                     (person_id, gone),

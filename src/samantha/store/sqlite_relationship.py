@@ -17,6 +17,7 @@ from typing import Any
 from samantha.store.records import Message
 from samantha.store.relationship import Bond, InnerLife, Milestone, Tallies
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
+from samantha.store.sqlite_search import ID_MASK
 
 BOND_COLUMNS = "person_id, stage, stage_since, closeness, trust, shared, tallies, updated_at"
 MILESTONE_COLUMNS = "key, text, at, message_id"
@@ -136,9 +137,9 @@ class SQLiteRelationship(SQLiteCore):
             for theme, words in themes.items():
                 people, messages = db.execute(
                     "SELECT count(DISTINCT m.person_id), count(*) FROM turn_fts f"
-                    " JOIN messages m ON m.id = f.rowid"
+                    " JOIN messages m ON m.id = f.rowid & ?"
                     " WHERE turn_fts MATCH ? AND m.role = 'user' AND m.created_at >= ?",
-                    (_words(words), since),
+                    (ID_MASK, _words(words), since),
                 ).fetchone()
                 found[theme] = (int(people), int(messages))
             return found

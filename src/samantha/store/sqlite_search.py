@@ -5,20 +5,25 @@ FTS5's ``bm25()`` weighs each query word by how many rows hold it in the whole i
 counts them by reading that word's entire posting list: everyone's rows. Its cost therefore
 grew with the number of people (25 ms a message at 8,316 people, issue 4), and a word's
 weight depended on what strangers talk about. Here the person's own history is the
-collection: each query word is matched on its own, inside the person's owner token, by
-match-only queries (FTS5 intersects the word's list with the owner's and never scores), and
-BM25 is computed from what those queries return. A word that fills this person's life
-("Lisbon" for someone who lives there) tells less about which of their turns is meant, so
-it weighs less for them, whatever anyone else says.
+collection: each query word is matched on its own, inside the person's block of rowids
+(below), by match-only queries (FTS5 walks the word's list there and never scores), and BM25
+is computed from what those queries return. A word that fills this person's life ("Lisbon"
+for someone who lives there) tells less about which of their turns is meant, so it weighs
+less for them, whatever anyone else says.
+
+A full-text rowid is the person's id above the item's own (:func:`key`), so each person's
+rows lie together, in their own block, in every posting list. A search seeks straight to the
+block and reads only the person's entries: at 1,000 people a word's match cost a tenth of
+what it cost when rowids were the items' ids and the person's entries were strewn through
+everyone's (issue 4), and it no longer grows with the number of people.
 
 The score follows FTS5's own form, so the ranking it replaces changes only in its
 statistics: per word, the frequency is the column-weighted sum over the row's columns (a
 word counts once per column it is in); the row's length is all its columns together, in
 tokens, read from FTS5's ``%_docsize`` table by rowid, as ``bm25()`` reads it; the average
 length comes from the person's newest :data:`SAMPLE` rows, which keeps a long history's
-cost bounded, and is held between searches (:class:`Collections`). The person's id reaches
-FTS5 only as their owner token, and every hit is checked against the row it indexes
-before it is scored.
+cost bounded, and is held between searches (:class:`Collections`). Every hit is checked
+against the row it indexes, the person's own, before it is scored.
 
 The lists a search reads (a word's rows, the rows' lengths) come back joined into one row by
 ``group_concat``: Python's sqlite3 lets go of the GIL for every row it steps to and must win
@@ -36,9 +41,13 @@ import threading
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
+from samantha.errors import StoreError
+
 K1 = 1.2
 B = 0.75
 SAMPLE = 512  # rows the average length is taken over: plenty for an average
+ID_BITS = 40  # a full-text rowid's low bits: the item's own id (the person's id is above)
+ID_MASK = (1 << ID_BITS) - 1
 
 
 def owner(person_id: int) -> str:
@@ -46,9 +55,16 @@ def owner(person_id: int) -> str:
     return f"p{person_id}"
 
 
-def scope(person_id: int) -> str:
-    """The FTS5 query for all of the person's rows: their owner token in its column."""
-    return f'owner : "{owner(person_id)}"'
+def key(person_id: int, item_id: int) -> int:
+    """The full-text rowid of the person's turn or record ``item_id``: in their block."""
+    if not 0 < item_id <= ID_MASK or not 0 < person_id < 1 << (63 - ID_BITS):
+        raise StoreError(f"person {person_id}, item {item_id}: past the full-text index's ids")
+    return person_id << ID_BITS | item_id
+
+
+def block(person_id: int) -> tuple[int, int]:
+    """The first and the last full-text rowid the person's rows can have."""
+    return person_id << ID_BITS, person_id << ID_BITS | ID_MASK
 
 
 def phrases(terms: Sequence[str]) -> list[str]:
@@ -115,7 +131,7 @@ def rank(
     exclude: Collection[int] = (),
     common: float = 0.5,
 ) -> list[tuple[int, float]]:
-    """The person's ``limit`` best rows for ``terms`` as (rowid, score), best first.
+    """The person's ``limit`` best rows for ``terms`` as (item id, score), best first.
 
     ``weights`` gives each of ``index.columns`` its weight (a column weighted 0 is not
     searched). A word in more than ``common`` of the person's rows is not read (at a
@@ -150,67 +166,72 @@ def _scores(
 ) -> dict[int, float]:
     """Each of the person's rows holding any of ``words`` and not in ``exclude``, with its
     BM25 score over the person's rows less those."""
-    owned = scope(person_id)
     hidden = set(_lengths(db, index, person_id, set(exclude))) if exclude else set()
     total = size(db, index, person_id) - len(hidden)
     average = collections.average(db, index, person_id, total)
     # a word in over half the person's rows weighs nothing (idf below): when it is in more
     # than ``common`` of them, counted in C, it is left out before its rows are read here
     # (a short history keeps all its words: the rows they find still rank above the rest)
-    found = _frequencies(db, index, owned, words, weights, max(COMMON, total * common))
+    found = _frequencies(db, index, person_id, words, weights, max(COMMON, total * common))
     # a row without a length is neither scored nor counted in a word's idf (below)
     lengths = _lengths(db, index, person_id, set().union(*found) - hidden)
     if not lengths:
         return {}
-    norms = {rowid: K1 * (1 - B + B * n / average) for rowid, n in lengths.items()}
+    norms = {item: K1 * (1 - B + B * n / average) for item, n in lengths.items()}
     scores = dict.fromkeys(norms, 0.0)
     for freq in found:
-        mine = [(rowid, f, norms[rowid]) for rowid, f in freq.items() if rowid in norms]
+        mine = [(item, f, norms[item]) for item, f in freq.items() if item in norms]
         # FTS5's own idf: a word in over half the person's rows (their own name, say) tells
         # nothing about which one is meant; the +1 variant kept it, and lost on LoCoMo
         df = min(len(mine), total)
         idf = max(1e-6, math.log((total - df + 0.5) / (df + 0.5)))
-        for rowid, f, norm in mine:
-            scores[rowid] += idf * f * (K1 + 1) / (f + norm)
+        for item, f, norm in mine:
+            scores[item] += idf * f * (K1 + 1) / (f + norm)
     return scores
 
 
 def _frequencies(
     db: sqlite3.Connection,
     index: Index,
-    scope: str,
+    person_id: int,
     words: Sequence[str],
     weights: Sequence[float],
     fewer_than: float,
 ) -> list[dict[int, float]]:
-    """For each of ``words`` in fewer than ``fewer_than`` of the rows carrying the owner
-    token, in their order: row -> the word's column-weighted frequency. One statement for
-    all the words: FTS5 counts each word's rows, and joins the rows of those it keeps per
-    column, intersecting each word's rows with the owner's and never scoring them."""
+    """For each of ``words`` in fewer than ``fewer_than`` of the person's rows, in their
+    order: item -> the word's column-weighted frequency. One statement for all the words:
+    per word and column, FTS5 walks the word's list within the person's block only, and
+    gives back the rows it found unless there were ``fewer_than`` or more (NULL: the word
+    is left out, unread). A word's rows are those holding it in any searched column."""
     fts = index.table
     columns = [(c, w) for c, w in zip(index.columns, weights, strict=True) if w > 0]
     if not columns or not words:
         return []
     reads = ", ".join(
-        f"(SELECT group_concat(rowid) FROM {fts} WHERE {fts} MATCH q.c{i})"
+        f"(SELECT CASE WHEN count(*) < s.few THEN coalesce(group_concat(rowid - s.first), '')"
+        f" END FROM {fts} WHERE {fts} MATCH q.c{i} AND rowid BETWEEN s.first AND s.last)"
         for i in range(len(columns))
     )
+    row = "(" + ",".join("?" * (1 + len(columns))) + ")"
     sql = (
-        f"WITH q (n, counted{''.join(f', c{i}' for i in range(len(columns)))}) AS (VALUES"
-        f" {','.join(['(' + ','.join('?' * (2 + len(columns))) + ')'] * len(words))})"
-        f" SELECT {reads} FROM q WHERE (SELECT count(*) FROM {fts} WHERE {fts} MATCH q.counted)"
-        " < ? ORDER BY n"
+        f"WITH s (few, first, last) AS (VALUES (?, ?, ?)),"
+        f" q (n{''.join(f', c{i}' for i in range(len(columns)))}) AS"
+        f" (VALUES {','.join([row] * len(words))})"
+        f" SELECT {reads} FROM q, s ORDER BY n"
     )
-    args: list[object] = []
+    args: list[object] = [fewer_than, *block(person_id)]
     for n, word in enumerate(words):
-        args += [n, f"{scope} AND {word}", *(f"{scope} AND {c} : {word}" for c, _ in columns)]
+        args += [n, *(f"{c} : {word}" for c, _ in columns)]
     found = []
-    for joined in db.execute(sql, (*args, fewer_than)):
+    for joined in db.execute(sql, args):
+        if None in joined:
+            continue
         freq: dict[int, float] = {}
         for (_, weight), rows in zip(columns, joined, strict=True):
-            for rowid in joined_ints(rows):
-                freq[rowid] = freq.get(rowid, 0.0) + weight
-        found.append(freq)
+            for item in joined_ints(rows):
+                freq[item] = freq.get(item, 0.0) + weight
+        if len(freq) < fewer_than:
+            found.append(freq)
     return found
 
 
@@ -225,34 +246,30 @@ def _lengths_of(joined: str | None) -> list[int]:
 
 
 def _lengths(
-    db: sqlite3.Connection, index: Index, person_id: int, rowids: set[int]
+    db: sqlite3.Connection, index: Index, person_id: int, items: set[int]
 ) -> dict[int, int]:
     """Each hit's length in tokens, for the hits proved the person's own by the row they
     index (its ``person_id``, and ``index.keep``); others are dropped here."""
-    hits = sorted(rowids)
+    first = block(person_id)[0]
     lengths: dict[int, int] = {}
-    for chunk, marks in chunks(hits):
+    for chunk, marks in chunks(sorted(items)):
         ids, sizes = db.execute(  # CROSS JOIN: ten times faster than the planner's order
-            f"SELECT group_concat(d.id), group_concat(hex(d.sz)) FROM {index.table}_docsize d"
-            f" CROSS JOIN {index.rows} m ON m.id = d.id WHERE m.person_id = ? AND {index.keep}"
-            f" AND d.id IN ({marks})",
-            (person_id, *chunk),
+            f"SELECT group_concat(m.id), group_concat(hex(d.sz)) FROM {index.table}_docsize d"
+            f" CROSS JOIN {index.rows} m ON m.id = d.id - ? WHERE m.person_id = ?"
+            f" AND {index.keep} AND d.id IN ({marks})",
+            (first, person_id, *(first + item for item in chunk)),
         ).fetchone()
-        for rowid, size in zip(joined_ints(ids), _lengths_of(sizes), strict=True):
-            lengths[rowid] = size
+        for item, size in zip(joined_ints(ids), _lengths_of(sizes), strict=True):
+            lengths[item] = size
     return lengths
 
 
 def size(db: sqlite3.Connection, index: Index, person_id: int) -> int:
     """How many of the person's rows ``index`` holds."""
-    return _count(db, index, scope(person_id))
-
-
-def _count(db: sqlite3.Connection, index: Index, query: str) -> int:
-    fts = index.table
-    return int(
-        db.execute(f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?", (query,)).fetchone()[0]
-    )
+    (count,) = db.execute(
+        f"SELECT count(*) FROM {index.table}_docsize WHERE id BETWEEN ? AND ?", block(person_id)
+    ).fetchone()
+    return int(count)
 
 
 class Collections:
@@ -284,11 +301,10 @@ class Collections:
             held = self._held.get(key)
         if held is not None and abs(total - held[0]) * 16 <= held[0]:
             return held[1]
-        fts = index.table
         (joined,) = db.execute(  # one row, not SAMPLE
-            f"SELECT group_concat(hex(sz)) FROM {fts}_docsize WHERE id IN (SELECT rowid FROM"
-            f" {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT {SAMPLE})",
-            (scope(person_id),),
+            f"SELECT group_concat(hex(sz)) FROM (SELECT sz FROM {index.table}_docsize"
+            f" WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT {SAMPLE})",
+            block(person_id),
         ).fetchone()
         newest = _lengths_of(joined)
         average = max(1.0, sum(newest) / max(1, len(newest)))
