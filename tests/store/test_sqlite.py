@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -31,6 +32,22 @@ async def test_message_is_on_disk_when_add_returns(store: SQLiteStore) -> None:
     msg = await store.add_message(person.id, conv.id, "user", "I wrote a letter today")
     row = raw(store.path).execute("SELECT content FROM messages WHERE id = ?", (msg.id,)).fetchone()
     assert row == ("I wrote a letter today",)
+
+
+async def test_the_log_is_copied_into_the_database_beside_the_writer(store: SQLiteStore) -> None:
+    """No commit copies the write-ahead log into the database (it would wait for it, and
+    every write behind it); the checkpointer's thread does, while writes go on."""
+    person = await store.create_person("Theo", "h1")
+    conv = await store.create_conversation(person.id)
+    before = store.path.stat().st_size
+    for n in range(60):  # some 1.2 MB: past the 1,000 pages a commit would copy at
+        await store.add_message(person.id, conv.id, "user", f"{n} " + "words " * 3000)
+    for _ in range(200):  # ten seconds at most
+        if store.path.stat().st_size >= before + 1_000_000:
+            break
+        await asyncio.sleep(0.05)
+    assert store.path.stat().st_size >= before + 1_000_000
+    assert len(await store.messages(person.id, conv.id, limit=100)) == 60
 
 
 async def test_other_people_cannot_reach_a_conversation(store: SQLiteStore) -> None:

@@ -108,7 +108,7 @@ class SQLiteStore(
         return removed
 
     async def list_people(self) -> list[Person]:
-        rows = await self._rows("SELECT id, name, created_at FROM people ORDER BY id")
+        rows = await self._scan("SELECT id, name, created_at FROM people ORDER BY id")
         return [Person(*row) for row in rows]
 
     async def counts(self) -> dict[str, int]:
@@ -121,7 +121,7 @@ class SQLiteStore(
         return await self._read(run)
 
     async def count_people(self) -> int:
-        return int((await self._rows("SELECT count(*) FROM people"))[0][0])
+        return int((await self._scan("SELECT count(*) FROM people"))[0][0])
 
     async def backup(self, target: Path, *, replace: bool = False) -> None:
         # its own thread and connection: a long copy must not hold up readers or the writer

@@ -61,7 +61,7 @@ class SQLiteDeparture(SQLiteCore):
         return await self._write(run)
 
     async def farewelled(self) -> set[int]:
-        return {int(row[0]) for row in await self._rows("SELECT person_id FROM farewells")}
+        return {int(row[0]) for row in await self._scan("SELECT person_id FROM farewells")}
 
     async def add_farewell(
         self, person_id: int, title: str, text: str, data: dict[str, Any]
@@ -109,7 +109,7 @@ class SQLiteDeparture(SQLiteCore):
         return Message(*rows[0]) if rows else None
 
     async def acquaintance(self, person_id: int) -> Acquaintance:
-        rows = await self._rows(
+        rows = await self._scan(  # all they have said
             "SELECT min(created_at), count(DISTINCT conversation_id), count(*) FROM messages"
             " WHERE person_id = ? AND role = 'user'",
             (person_id,),

@@ -126,7 +126,7 @@ class SQLiteRelationship(SQLiteCore):
         return [Milestone(*row) for row in rows]
 
     async def stage_counts(self) -> dict[str, int]:
-        rows = await self._rows("SELECT stage, count(*) FROM relationships GROUP BY stage")
+        rows = await self._scan("SELECT stage, count(*) FROM relationships GROUP BY stage")
         return {str(stage): int(n) for stage, n in rows}
 
     async def theme_counts(
@@ -147,7 +147,7 @@ class SQLiteRelationship(SQLiteCore):
         return await self._read(run)
 
     async def active_people(self, since: float) -> int:
-        rows = await self._rows(
+        rows = await self._scan(
             "SELECT count(DISTINCT person_id) FROM messages WHERE role = 'user'"
             " AND created_at >= ?",
             (since,),
