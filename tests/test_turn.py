@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
 
+from samantha import turn
 from samantha.errors import InputError, ModelError, ModelUnavailable
 from samantha.system import Samantha
 from tests.fakes import ScriptedLLM
@@ -240,3 +242,47 @@ async def test_rolling_summary_when_the_window_overflows(sam: Samantha, fake: Sc
     assert "Earlier in this conversation: " + fake.default in last_turn[0].content
     budget = sam.settings.history_tokens + 400  # window plus persona and examples
     assert sum(len(m.content) // 4 for m in last_turn) < budget * 2
+
+
+async def test_a_turn_is_learned_in_one_pass_once_her_reply_has_ended(
+    sam: Samantha, fake: ScriptedLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The person's words wait for her reply, and both are learned together: one read of
+    what is new, one embedding, one write, not one of each per turn."""
+    person = await sam.person_named("theo", create=True)
+    assert person
+    conv = await sam.store.create_conversation(person.id)
+    passes: list[int] = []
+    learn = sam.memory.learn
+
+    async def counted(person_id: int, name: str, **kwargs: str) -> int:
+        passes.append(await learn(person_id, name, **kwargs))
+        return passes[-1]
+
+    monkeypatch.setattr(sam.memory, "learn", counted)
+    fake.replies = ["Tell me about her bread."]
+    await sam.companion.say(person, conv.id, "My sister Ada bakes bread on Sundays.")
+    await asyncio.sleep(0.05)
+    assert passes == [] and len(await sam.store.unlearned(person.id)) == 1
+    await (await sam.companion.reply(person, conv.id)).read_all()
+    await sam.companion.drain()
+    assert passes == [2] and await sam.store.unlearned(person.id) == []
+    assert any("Ada" in m.text for m in await sam.store.memories(person.id))
+
+
+async def test_words_no_reply_follows_are_learned_all_the_same(
+    sam: Samantha, fake: ScriptedLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(turn, "LEARN_LATER_S", 0.3)
+    theo = await sam.person_named("theo", create=True)
+    amy = await sam.person_named("amy", create=True)
+    assert theo and amy
+    for person in (theo, amy):
+        conv = await sam.store.create_conversation(person.id)
+        await sam.companion.say(person, conv.id, "My sister Ada bakes bread on Sundays.")
+    await sam.delete_person(amy.id)  # her words are not waiting any more
+    assert list(sam.companion._unlearned) == [theo.id]
+    await asyncio.sleep(0.6)  # no reply was asked for (refused, or the model was down)
+    await sam.memory.drain()
+    assert await sam.store.unlearned(theo.id) == [] and not sam.companion._unlearned
+    assert [m.text for m in await sam.store.memories(theo.id)] != []

@@ -85,6 +85,7 @@ class Samantha:
         what this process holds about them. Returns how many rows of each kind went."""
         removed = await self.store.delete_person(person_id)
         self.forget_departure_archive(person_id)
+        self.companion.forget(person_id)
         await self.memory.forget_person(person_id)
         return removed
 

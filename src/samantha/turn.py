@@ -41,6 +41,7 @@ from samantha.store import Conversation, MemoryRecord, Message, Person, Store
 from samantha.summary import estimate_tokens, maybe_summarise
 
 log = logging.getLogger(__name__)
+LEARN_LATER_S = 30.0  # words no reply follows (refused, failed) are learned from this late
 
 
 def validate_text(text: str, limit: int) -> str:
@@ -94,6 +95,7 @@ class Companion:
         self.metrics.watch_slots(line.slots, lambda: line.running, lambda: line.waiting)
         self._background: set[asyncio.Task[None]] = set()
         self._counting: dict[int, asyncio.Task[None]] = {}  # relationships being counted
+        self._unlearned: dict[int, tuple[Person, asyncio.TimerHandle]] = {}  # words waiting
         self.flight = InFlight()
 
     async def say(
@@ -101,14 +103,35 @@ class Companion:
     ) -> Message:
         """Validate and durably keep what the person said. Nothing is written if it is bad.
 
-        It is learned from (indexed, records drawn) in the background; ``learn=False``
-        leaves that until after her reply, so the recall for the reply read ahead (voice)
-        and the recall for the reply itself see the same memory."""
+        It is learned from (indexed, records drawn) in the background, with her reply, once
+        that has ended: one pass over both turns, not one each (:meth:`learn_later`).
+        ``learn=False`` leaves it to the caller (voice: after a reply read ahead on words
+        that may not be the end of the turn)."""
         text = validate_text(text, self.settings.max_message_chars)
         message = await self.store.add_message(person.id, conversation_id, "user", text)
         if learn:
-            self.memory.learn_soon(person.id, person.name)
+            self.learn_later(person)
         return message
+
+    def learn_later(self, person: Person) -> None:
+        """Learn from the person's new words when her reply to them has ended
+        (:meth:`after_reply`), or :data:`LEARN_LATER_S` from now if no reply does."""
+        if person.id not in self._unlearned:
+            later = asyncio.get_running_loop().call_later(LEARN_LATER_S, self.learn_now, person)
+            self._unlearned[person.id] = person, later
+
+    def forget(self, person_id: int) -> None:
+        """Drop what is held of a person who was deleted: their words waiting to be learned."""
+        _, later = self._unlearned.pop(person_id, (None, None))
+        if later is not None:
+            later.cancel()
+
+    def learn_now(self, person: Person) -> None:
+        """Learn from the person's new turns now (in the background)."""
+        _, later = self._unlearned.pop(person.id, (person, None))
+        if later is not None:
+            later.cancel()
+        self.memory.learn_soon(person.id, person.name)
 
     async def reply(self, person: Person, conversation_id: int) -> Reply:
         """Start the reply to the person's newest unanswered message.
@@ -352,7 +375,7 @@ class Companion:
     # -- after each reply ----------------------------------------------------------------------
     def after_reply(self, person: Person, conversation_id: int) -> None:
         """Learn from the turn, count it in the relationship, fold old lines into the summary."""
-        self.memory.learn_soon(person.id, person.name)
+        self.learn_now(person)
         her = self.persona.name
         summarise = maybe_summarise(
             self.store, self.llm, self.settings, person, conversation_id, her
@@ -365,6 +388,7 @@ class Companion:
 
     async def _count(self, person: Person) -> None:
         try:
+            await self.memory.learned(person.id)  # what they shared this turn counts too
             await self.relationships.update(person)
         except Exception:  # the relationship is counted again after the next reply
             log.exception("could not count the relationship of person %s", person.id)
@@ -382,7 +406,10 @@ class Companion:
         return await self.flight.until_quiet(longest)
 
     async def drain(self) -> None:
-        """Wait for background work (summaries, learning) to finish."""
+        """Wait for background work (summaries, learning) to finish; words waiting to be
+        learned from are learned from now."""
+        for person, _ in list(self._unlearned.values()):
+            self.learn_later(person)
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
         await self.memory.drain()

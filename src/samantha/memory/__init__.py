@@ -112,6 +112,13 @@ class Memory:
         finally:
             self._tasks.pop(person_id, None)
 
+    async def learned(self, person_id: int) -> None:
+        """Wait until what is being learned about the person now has been (at once if
+        nothing is)."""
+        task = self._tasks.get(person_id)
+        if task is not None:
+            await asyncio.wait((task,))
+
     async def forget_person(self, person_id: int) -> None:
         """Stop learning about a deleted person and drop what is held about them in memory.
 

@@ -279,7 +279,7 @@ class VoiceSession:
                     timings.first_token_ms = _ms(asked)
                 await self._speak(reply, ended, timings)
         finally:  # her reply has read its memories: now learn from what they said
-            self.companion.memory.learn_soon(self.person.id, self.person.name)
+            self.companion.learn_now(self.person)
 
     async def _reply(self, message: Message, opening: Opening | None) -> Reply | None:
         """Her reply to ``message``: the one begun in the pause, kept, or a new one."""
