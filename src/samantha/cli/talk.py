@@ -39,7 +39,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     # open event streams never end by themselves: without a limit a stop would wait forever
     config = uvicorn.Config(
-        create_app(settings, stop=stop),
+        create_app(settings, stop=stop, own_process=True),
         host=host,
         port=port,
         log_config=None,
