@@ -103,9 +103,8 @@ def create_app(
             app.state.trends = Trends(sam.metrics)
             app.state.voice = ears = speech or Voice(settings)
             background = [
-                asyncio.create_task(
-                    _load(sam, ears, own_process)
-                ),  # the page is up while the model loads
+                # the page is up while the model loads
+                asyncio.create_task(_load(sam, ears, own_process)),
                 asyncio.create_task(app.state.trends.run()),
             ]
             if settings.proactive_interval_s:
