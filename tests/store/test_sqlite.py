@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,43 @@ async def test_writes_that_arrive_together_commit_together_and_fail_alone(
     with sqlite3.connect(store.path) as db:  # another connection: committed, on disk
         rows = db.execute("SELECT person_id, content FROM messages ORDER BY id").fetchall()
     assert rows == [(theo.id, f"line {i}") for i in range(60)]
+
+
+async def test_a_write_someone_waits_on_goes_before_the_bookkeeping_queued_ahead(
+    store: SQLiteStore,
+) -> None:
+    """Learning's writes (``later``) give way: a batch of them ends after the job that is
+    running when another write arrives, which is committed next; the rest follow, in
+    order, and every one is committed."""
+
+    order: list[str] = []
+    running, release = threading.Event(), threading.Event()
+
+    def slow(db: sqlite3.Connection) -> str:
+        running.set()
+        release.wait(10)
+        order.append("later 0")
+        return "later 0"
+
+    def note(name: str) -> Callable[[sqlite3.Connection], str]:
+        def write(db: sqlite3.Connection) -> str:
+            db.execute(
+                "INSERT INTO inner_life (created_at, state, material) VALUES (0, ?, '')", (name,)
+            )
+            order.append(name)
+            return name
+
+        return write
+
+    writes = [slow] + [note(f"later {i}") for i in (1, 2, 3)]
+    queued = [asyncio.create_task(store._write(write, later=True)) for write in writes]
+    await asyncio.to_thread(running.wait, 10)
+    urgent = asyncio.create_task(store._write(note("now")))
+    await asyncio.sleep(0.05)  # it is waiting behind the running job
+    release.set()
+    assert await urgent == "now"
+    assert await asyncio.gather(*queued) == ["later 0", "later 1", "later 2", "later 3"]
+    assert order == ["later 0", "now", "later 1", "later 2", "later 3"]
+    with sqlite3.connect(store.path) as db:
+        kept = [r[0] for r in db.execute("SELECT state FROM inner_life ORDER BY version")]
+    assert kept == ["now", "later 1", "later 2", "later 3"]

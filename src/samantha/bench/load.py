@@ -134,8 +134,9 @@ async def seeded(settings: Settings, args: argparse.Namespace, out: Console) -> 
     return tokens
 
 
-async def _events(port: int, token: str, tally: Tally, stop: asyncio.Event) -> None:
-    """Hold the person's event stream open: they count as connected while it is."""
+async def _events(port: int, token: str, tally: Tally, gone: asyncio.Event) -> None:
+    """Hold the person's event stream open until they are ``gone``: they count as
+    connected while it is."""
     try:
         res = await wire.request(HOST, port, "GET", "/v1/events", token=token)
     except OSError as exc:
@@ -148,7 +149,7 @@ async def _events(port: int, token: str, tally: Tally, stop: asyncio.Event) -> N
         tally.connected += 1
         tally.connected_peak = max(tally.connected_peak, tally.connected)
         try:
-            async for _ in _until(res.lines(), stop):
+            async for _ in _until(res.lines(), gone):
                 pass
         finally:
             tally.connected -= 1
@@ -177,9 +178,27 @@ async def _until(lines: AsyncIterator[str], stop: asyncio.Event) -> AsyncIterato
 
 
 async def _talk(
+    port: int,
+    token: str,
+    n: int,
+    tally: Tally,
+    args: argparse.Namespace,
+    stop: asyncio.Event,
+    gone: asyncio.Event,
+) -> None:
+    """One person: a conversation, then messages at a human pace until the run ends; then
+    they are ``gone``, once the reply they were reading has ended. So people leave one by
+    one, as they would, rather than all in the same instant while replies to others are
+    still starting (that burst of closing streams was measured as their wait)."""
+    try:
+        await _converse(port, token, n, tally, args, stop)
+    finally:
+        gone.set()
+
+
+async def _converse(
     port: int, token: str, n: int, tally: Tally, args: argparse.Namespace, stop: asyncio.Event
 ) -> None:
-    """One person: a conversation, then messages at a human pace until the run ends."""
     rng = random.Random(f"{args.run}:{n}")
     await asyncio.sleep(rng.uniform(0, args.rate))  # people don't all speak at second 0
     try:
@@ -423,9 +442,13 @@ async def _drive(
     args.run = os.urandom(4).hex()  # marks this run's messages apart from earlier runs'
     tally, stop = Tally(), asyncio.Event()
     cpu0, wall0 = _cpu_seconds(pid), time.monotonic()
-    tasks = [asyncio.create_task(_events(port, t, tally, stop)) for t in tokens]
+    gone = [asyncio.Event() for _ in tokens]
+    tasks = [
+        asyncio.create_task(_events(port, t, tally, g)) for t, g in zip(tokens, gone, strict=True)
+    ]
     tasks += [
-        asyncio.create_task(_talk(port, t, n, tally, args, stop)) for n, t in enumerate(tokens)
+        asyncio.create_task(_talk(port, t, n, tally, args, stop, gone[n]))
+        for n, t in enumerate(tokens)
     ]
     watcher = asyncio.create_task(_watch(tally, out, stop))
     await asyncio.sleep(args.duration)

@@ -45,6 +45,7 @@ CHECKPOINT_S = 1.0  # the write-ahead log is copied into the database at most th
 # keeps up to about 2,000 bytes in place, and a person's vectors lie together.
 PAGE_SIZE = 8192
 Outcome = tuple[bool, Any]  # (succeeded, its value or its exception)
+Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 CONVERSATION_COLUMNS = "id, person_id, title, created_at, updated_at, summary, summary_upto"
 
 
@@ -138,7 +139,8 @@ class SQLiteCore(Store):
         self._write_db: sqlite3.Connection | None = None
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        self._pending: list[tuple[Callable[[sqlite3.Connection], Any], Any, Any]] = []
+        self._pending: list[Job] = []  # writes someone is waiting on, first
+        self._later: list[Job] = []  # then these: bookkeeping nobody waits on (learning)
         self._pending_lock = threading.Lock()
         self._draining = False
         self._checkpointer: Checkpointer | None = None
@@ -186,18 +188,25 @@ class SQLiteCore(Store):
     async def _on(self, pool: ThreadPoolExecutor, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(pool, fn)
 
-    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def _write(self, fn: Callable[[sqlite3.Connection], T], *, later: bool = False) -> T:
         """Run ``fn`` in a write transaction; return once that transaction is committed.
 
         Writes that arrive while the writer is busy are committed together (group commit):
         each runs inside its own savepoint, so one that fails rolls back alone, and all of
         them share one COMMIT, one fsync. Under load that is what keeps the single writer
         ahead; alone, a write is its own transaction as before.
+
+        A write made ``later`` (learning from a turn, the relationship's bookkeeping:
+        nobody is waiting on it) goes after every other write waiting, in batches of its
+        own, and a batch of them stops early when another write arrives. A person's message
+        then waits for at most one of them, not for a queue of them: under load, a
+        learning pass was the slowest write (its full-text segments merged as they were
+        written), and the message's commit is on the way to her first word.
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         with self._pending_lock:
-            self._pending.append((fn, loop, future))
+            (self._later if later else self._pending).append((fn, loop, future))
             start, self._draining = not self._draining, True
         if start:
             self._writer.submit(self._drain)
@@ -208,25 +217,38 @@ class SQLiteCore(Store):
         """Writer thread: commit what is waiting, in batches, until nothing is."""
         while True:
             with self._pending_lock:
-                batch, self._pending = self._pending[:GROUP], self._pending[GROUP:]
+                queue = self._pending or self._later
+                batch = queue[:GROUP]
+                del queue[:GROUP]
                 if not batch:
                     self._draining = False
                     return
+            # a batch of later writes gives way to the first write that someone waits on
+            give_way = self._pending if queue is self._later else None
             try:
-                outcomes = self._commit([fn for fn, _, _ in batch])
+                outcomes = self._commit([fn for fn, _, _ in batch], give_way)
             except BaseException as exc:  # never leave a caller waiting forever
                 log.exception("a write batch failed")
                 with contextlib.suppress(sqlite3.Error):
                     if self._write_db is not None and self._write_db.in_transaction:
                         self._write_db.execute("ROLLBACK")
                 outcomes = [(False, exc)] * len(batch)
+            if len(outcomes) < len(batch):  # the rest go first among the later writes
+                with self._pending_lock:
+                    self._later[:0] = batch[len(outcomes) :]
+                batch = batch[: len(outcomes)]
             if self._checkpointer is not None:
                 self._checkpointer.wrote()
             for (_, loop, future), outcome in zip(batch, outcomes, strict=True):
                 with contextlib.suppress(RuntimeError):  # that loop has closed
                     loop.call_soon_threadsafe(_settle, future, outcome)
 
-    def _commit(self, jobs: list[Callable[[sqlite3.Connection], Any]]) -> list[Outcome]:
+    def _commit(
+        self, jobs: list[Callable[[sqlite3.Connection], Any]], give_way: list[Job] | None = None
+    ) -> list[Outcome]:
+        """Run ``jobs`` in one transaction, each in a savepoint; their outcomes. With
+        ``give_way``, stop after the job during which that list stopped being empty: the
+        outcomes are then fewer than the jobs, and the rest were not run."""
         db = self._write_db
         if db is None:
             return [(False, RuntimeError("store is not open"))] * len(jobs)
@@ -243,11 +265,13 @@ class SQLiteCore(Store):
                 db.execute("ROLLBACK TO job")
                 outcomes.append((False, exc))
             db.execute("RELEASE job")
+            if give_way:  # read without the lock: a write arriving a moment late waits one job
+                break
         try:
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             db.execute("ROLLBACK")
-            return [(False, exc)] * len(jobs)
+            return [(False, exc)] * len(outcomes)
         return outcomes
 
     async def _checkpoint(self) -> bool:

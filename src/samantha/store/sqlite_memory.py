@@ -377,7 +377,7 @@ class SQLiteMemory(SQLiteRecall):
         return [Message(*row) for row in rows]
 
     async def add_kinds(self, person_id: int, found: Sequence[tuple[int, str]]) -> None:
-        await self._write(lambda db: add_kinds(db, person_id, found))
+        await self._write(lambda db: add_kinds(db, person_id, found), later=True)
 
     async def learn(
         self, person_id: int, learned: Sequence[Learned], memories: Sequence[NewMemory]
@@ -390,4 +390,4 @@ class SQLiteMemory(SQLiteRecall):
             kept = [m for m in memories if set(m.source_ids) <= fresh]
             return _insert(db, person_id, kept, now)
 
-        return await self._write(run)
+        return await self._write(run, later=True)

@@ -116,7 +116,7 @@ class SQLiteRelationship(SQLiteCore):
             _put_bond(db, bond)
             return [m for m in milestones if _put_milestone(db, bond.person_id, m)]
 
-        return await self._write(run)
+        return await self._write(run, later=True)
 
     async def milestones(self, person_id: int) -> list[Milestone]:
         rows = await self._rows(
