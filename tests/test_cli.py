@@ -571,6 +571,13 @@ def test_bench_load_can_seed_once_and_reuse_the_people(
     assert "lost               0" in again.stdout  # this run's messages, told apart
     more = samantha(cli_env, *run, "--people", "9", "--home", str(home))
     assert more.returncode == 2 and "holds 8 seeded people" in flat(more.stderr)
+    # people whose first turn would come after the run end with it, having said nothing
+    quiet = tmp_path / "quiet.json"
+    late = ("bench", "load", "--duration", "2", "--rate", "100000", "--people", "4")
+    ended = samantha(cli_env, *late, "--home", str(home), "--json", str(quiet))
+    assert ended.returncode == 0, ended.stdout + ended.stderr
+    figures = json.loads(quiet.read_text())
+    assert figures["connected_peak"] == 4 and figures["messages_sent"] == 0
 
 
 def test_bench_load_embedded_says_how_many_conversations_the_model_sustains(

@@ -200,7 +200,11 @@ async def _converse(
     port: int, token: str, n: int, tally: Tally, args: argparse.Namespace, stop: asyncio.Event
 ) -> None:
     rng = random.Random(f"{args.run}:{n}")
-    await asyncio.sleep(rng.uniform(0, args.rate))  # people don't all speak at second 0
+    # people don't all speak at second 0; one whose turn comes after the run says nothing
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), rng.uniform(0, args.rate))
+    if stop.is_set():
+        return
     try:
         res = await wire.request(HOST, port, "POST", "/v1/conversations", token=token, body={})
         made = await res.json()
