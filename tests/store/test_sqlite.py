@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -285,3 +286,36 @@ async def test_a_write_someone_waits_on_goes_before_the_bookkeeping_queued_ahead
     with sqlite3.connect(store.path) as db:
         kept = [r[0] for r in db.execute("SELECT state FROM inner_life ORDER BY version")]
     assert kept == ["now", "later 1", "later 2", "later 3"]
+
+
+async def test_bookkeeping_is_not_starved_by_writes_that_keep_coming(store: SQLiteStore) -> None:
+    """Each write someone waits on brings the next one in while it runs: the later write
+    still gets its turn after the first of them, not after the last."""
+    loop = asyncio.get_running_loop()
+    order: list[str] = []
+    chain: list[asyncio.Future[str]] = []
+    last = asyncio.Event()
+
+    def write(name: str, then: int = 0) -> Callable[[sqlite3.Connection], str]:
+        def run(db: sqlite3.Connection) -> str:
+            order.append(name)
+            if name == "now 5":
+                loop.call_soon_threadsafe(last.set)
+            if then:  # the next arrives while this one is being written
+                follow = write(f"now {then}", then + 1 if then < 5 else 0)
+                loop.call_soon_threadsafe(
+                    lambda: chain.append(loop.create_task(store._write(follow)))
+                )
+                deadline = time.monotonic() + 10
+                while not store._pending and time.monotonic() < deadline:
+                    time.sleep(0.001)
+            return name
+
+        return run
+
+    first = asyncio.create_task(store._write(write("now 1", 2)))
+    later = asyncio.create_task(store._write(write("later"), later=True))
+    assert await later == "later" and await first == "now 1"
+    await asyncio.wait_for(last.wait(), 10)
+    assert await asyncio.gather(*chain) == ["now 2", "now 3", "now 4", "now 5"]
+    assert order == ["now 1", "later", "now 2", "now 3", "now 4", "now 5"]

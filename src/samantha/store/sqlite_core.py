@@ -1,4 +1,4 @@
-"""SQLite plumbing: WAL, one writer thread fed in order, readers on their own connections.
+"""SQLite plumbing: WAL, one writer thread, readers on their own connections.
 
 Every write runs on the single writer thread inside ``BEGIN IMMEDIATE`` and is committed
 (and so durable under WAL with ``synchronous=FULL``) before its coroutine returns; that is
@@ -143,6 +143,7 @@ class SQLiteCore(Store):
         self._later: list[Job] = []  # then these: bookkeeping nobody waits on (learning)
         self._pending_lock = threading.Lock()
         self._draining = False
+        self._owed = False  # the later writes' turn is next
         self._checkpointer: Checkpointer | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -197,9 +198,10 @@ class SQLiteCore(Store):
         ahead; alone, a write is its own transaction as before.
 
         A write made ``later`` (learning from a turn, the relationship's bookkeeping:
-        nobody is waiting on it) goes after every other write waiting, in batches of its
-        own, and a batch of them stops early when another write arrives. A person's message
-        then waits for at most one of them, not for a queue of them: under load, a
+        nobody is waiting on it) goes after the other writes waiting, in batches of its
+        own, and a batch of them stops early when another write arrives; while both kinds
+        wait, they take turns. A person's message then waits for at most one of them, not
+        for a queue of them: under load, a
         learning pass was the slowest write (its full-text segments merged as they were
         written), and the message's commit is on the way to her first word.
         """
@@ -217,7 +219,13 @@ class SQLiteCore(Store):
         """Writer thread: commit what is waiting, in batches, until nothing is."""
         while True:
             with self._pending_lock:
-                queue = self._pending or self._later
+                # later writes get every other turn while both wait, so they are never
+                # starved by writes that keep coming
+                if self._later and (self._owed or not self._pending):
+                    queue = self._later
+                else:
+                    queue = self._pending
+                self._owed = queue is self._pending and bool(self._later)
                 batch = queue[:GROUP]
                 del queue[:GROUP]
                 if not batch:
