@@ -286,3 +286,15 @@ async def test_words_no_reply_follows_are_learned_all_the_same(
     await sam.memory.drain()
     assert await sam.store.unlearned(theo.id) == [] and not sam.companion._unlearned
     assert [m.text for m in await sam.store.memories(theo.id)] != []
+
+
+async def test_draining_learns_the_words_still_waiting_for_a_reply(sam: Samantha) -> None:
+    """A server stopping (or a test) drains: words no reply followed are learned then, not
+    left to a timer that will never fire."""
+    theo = await sam.person_named("theo", create=True)
+    assert theo
+    conv = await sam.store.create_conversation(theo.id)
+    await sam.companion.say(theo, conv.id, "My sister Ada bakes bread on Sundays.")
+    assert list(sam.companion._unlearned) == [theo.id]
+    await sam.companion.drain()
+    assert not sam.companion._unlearned and await sam.store.unlearned(theo.id) == []

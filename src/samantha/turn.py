@@ -409,7 +409,7 @@ class Companion:
         """Wait for background work (summaries, learning) to finish; words waiting to be
         learned from are learned from now."""
         for person, _ in list(self._unlearned.values()):
-            self.learn_later(person)
+            self.learn_now(person)
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
         await self.memory.drain()
