@@ -9,7 +9,7 @@ reader goes away.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -151,6 +151,40 @@ async def first_words(stream: AsyncIterator[str]) -> str:
     if not first.strip():
         raise ModelError("the model returned an empty reply; try again")
     return first.lstrip()
+
+
+SEND_EVERY_S = 0.1  # pieces that come faster than this go out together
+
+
+async def gathered(
+    pieces: AsyncIterable[str], every: float = SEND_EVERY_S
+) -> AsyncGenerator[str, None]:
+    """The pieces of a reply for the wire: the first at once, then those that come within
+    ``every`` seconds of the last one sent joined into one.
+
+    Each event sent costs the server a pass through the web stack and a write to the
+    socket; at 20 tokens a second that was half of what a reply cost it, and nobody reads
+    faster than ten updates a second. A piece is held only while pieces come faster than
+    ``every``: the next one carries it (a model that stalls right after it holds it back
+    for that stall). Nothing is dropped: the last pieces go when the stream ends, and an
+    error is raised after what came before it was sent."""
+    clock = time.monotonic
+    held: list[str] = []
+    sent = -every
+    try:
+        async for piece in pieces:
+            held.append(piece)
+            now = clock()
+            if now - sent >= every:
+                sent = now
+                yield "".join(held)
+                held.clear()
+    except Exception:
+        if held:
+            yield "".join(held)
+        raise
+    if held:
+        yield "".join(held)
 
 
 async def close_stream(stream: AsyncIterator[str]) -> None:

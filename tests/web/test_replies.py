@@ -15,6 +15,8 @@ from starlette.types import Message
 
 from samantha.auth import add_person
 from samantha.config import Settings
+from samantha.errors import ModelError
+from samantha.reply import gathered
 from samantha.system import Samantha, running
 from samantha.web import create_app
 from samantha.web.replies import ReplyStream, start_reply
@@ -273,3 +275,36 @@ async def test_three_hundred_people_at_once_are_answered_or_refused_never_lost(
             assert await history(client, who, cid) == [("user", text), ("assistant", fake.default)]
         assert (await sam.store.counts())["messages"] == 2 * len(sends)
         assert line.deepest == line.queue and idle(sam)
+
+
+async def pieces(*items: str | Exception) -> AsyncIterator[str]:
+    for item in items:
+        await asyncio.sleep(0)
+        if isinstance(item, Exception):
+            raise item
+        yield item
+
+
+async def sent(stream: AsyncIterator[str]) -> list[str]:
+    return [piece async for piece in stream]
+
+
+async def test_pieces_that_come_within_the_interval_go_out_as_one() -> None:
+    assert await sent(gathered(pieces("I", " was", " thinking"), every=3600)) == [
+        "I",  # the first at once
+        " was thinking",  # the rest came within the hour: together, at the end
+    ]
+    assert await sent(gathered(pieces("I", " was", " thinking"), every=0)) == [
+        "I",
+        " was",
+        " thinking",
+    ]
+    assert await sent(gathered(pieces(), every=3600)) == []
+
+
+async def test_pieces_held_when_the_model_fails_are_sent_before_the_error() -> None:
+    got: list[str] = []
+    with pytest.raises(ModelError, match="lost"):
+        async for piece in gathered(pieces("I", " was", ModelError("lost")), every=3600):
+            got.append(piece)
+    assert got == ["I", " was"]  # the partial reply she kept is what the client saw

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
 from samantha.errors import Departing, ModelError, ModelUnavailable, Overloaded
-from samantha.reply import Reply
+from samantha.reply import Reply, gathered
 from samantha.store import Message, Person
 from samantha.system import Samantha
 from samantha.web.deps import CurrentPerson, System
@@ -139,8 +140,9 @@ async def _answer(
 async def _events(reply: Reply) -> AsyncIterator[str]:
     yield sse("accepted", {"message": MessageOut.of(reply.user_message).model_dump()})
     try:
-        async for piece in reply:
-            yield sse("token", {"text": piece})
+        async with aclosing(gathered(reply)) as pieces:
+            async for piece in pieces:
+                yield sse("token", {"text": piece})
     except ModelError as exc:
         yield sse("error", error_body(exc.code, f"{exc}; the partial reply is kept as interrupted"))
         return

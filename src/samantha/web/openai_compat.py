@@ -17,6 +17,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -31,7 +32,7 @@ from samantha.errors import (
     NotFound,
     Overloaded,
 )
-from samantha.reply import Reply
+from samantha.reply import Reply, gathered
 from samantha.store import Person
 from samantha.system import Samantha
 from samantha.web.deps import Credentials, System
@@ -165,8 +166,9 @@ def _chunk(ident: str, delta: dict[str, str], finish: str | None = None) -> str:
 async def _chunks(ident: str, reply: Reply) -> AsyncIterator[str]:
     yield _chunk(ident, {"role": "assistant", "content": ""})
     try:
-        async for piece in reply:
-            yield _chunk(ident, {"content": piece})
+        async with aclosing(gathered(reply)) as pieces:
+            async for piece in pieces:
+                yield _chunk(ident, {"content": piece})
     except ModelError as exc:
         error = {"error": {"message": str(exc), "type": "server_error", "code": exc.code}}
         yield f"data: {json.dumps(error)}\n\n"
