@@ -49,6 +49,7 @@ FALL = 0.06  # how far below a stage's score the relationship must fall to leave
 FADE_AFTER_DAYS = 21  # silence longer than this starts to fade closeness
 HALF_LIFE_DAYS = 60
 HURT = 0.92  # what each unrepaired angry message or ending leaves of trust
+COUNTED = 500  # of their messages counted in one read
 
 FELT = "The first time you told me how you really felt"
 HELPED = "The first time I could help you"
@@ -166,7 +167,9 @@ class Relationships:
         before = await self.store.bond(person.id)
         tallies = before.tallies if before else Tallies()
         milestones: list[Milestone] = []
-        while said := await self.store.said_since(person.id, tallies.upto):
+        more = True
+        while more and (said := await self.store.said_since(person.id, tallies.upto, COUNTED)):
+            more = len(said) == COUNTED  # a short read was the last: none left to look for
             tallies, found = count(tallies, said)
             milestones += found
         now = self.store.now()

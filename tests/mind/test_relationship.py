@@ -3,6 +3,9 @@ stages, milestones, what reaches the prompt, what the person sees, and what she 
 
 from __future__ import annotations
 
+import pytest
+
+from samantha import relationship
 from samantha.relationship import STAGES, Relationships, stage_for
 from samantha.store import Person
 from samantha.system import Samantha
@@ -94,6 +97,20 @@ async def test_anger_and_silence_cool_a_relationship(her: Samantha, clock: Clock
     assert STAGES.index(next(s for s in STAGES if s.key == faded.stage)) < STAGES.index(
         next(s for s in STAGES if s.key == warm.stage)
     )
+
+
+async def test_messages_counted_in_several_reads_are_each_counted_once(
+    her: Samantha, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(relationship, "COUNTED", 2)  # a read of two: 2 + 2 + 1, then 2 + 1
+    ida = await her.person_named("Ida", create=True)
+    assert ida
+    await chat(her, ida, *[f"Thank you, line {n}." for n in range(5)])
+    bond = await her.store.bond(ida.id)
+    assert bond and bond.tallies.messages == 5 and bond.tallies.thanks == 5
+    await chat(her, ida, "One more.", "And another. Thank you!")
+    bond = await her.store.bond(ida.id)
+    assert bond and bond.tallies.messages == 7 and bond.tallies.thanks == 6
 
 
 def test_a_stage_is_kept_until_the_score_falls_clearly_below_it() -> None:

@@ -48,6 +48,9 @@ def memory_record(row: tuple[Any, ...], sources: dict[int, list[int]]) -> Memory
     )
 
 
+FEW = 50  # records of one kind read on the event loop's thread (the people in one's life)
+
+
 def _sources(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
     for chunk, marks in chunks(ids):
@@ -243,6 +246,8 @@ class SQLiteMemory(SQLiteRecall):
             sources = _sources(db, [r[0] for r in rows])
             return [memory_record(r, sources) for r in rows]
 
+        if kind and limit <= FEW:  # a point read through the person's index: read right here
+            return self._reading(run)
         return await self._read(run)
 
     async def memories_by_id(self, person_id: int, ids: Sequence[int]) -> list[MemoryRecord]:
