@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from samantha.config import VECTOR_CACHE_MB
-from samantha.store import Store, VectorChanges
+from samantha.store import Store, VectorBlock, VectorChanges
 
 log = logging.getLogger(__name__)
 Ids = npt.NDArray[np.int64]
@@ -97,7 +97,9 @@ class Vectors:
     @classmethod
     def read(cls, changes: VectorChanges, dim: int) -> Vectors:
         return cls(
-            changes.version, _kind(changes.rows, "turn", dim), _kind(changes.rows, "memory", dim)
+            changes.version,
+            _kind(changes.blocks, "turn", dim),
+            _kind(changes.blocks, "memory", dim),
         )
 
     def updated(self, changes: VectorChanges, dim: int) -> Vectors:
@@ -106,8 +108,8 @@ class Vectors:
             return Vectors.read(changes, dim)
         return Vectors(
             changes.version,
-            self.turns.added(*_rows(changes.rows, "turn", dim)),
-            self.memories.added(*_rows(changes.rows, "memory", dim)),
+            self.turns.added(*_rows(changes.blocks, "turn", dim)),
+            self.memories.added(*_rows(changes.blocks, "memory", dim)),
         )
 
     @property
@@ -115,23 +117,31 @@ class Vectors:
         return self.turns.nbytes + self.memories.nbytes
 
 
-def _rows(rows: Sequence[tuple[str, int, bytes]], kind: str, dim: int) -> tuple[Ids, Matrix]:
+def _rows(blocks: Sequence[VectorBlock], kind: str, dim: int) -> tuple[Ids, Matrix]:
     """The ids and vectors of one kind, in id order. A vector of another size was made by
     another embedder (``SAMANTHA_EMBEDDER`` changed since it was learned): it cannot be
     compared with this one's, so it is left out, and that turn is found by its words."""
     size = dim * 4  # float32
-    mine = sorted((i, v) for k, i, v in rows if k == kind and len(v) == size)
-    if any(k == kind and len(v) != size for k, _, v in rows):
+    block = next((b for b in blocks if b.item == kind), None)
+    if block is None or not block.ids:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
+    ids, sizes = np.array(block.ids, dtype=np.int64), np.array(block.sizes, dtype=np.int64)
+    joined = block.joined
+    if (sizes != size).any():
         _warn_foreign()
-    ids = np.array([i for i, _ in mine], dtype=np.int64)
-    if not mine:
-        return ids, np.zeros((0, dim), dtype=np.float32)
-    matrix = np.frombuffer(b"".join(v for _, v in mine), dtype=np.float32).reshape(-1, dim)
+        ends = np.cumsum(sizes)
+        mine = sizes == size
+        joined = b"".join(joined[e - size : e] for e in ends[mine].tolist())
+        ids = ids[mine]
+    matrix = np.frombuffer(joined, dtype=np.float32).reshape(-1, dim)
+    if len(ids) > 1 and (ids[1:] < ids[:-1]).any():
+        order = np.argsort(ids, kind="stable")
+        ids, matrix = ids[order], matrix[order]
     return ids, matrix
 
 
-def _kind(rows: Sequence[tuple[str, int, bytes]], kind: str, dim: int) -> Kind:
-    return Kind.of(*_rows(rows, kind, dim))
+def _kind(blocks: Sequence[VectorBlock], kind: str, dim: int) -> Kind:
+    return Kind.of(*_rows(blocks, kind, dim))
 
 
 @functools.cache

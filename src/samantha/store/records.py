@@ -217,17 +217,39 @@ class Learned:
 
 
 @dataclass(frozen=True)
+class VectorBlock:
+    """One kind of item's vectors (``"turn"`` or ``"memory"``), read as they are kept:
+    ``ids[i]``'s vector is the next ``sizes[i]`` bytes of ``joined``."""
+
+    item: str
+    ids: tuple[int, ...]
+    sizes: tuple[int, ...]
+    joined: bytes
+
+
+@dataclass(frozen=True)
 class VectorChanges:
     """A person's dense vectors as changed since a version a reader already holds.
 
-    ``rows`` are ``(item, item_id, vector)``: every vector the person has when ``complete``
-    (the first read, or something was removed since), else only those added or replaced
-    after the version asked about. ``version`` 0 means the person has no vectors.
+    ``blocks`` hold every vector the person has when ``complete`` (the first read, or
+    something was removed since), else only those added or replaced after the version
+    asked about. ``version`` 0 means the person has no vectors.
     """
 
     version: int
     complete: bool
-    rows: tuple[tuple[str, int, bytes], ...]
+    blocks: tuple[VectorBlock, ...]
+
+    @property
+    def rows(self) -> list[tuple[str, int, bytes]]:
+        """Each vector by itself: ``(item, item_id, vector)``."""
+        found = []
+        for block in self.blocks:
+            at = 0
+            for item_id, size in zip(block.ids, block.sizes, strict=True):
+                found.append((block.item, item_id, block.joined[at : at + size]))
+                at += size
+        return found
 
 
 @dataclass(frozen=True)

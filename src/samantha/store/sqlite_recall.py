@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from samantha.store.records import Message, Said, VectorChanges
+from samantha.store.records import Message, Said, VectorBlock, VectorChanges
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
 from samantha.store.sqlite_search import (
     KINDS,
@@ -88,13 +88,13 @@ class SQLiteRecall(SQLiteCore):
                     return VectorChanges(now, now == 0, ())
                 complete = version <= 0 or removed > version or now < version
                 if complete:
-                    rows = _vectors(
+                    blocks = _vectors(
                         db,
                         "SELECT item, item_id, vector FROM vectors WHERE person_id = ?",
                         (person_id,),
                     )
                 else:  # only the new ones: never through the rows (and blobs) of the rest
-                    rows = _vectors(
+                    blocks = _vectors(
                         db,
                         "SELECT item, item_id, vector FROM vectors INDEXED BY vectors_added"
                         " WHERE person_id = ? AND added > ?",
@@ -102,7 +102,7 @@ class SQLiteRecall(SQLiteCore):
                     )
             finally:
                 db.execute("ROLLBACK")
-            return VectorChanges(now, complete, rows)
+            return VectorChanges(now, complete, blocks)
 
         return await self._read(run)
 
@@ -172,24 +172,19 @@ class SQLiteRecall(SQLiteCore):
         return await self._read(run) if anchors and reach > 0 else []
 
 
-def _vectors(
-    db: sqlite3.Connection, sql: str, args: tuple[int, ...]
-) -> tuple[tuple[str, int, bytes], ...]:
-    """The (item, item_id, vector) rows ``sql`` selects, read as one row a kind of item, its
-    vectors joined into one blob: a person's first recall reads hundreds of vectors, and
-    one row each cost that many waits to win back the GIL (see sqlite_search). The reader
-    keeps each kind in item id order itself."""
-    found: list[tuple[str, int, bytes]] = []
-    for item, ids, joined, sizes in db.execute(
-        "SELECT item, group_concat(item_id), CAST(group_concat(vector, '') AS BLOB),"
-        f" group_concat(length(vector)) FROM ({sql}) GROUP BY item",
-        args,
-    ):
-        blob, at = memoryview(joined), 0
-        for item_id, nbytes in zip(joined_ints(ids), joined_ints(sizes), strict=True):
-            found.append((str(item), item_id, bytes(blob[at : at + nbytes])))
-            at += nbytes
-    return tuple(found)
+def _vectors(db: sqlite3.Connection, sql: str, args: tuple[int, ...]) -> tuple[VectorBlock, ...]:
+    """The vectors of the rows ``sql`` selects (``item, item_id, vector``), one block a kind
+    of item, its vectors joined into one blob: a person's first recall reads hundreds of
+    vectors, and one row each cost that many waits to win back the GIL (see sqlite_search),
+    and as many Python objects to build and join again. The reader puts them in order."""
+    return tuple(
+        VectorBlock(str(item), tuple(joined_ints(ids)), tuple(joined_ints(sizes)), joined)
+        for item, ids, joined, sizes in db.execute(
+            "SELECT item, group_concat(item_id), CAST(group_concat(vector, '') AS BLOB),"
+            f" group_concat(length(vector)) FROM ({sql}) GROUP BY item",
+            args,
+        )
+    )
 
 
 SAID = ("id", "conversation_id", "role", "created_at")
