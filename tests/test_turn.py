@@ -5,8 +5,9 @@ import sqlite3
 
 import pytest
 
-from samantha import turn
+from samantha import summary, turn
 from samantha.errors import InputError, ModelError, ModelUnavailable
+from samantha.store import Conversation, Message, Person, Store
 from samantha.system import Samantha
 from tests.fakes import ScriptedLLM
 
@@ -242,6 +243,30 @@ async def test_rolling_summary_when_the_window_overflows(sam: Samantha, fake: Sc
     assert "Earlier in this conversation: " + fake.default in last_turn[0].content
     budget = sam.settings.history_tokens + 400  # window plus persona and examples
     assert sum(len(m.content) // 4 for m in last_turn) < budget * 2
+
+
+async def test_a_short_conversation_is_not_read_again_for_a_summary(
+    sam: Samantha, fake: ScriptedLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The turn counted the window as it read it: one that fits is not read again after
+    each reply to find it fits."""
+    person = await sam.person_named("theo", create=True)
+    assert person
+    conv = await sam.store.create_conversation(person.id)
+    read: list[int] = []
+    whole = summary.history
+
+    async def counted(store: Store, who: Person, conversation: Conversation) -> list[Message]:
+        read.append(conversation.id)
+        return await whole(store, who, conversation)
+
+    monkeypatch.setattr(summary, "history", counted)
+    for line in ("Hello!", "How are you today?"):
+        await sam.companion.say(person, conv.id, line)
+        await (await sam.companion.reply(person, conv.id)).read_all()
+        await sam.companion.drain()
+    assert read == []
+    assert (await sam.store.conversation(person.id, conv.id)).summary_upto == 0
 
 
 async def test_a_turn_is_learned_in_one_pass_once_her_reply_has_ended(

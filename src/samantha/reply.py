@@ -20,6 +20,7 @@ from samantha.errors import ModelError
 from samantha.mood import Mood
 from samantha.store import Message, Person
 from samantha.store.base import MessageStatus
+from samantha.summary import estimate_tokens
 
 if TYPE_CHECKING:
     from samantha.turn import Companion
@@ -42,6 +43,7 @@ class Reply:
     _rest: AsyncIterator[str]
     _ticket: Ticket
     asked: float = field(default_factory=time.perf_counter)
+    told: int | None = None  # estimated tokens of the conversation it answers (see Opening)
     text: str = ""
     status: MessageStatus = "streaming"
     _consumed: bool = field(default=False, repr=False)
@@ -106,7 +108,8 @@ class Reply:
         finally:
             self.companion.flight.landed()
         if self.status == "complete":
-            self.companion.after_reply(self.person, self.user_message.conversation_id)
+            told = None if self.told is None else self.told + estimate_tokens(self.text)
+            self.companion.after_reply(self.person, self.user_message.conversation_id, told)
 
     @property
     def message(self) -> Message:
@@ -132,6 +135,8 @@ class Opening:
     rest: AsyncIterator[str]
     ticket: Ticket
     asked: float = field(default_factory=time.perf_counter)
+    # estimated tokens of the conversation since its summary, up to the words it answers
+    told: int | None = None
 
     async def drop(self) -> None:
         """Stop writing it and give its slot back; nothing was stored, nothing is."""

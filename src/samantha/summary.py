@@ -29,9 +29,20 @@ async def history(store: Store, person: Person, conversation: Conversation) -> l
 
 
 async def maybe_summarise(
-    store: Store, llm: LLM, settings: Settings, person: Person, conversation_id: int, her: str
+    store: Store,
+    llm: LLM,
+    settings: Settings,
+    person: Person,
+    conversation_id: int,
+    her: str,
+    told: int | None = None,
 ) -> None:
-    """Fold the older half of the window into the summary once the window overflows."""
+    """Fold the older half of the window into the summary once the window overflows.
+
+    ``told``: the window's estimated tokens, when the caller has just counted them; a
+    window that fits is then not read again (after every reply, for nothing)."""
+    if told is not None and told <= settings.history_tokens:
+        return
     try:
         conversation = await store.conversation(person.id, conversation_id)
         messages = await history(store, person, conversation)

@@ -188,6 +188,7 @@ class Companion:
             opening.rest,
             opening.ticket,
             opening.asked,
+            told=opening.told,
         )
 
     async def _admit(self, person: Person, conversation_id: int) -> Ticket:
@@ -234,7 +235,8 @@ class Companion:
             with anyio.CancelScope(shield=True):
                 await close_stream(stream)
             raise
-        return Opening(self, person, history[-1], mood, first, stream, ticket)
+        told = sum(estimate_tokens(m.content) for m in history)
+        return Opening(self, person, history[-1], mood, first, stream, ticket, told=told)
 
     async def _waiting(
         self, person: Person, conversation_id: int, said: str = ""
@@ -373,12 +375,15 @@ class Companion:
             log.exception("reading ahead failed for conversation %s", conversation_id)
 
     # -- after each reply ----------------------------------------------------------------------
-    def after_reply(self, person: Person, conversation_id: int) -> None:
-        """Learn from the turn, count it in the relationship, fold old lines into the summary."""
+    def after_reply(self, person: Person, conversation_id: int, told: int | None = None) -> None:
+        """Learn from the turn, count it in the relationship, fold old lines into the summary.
+
+        ``told`` is how long the conversation since its summary is now, in estimated tokens,
+        when the turn has counted it: a summary is only read for when it is long enough."""
         self.learn_now(person)
         her = self.persona.name
         summarise = maybe_summarise(
-            self.store, self.llm, self.settings, person, conversation_id, her
+            self.store, self.llm, self.settings, person, conversation_id, her, told
         )
         for work in (summarise, self._count(person)):
             task = asyncio.get_running_loop().create_task(work)
