@@ -359,6 +359,7 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
             SAMANTHA_EMBEDDER=args.embedder,
             SAMANTHA_MEMORY_LLM_EXTRACTION="false",
             SAMANTHA_RECALL_PROCESSES=str(settings.recall_processes),
+            SAMANTHA_VECTOR_CACHE_MB=str(settings.vector_cache_mb),
             # the simulated model has no slots to share: admission should not be what
             # limits the run unless asked (--slots)
             SAMANTHA_REPLY_CONCURRENCY=str(args.slots),
