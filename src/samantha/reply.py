@@ -168,11 +168,12 @@ async def gathered(
     ``every`` seconds of the last one sent joined into one.
 
     Each event sent costs the server a pass through the web stack and a write to the
-    socket; at 20 tokens a second that was half of what a reply cost it, and nobody reads
-    faster than ten updates a second. A piece is held only while pieces come faster than
-    ``every``: the next one carries it (a model that stalls right after it holds it back
-    for that stall). Nothing is dropped: the last pieces go when the stream ends, and an
-    error is raised after what came before it was sent."""
+    socket: with one event a token, sending was the largest single cost of the server's
+    event loop under load (issue 4), and nobody reads faster than ten updates a second.
+    A piece is held only while pieces come faster than ``every``: the next one carries it
+    (a model that stalls right after it holds it back for that stall). Nothing is dropped:
+    the last pieces go when the stream ends, and an error is raised after what came before
+    it was sent."""
     clock = time.monotonic
     held: list[str] = []
     sent = -every
