@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -319,3 +320,40 @@ async def test_bookkeeping_is_not_starved_by_writes_that_keep_coming(store: SQLi
     await asyncio.wait_for(last.wait(), 10)
     assert await asyncio.gather(*chain) == ["now 2", "now 3", "now 4", "now 5"]
     assert order == ["now 1", "later", "now 2", "now 3", "now 4", "now 5"]
+
+
+class FullDisk:
+    """The writer's connection on a disk that fills at the next COMMIT: SQLite rolls the
+    transaction back itself and says so."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db, self.full = db, True
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == "COMMIT" and self.full:
+            self.full = False
+            self.db.execute("ROLLBACK")
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.db.execute(sql, *args)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.db.in_transaction
+
+
+async def test_a_full_disk_at_commit_is_the_error_the_writers_get_and_the_next_write_works(
+    store: SQLiteStore,
+) -> None:
+    theo = await store.create_person("Theo", "h-theo")
+    conv = await store.create_conversation(theo.id)
+    real = store._write_db
+    assert real is not None
+    store._write_db = FullDisk(real)  # type: ignore[assignment]
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+            await store.add_message(theo.id, conv.id, "user", "hello")
+    finally:
+        store._write_db = real
+    assert await store.messages(theo.id, conv.id) == []  # nothing half-written
+    await store.add_message(theo.id, conv.id, "user", "hello again")
+    assert [m.content for m in await store.messages(theo.id, conv.id)] == ["hello again"]

@@ -277,8 +277,9 @@ class SQLiteCore(Store):
                 break
         try:
             db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            db.execute("ROLLBACK")
+        except sqlite3.Error as exc:  # the disk is full, say: each caller gets that error
+            if db.in_transaction:  # SQLite rolls some failures back itself
+                db.execute("ROLLBACK")
             return [(False, exc)] * len(outcomes)
         return outcomes
 
