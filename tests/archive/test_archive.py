@@ -60,7 +60,7 @@ async def test_the_round_trip_is_exact_and_recall_works(
         assert "Porto" in found[0].message.content
         assert await there.memory.recall(imported.person.id, "Biscuit baths", k=5) == []
         kinds = {
-            item for item, _, _ in (await there.store.vectors_since(imported.person.id, 0)).rows
+            block.item for block in (await there.store.vectors_since(imported.person.id, 0)).blocks
         }
         assert kinds == {"turn", "memory"}
     before, after = members(first.archive), members(again.archive)

@@ -55,7 +55,7 @@ async def test_new_turns_are_added_to_what_is_held_and_rank_as_a_fresh_read(setu
     assert before is not None and len(before.turns.ids) == 2
     await talk(store, memory, theo, ["I adopted a greyhound, Biscuit.", "What a name!"])
     changes = await store.vectors_since(theo.id, before.version)
-    assert not changes.complete and {i for _, i, _ in changes.rows} >= set(
+    assert not changes.complete and {i for b in changes.blocks for i in b.ids} >= set(
         (await fresh(store, theo)).turns.ids.tolist()[2:]  # type: ignore[union-attr]
     )
     after = await memory.recall(theo.id, "What is my dog called?")

@@ -240,17 +240,6 @@ class VectorChanges:
     complete: bool
     blocks: tuple[VectorBlock, ...]
 
-    @property
-    def rows(self) -> list[tuple[str, int, bytes]]:
-        """Each vector by itself: ``(item, item_id, vector)``."""
-        found = []
-        for block in self.blocks:
-            at = 0
-            for item_id, size in zip(block.ids, block.sizes, strict=True):
-                found.append((block.item, item_id, block.joined[at : at + size]))
-                at += size
-        return found
-
 
 @dataclass(frozen=True)
 class PersonData:
