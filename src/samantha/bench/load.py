@@ -200,9 +200,15 @@ async def _converse(
     port: int, token: str, n: int, tally: Tally, args: argparse.Namespace, stop: asyncio.Event
 ) -> None:
     rng = random.Random(f"{args.run}:{n}")
-    # people don't all speak at second 0; one whose turn comes after the run says nothing
+    # people don't all speak at second 0. The first wait is drawn like every gap after it
+    # (a person's messages are a Poisson stream, and the wait for its next one is the same
+    # from any moment), so the N people send N / rate a second from the first second on.
+    # Drawn from 0 to ``rate`` instead, everyone's first message fell in the first
+    # ``rate`` seconds beside the second ones of those who began early: half as much
+    # again as the pace asked for, for the whole first minute. One whose turn comes after
+    # the run says nothing.
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), rng.uniform(0, args.rate))
+        await asyncio.wait_for(stop.wait(), rng.expovariate(1 / args.rate))
     if stop.is_set():
         return
     try:
