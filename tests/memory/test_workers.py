@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pytest
 from samantha.embeddings import Embedder, HashEmbedder
 from samantha.embeddings.base import Vectors
 from samantha.memory import Memory, Recollection
-from samantha.memory.workers import DEATHS, RecallWorkers
+from samantha.memory.workers import DEATHS, RecallWorkers, WorkerGone
 from samantha.store import Person, SQLiteStore
 from tests.memory.test_recall import Clock, history
 
@@ -64,9 +63,10 @@ def shown(found: Sequence[Recollection]) -> list[tuple[int, float, list[int], bo
     return [(r.message.id, round(r.score, 9), [m.id for m in r.memories], r.bears) for r in found]
 
 
-async def worker_pids(memory: Memory) -> list[int]:
-    pools = workers(memory)._pools
-    return list(await asyncio.gather(*(asyncio.wrap_future(p.submit(os.getpid)) for p in pools)))
+def worker_pids(memory: Memory) -> list[int]:
+    pids = workers(memory).pids()
+    assert None not in pids, "every worker started"
+    return [pid for pid in pids if pid is not None]
 
 
 async def theo_and_amy(store: SQLiteStore, memory: Memory, clock: Clock) -> tuple[Person, Person]:
@@ -86,7 +86,7 @@ async def test_workers_recall_what_the_server_would_and_only_the_persons_own(
 ) -> None:
     store, memory, clock = setup
     theo, amy = await theo_and_amy(store, memory, clock)
-    assert len(set(await worker_pids(memory)) | {os.getpid()}) == 3
+    assert len(set(worker_pids(memory)) | {os.getpid()}) == 3
     speakers = {"user": "Theo"}
     for question in QUESTIONS:
         here = await memory.recaller.recall(theo.id, question, k=6, speakers=speakers)
@@ -110,14 +110,14 @@ async def test_a_worker_that_dies_is_replaced_and_recall_goes_on(
     ids = await history(store, theo, THEO, clock)
     await memory.learn(theo.id, "Theo")
     await workers(memory).started()
-    before = await worker_pids(memory)
+    before = worker_pids(memory)
     os.kill(before[theo.id % 2], signal.SIGKILL)
     # answered in the server's own process while the worker is replaced
     found = await memory.recall(theo.id, "When is Ada coming?")
     assert found[0].message.id == ids[2]
     served = workers(memory).served
     await workers(memory).started()
-    after = await worker_pids(memory)
+    after = worker_pids(memory)
     assert after[theo.id % 2] not in before
     found = await memory.recall(theo.id, "When is Ada coming?")
     assert found[0].message.id == ids[2]
@@ -130,14 +130,14 @@ async def test_deleting_a_person_replaces_every_worker(
     store, memory, clock = setup
     theo, amy = await theo_and_amy(store, memory, clock)
     assert await memory.recall(amy.id, "heliotrope-42")  # her vectors are now in a worker
-    before = await worker_pids(memory)
+    before = worker_pids(memory)
     await store.delete_person(amy.id)
     await memory.forget_person(amy.id)
-    starting = list(workers(memory)._pools)
+    starting = list(workers(memory)._workers)
     await memory.forget_person(amy.id)  # the next deletion, at once: the new ones are kept
-    assert workers(memory)._pools == starting
+    assert workers(memory)._workers == starting
     await workers(memory).started()
-    assert not set(await worker_pids(memory)) & set(before)
+    assert not set(worker_pids(memory)) & set(before)
     assert await memory.recall(amy.id, "heliotrope-42") == []
     assert await memory.recall(theo.id, "When is Ada coming?")
 
@@ -184,15 +184,15 @@ async def test_workers_that_cannot_start_are_given_up_after_a_few_tries(
     _, memory, _ = setup
     recipe = replace(workers(memory).recipe, embedder="onnx:no-such-model")
     broken = RecallWorkers(recipe, 1)
-    with pytest.raises(BrokenProcessPool):
+    with pytest.raises(WorkerGone):
         await broken.started()
     for _ in range(DEATHS + 2):  # each call is answered at home; no endless new workers
         assert await broken.recall(1, "hello", k=3, today=None, exclude=(), speakers=None) is None
-        with contextlib.suppress(BrokenProcessPool):
+        with contextlib.suppress(WorkerGone):
             await broken.started()
     assert broken.deaths == DEATHS and broken.served == 0
     assert "recalling in the server's process from now on" in caplog.text
-    broken.close()
+    await broken.close()
 
 
 SERVER = """
@@ -206,7 +206,7 @@ async def main() -> None:
     store = SQLiteStore(Path(sys.argv[1]))
     workers = RecallWorkers(Recipe(store.reader(), "hash:", Weights(), 1 << 20), 1)
     await workers.started()
-    print(workers._pools[0].submit(os.getpid).result(), flush=True)
+    print(workers.pids()[0], flush=True)
     await asyncio.sleep(600)
 
 asyncio.run(main())

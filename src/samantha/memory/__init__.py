@@ -86,7 +86,7 @@ class Memory:
         await self.drain()
         self._pool.shutdown(wait=True)
         if self._workers is not None:
-            await asyncio.to_thread(self._workers.close)
+            await self._workers.close()
 
     # -- learning -----------------------------------------------------------------------------
     def learn_soon(self, person_id: int, person_name: str) -> None:

@@ -11,24 +11,32 @@ their own vector cache.
 Each person is recalled by one worker (``person_id`` modulo their number), so a person's
 vectors are cached once, in one process, and each worker holds an equal share of the cache.
 A worker starts with the first recall sent its way. A worker that dies is replaced and its
-call is recalled in the server's own process; so is every call while workers are starting.
+calls are recalled in the server's own process; so is every call while workers are starting.
 When a person is deleted every worker is replaced, so no process goes on holding anything
-of theirs; and workers end with the server, even one that is killed.
+of theirs; and workers end with the server, even one that is killed (they read the end of
+their socket then).
+
+The server and a worker talk over a socket pair that the server's event loop reads and
+writes itself: a call is one pickled frame out, its answer one frame back. A process pool
+(``concurrent.futures``) did this before through three threads of its own in the server (one
+feeding its queue, one reading answers, one waking the loop), each of which had to win the
+GIL from the event loop for every recall: at 8,316 people they cost 0.44 ms of the server's
+CPU a reply, in a process whose single core of Python is what bounds it (issue 4).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
 import multiprocessing
-import multiprocessing.connection
-import os
-import threading
+import pickle
+import socket
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from samantha.embeddings import load_embedder
 from samantha.memory.kinds import wordnet
@@ -37,6 +45,12 @@ from samantha.store import Store
 
 log = logging.getLogger(__name__)
 DEATHS = 3  # workers dying in a row, none answering between, before recall stays at home
+HEADER = 8  # bytes of a frame's length, before the frame
+END_WAIT_S = 30.0  # how long an ending worker may take to answer what it was given
+
+
+class WorkerGone(Exception):
+    """The worker ended (killed, out of memory, or it could not start) before answering."""
 
 
 @dataclass(frozen=True)
@@ -49,32 +63,34 @@ class Recipe:
     cache_bytes: int
 
 
-_here: tuple[asyncio.AbstractEventLoop, Recaller] | None = None  # in a worker: its recaller
+def _frame(value: object) -> bytes:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(data).to_bytes(HEADER, "big") + data
 
 
-def _start(recipe: Recipe) -> None:
-    """In a new worker: open the store for reading and build the recaller, and end with
-    the server, however it ends (killed, it cannot shut its workers down)."""
-    global _here
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True).start()
+def _serve(connection: socket.socket, recipe: Recipe) -> None:
+    """A worker's life: build the server's recaller, say so, then answer each call in
+    turn until the server closes its end (it is done with this worker, or it died)."""
     wordnet()  # recall asks it whether a question asks after several things
     embedder = load_embedder(recipe.embedder) if recipe.embedder else None
+    recaller = Recaller(recipe.store(), embedder, recipe.weights, recipe.cache_bytes)
     loop = asyncio.new_event_loop()
-    _here = loop, Recaller(recipe.store(), embedder, recipe.weights, recipe.cache_bytes)
+    with connection, connection.makefile("rb") as calls:
+        connection.sendall(_frame((0, True, None)))  # ready
+        while len(header := calls.read(HEADER)) == HEADER:
+            call, args = pickle.loads(calls.read(int.from_bytes(header, "big")))
+            try:
+                answer = _frame((call, True, loop.run_until_complete(_recall(recaller, *args))))
+            except Exception as exc:  # the caller's to raise, as it would have at home
+                try:
+                    answer = _frame((call, False, exc))
+                except Exception:  # an exception that cannot be pickled
+                    answer = _frame((call, False, RuntimeError(repr(exc))))
+            connection.sendall(answer)
 
 
-def _end_with(sentinel: int) -> None:
-    multiprocessing.connection.wait([sentinel])
-    os._exit(0)
-
-
-def _ready() -> bool:
-    return _here is not None
-
-
-def _recall(
+async def _recall(
+    recaller: Recaller,
     person_id: int,
     query: str,
     k: int,
@@ -82,39 +98,116 @@ def _recall(
     exclude: tuple[int, ...],
     speakers: dict[str, str] | None,
 ) -> list[Recollection]:
-    assert _here is not None, "a recall worker runs _start first"
-    loop, recaller = _here
-    found = recaller.recall(person_id, query, k=k, today=today, exclude=exclude, speakers=speakers)
-    return loop.run_until_complete(found)
+    return await recaller.recall(
+        person_id, query, k=k, today=today, exclude=exclude, speakers=speakers
+    )
+
+
+class _Worker:
+    """One worker process and the server's end of the socket to it, read by a task of
+    the event loop that settles each call with its answer."""
+
+    def __init__(self, recipe: Recipe, on_end: Callable[[_Worker], None]) -> None:
+        ours, theirs = socket.socketpair()
+        # spawned, not forked: the server has threads (a fork copies their locks mid-use)
+        context = multiprocessing.get_context("spawn")
+        self.process = context.Process(target=_serve, args=(theirs, recipe), daemon=True)
+        self.process.start()
+        theirs.close()
+        loop = asyncio.get_running_loop()
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.ready.add_done_callback(_retrieved)  # a worker nobody waited for may fail
+        self._calls: dict[int, asyncio.Future[Any]] = {}
+        self._ids = itertools.count(1)
+        self._writer: asyncio.StreamWriter | None = None
+        self._on_end = on_end
+        self.ended = loop.create_task(self._read(ours))
+
+    def call(self, args: tuple[Any, ...]) -> asyncio.Future[Any]:
+        """Send a call (the worker is ready); its future is settled with the answer."""
+        assert self._writer is not None, "calls go to a ready worker"
+        call = next(self._ids)
+        self._calls[call] = answer = asyncio.get_running_loop().create_future()
+        self._writer.write(_frame((call, args)))
+        return answer
+
+    def end(self) -> None:
+        """Close the server's end for writing: the worker answers what it was given, then
+        reads the end and exits."""
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.write_eof()
+        elif self._writer is None:
+            self.process.kill()  # still starting: it holds nothing yet
+
+    async def _read(self, ours: socket.socket) -> None:
+        try:
+            reader, self._writer = await asyncio.open_connection(sock=ours)
+            while True:
+                size = int.from_bytes(await reader.readexactly(HEADER), "big")
+                call, ok, value = pickle.loads(await reader.readexactly(size))
+                if call == 0:
+                    self.ready.set_result(None)
+                    continue
+                answer = self._calls.pop(call)
+                if answer.done():  # its caller went away
+                    continue
+                if ok:
+                    answer.set_result(value)
+                else:
+                    answer.set_exception(value)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the worker ended
+        finally:
+            gone = WorkerGone(f"recall worker {self.process.pid} ended")
+            for answer in [self.ready, *self._calls.values()]:
+                if not answer.done():
+                    answer.set_exception(gone)
+            self._calls.clear()
+            if self._writer is not None:
+                self._writer.close()
+            self._on_end(self)
+            await asyncio.to_thread(self._reap)
+
+    def _reap(self) -> None:
+        self.process.join(END_WAIT_S)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class RecallWorkers:
-    """``processes`` workers, each with one recall at a time; see the module's docstring."""
+    """``processes`` workers, each answering its calls in turn; see the module's docstring."""
 
     def __init__(self, recipe: Recipe, processes: int) -> None:
         self.recipe = recipe
-        self._pools = [self._pool() for _ in range(processes)]
         # a worker starts with the first recall sent its way: a command that never
         # recalls (``samantha people add``) starts none and does not wait for them to load
-        self._started: list[Future[bool] | None] = [None] * processes
+        self._workers: list[_Worker | None] = [None] * processes
+        self._ending: set[_Worker] = set()  # replaced, answering what they were given
         self.served = 0  # recalls the workers answered (the rest: the server's own process)
         self.deaths = 0  # workers that died since one last answered
 
     async def started(self) -> None:
-        """Wait until every worker has started (recalls go to them from then on)."""
-        starting = [self._starting(i) for i in range(len(self._pools))]
-        await asyncio.gather(*(asyncio.wrap_future(f) for f in starting))
+        """Wait until every worker has started (recalls go to them from then on); raises
+        :class:`WorkerGone` if one could not start, or they have been given up."""
+        if self.deaths >= DEATHS:
+            raise WorkerGone(f"recall workers died {self.deaths} times in a row")
+        await asyncio.gather(*(self._starting(i).ready for i in range(len(self._workers))))
 
-    def _starting(self, i: int) -> Future[bool]:
-        started = self._started[i]
-        if started is None:
-            started = self._started[i] = self._pools[i].submit(_ready)
-        return started
+    def pids(self) -> list[int | None]:
+        """Each worker's process id (None: not started)."""
+        return [w.process.pid if w is not None else None for w in self._workers]
 
-    def _pool(self) -> ProcessPoolExecutor:
-        # spawned, not forked: the server has threads (a fork copies their locks mid-use)
-        context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(1, context, initializer=_start, initargs=(self.recipe,))
+    def _starting(self, i: int) -> _Worker:
+        worker = self._workers[i]
+        if worker is None:
+            worker = self._workers[i] = _Worker(self.recipe, self._ended)
+        return worker
 
     async def recall(
         self,
@@ -128,25 +221,31 @@ class RecallWorkers:
     ) -> list[Recollection] | None:
         """What the person's worker recalls; None when it cannot (starting, or it died):
         then the caller recalls in its own process."""
-        i = person_id % len(self._pools)
-        pool = self._pools[i]
-        if self.deaths >= DEATHS or not self._starting(i).done():
+        if self.deaths >= DEATHS:
+            return None
+        worker = self._starting(person_id % len(self._workers))
+        if not worker.ready.done() or worker.ready.exception() is not None:
             return None
         args = (person_id, query, k, today, tuple(exclude), dict(speakers or {}))
         try:
-            found = await asyncio.wrap_future(pool.submit(_recall, *args))
-        except BrokenProcessPool:  # the worker died (killed, out of memory) or never started
-            if pool is self._pools[i]:  # not already replaced by a call beside this one
-                self._died(i)
+            found: list[Recollection] = await worker.call(args)
+        except WorkerGone:
             return None
         self.served, self.deaths = self.served + 1, 0
         return found
 
-    def _died(self, i: int) -> None:
+    def _ended(self, worker: _Worker) -> None:
+        """A worker's process has ended: one replaced or closed was meant to; one still in
+        its place died."""
+        self._ending.discard(worker)
+        if worker not in self._workers:
+            return
+        i = self._workers.index(worker)
+        self._workers[i] = None
         self.deaths += 1
         if self.deaths < DEATHS:
             log.warning("a recall worker died; starting another")
-            self._replace(i)
+            self._starting(i)
         else:
             log.error(
                 "recall workers died %d times in a row; recalling in the server's process "
@@ -154,19 +253,21 @@ class RecallWorkers:
                 self.deaths,
             )
 
-    def _replace(self, i: int) -> None:
-        self._pools[i].shutdown(wait=False)  # what it was given, it answers first
-        self._pools[i] = self._pool()
-        self._started[i] = self._pools[i].submit(_ready)
-
     def restart(self) -> None:
         """Replace every worker, dropping all they hold (a person was deleted). One still
         starting, or not started, has been given nothing yet, so it is kept: deleting many
         people at once replaces each worker once, not once a person."""
-        for i, started in enumerate(self._started):
-            if started is not None and started.done():
-                self._replace(i)
+        for i, worker in enumerate(self._workers):
+            if worker is not None and worker.ready.done():
+                self._workers[i] = None
+                self._ending.add(worker)
+                worker.end()  # what it was given, it answers first
+                self._starting(i)
 
-    def close(self) -> None:
-        for pool in self._pools:
-            pool.shutdown(wait=True, cancel_futures=True)
+    async def close(self) -> None:
+        ending = [w for w in self._workers if w is not None] + list(self._ending)
+        self._workers = [None] * len(self._workers)
+        for worker in ending:
+            worker.end()
+        with contextlib.suppress(WorkerGone):
+            await asyncio.gather(*(w.ended for w in ending))
