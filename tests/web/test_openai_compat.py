@@ -23,7 +23,8 @@ def test_an_openai_client_holds_a_conversation_she_remembers(
     served: tuple[str, Settings, ScriptedLLM],
 ) -> None:
     url, settings, fake = served
-    client = openai.OpenAI(base_url=url + "/v1", api_key=person_token(url, settings, "Theo"))
+    token = person_token(url, settings, "Theo")
+    client = openai.OpenAI(base_url=url + "/v1", api_key=token)
     assert [m.id for m in client.models.list()] == ["samantha"]
     fake.replies = ["Good luck at the aquarium!"]
     first = client.chat.completions.create(
@@ -31,6 +32,14 @@ def test_an_openai_client_holds_a_conversation_she_remembers(
         messages=[{"role": "user", "content": "My interview at the aquarium is on Friday."}],
     )
     assert first.choices[0].message.content == "Good luck at the aquarium!"
+    # she learns from a turn in the background, after her reply: a person's next words come
+    # seconds later, this test's at once. Searching her memory learns what is waiting first.
+    found = httpx.get(
+        url + "/v1/memories/search",
+        params={"q": "interview"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert any("aquarium" in hit["message"]["content"] for hit in found)
     fake.replies = ["You told me: the aquarium, on Friday."]
     stream = client.chat.completions.create(
         model="samantha",
