@@ -13,6 +13,7 @@ process) reaches open streams through ``wake``, or at the latest with the next h
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -59,25 +60,29 @@ class Events:
         Yields ``None`` when nothing happened for ``heartbeat`` seconds, so the caller can
         show it is alive.
         """
-        while True:
-            wake = asyncio.Event()
-            self._waiting[person_id].add(wake)  # before reading: nothing slips between
-            try:
+        wake = asyncio.Event()  # set by ``wake``: something new was kept for the person
+        self._waiting[person_id].add(wake)
+        try:
+            while True:
+                wake.clear()  # before reading: what is kept after the read sets it again
                 batch = await self.store.events_after(person_id, after, BATCH)
                 for event in batch:
                     after = event.id
                     yield event
-                if len(batch) == BATCH:
+                if batch:  # read on until a read finds nothing more
                     continue
                 if self.closed:
                     return
-                if not batch:
-                    try:
-                        await asyncio.wait_for(wake.wait(), heartbeat)
-                    except TimeoutError:
-                        yield None
-            finally:
-                self._discard(person_id, wake)
+                # a quiet stream's heartbeats: one timer each, not a task, and the store
+                # is read again only when woken or once a heartbeat (another process's
+                # events: see the module's docstring)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(heartbeat):
+                        await wake.wait()
+                if not wake.is_set():
+                    yield None
+        finally:
+            self._discard(person_id, wake)
 
     def _discard(self, person_id: int, wake: asyncio.Event) -> None:
         waiting = self._waiting.get(person_id)

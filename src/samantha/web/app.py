@@ -127,6 +127,10 @@ def create_app(
         version=__version__,
         description="A companion who remembers. Every person sees only their own data.",
         lifespan=lifespan,
+        # FastAPI asks OpenTelemetry's global providers on every request whether anyone
+        # configured them (reading the environment each time: 3% of the event loop under
+        # load, issue 4). Samantha reports through her own /metrics and configures none.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     errors.install(app, settings.retry_after_s)
     app.add_middleware(
