@@ -102,6 +102,34 @@ async def test_workers_recall_what_the_server_would_and_only_the_persons_own(
     assert any("heliotrope-42" in r.message.content for r in secret)
 
 
+async def test_workers_draw_for_learning_what_the_server_would(
+    setup: tuple[SQLiteStore, Memory, Clock],
+) -> None:
+    """Learning's reading and drawing (memory.draw) runs in the person's worker once it
+    is up, with the same outcome, and only ever reads that person's turns."""
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h-theo")
+    amy = await store.create_person("Amy", "h-amy")
+    await history(store, amy, AMY, clock)
+    await memory.learn(amy.id, "Amy")  # no worker started yet: drawn here, none started
+    assert workers(memory).drawn == 0 and multiprocessing.active_children() == []
+    ids = await history(store, theo, THEO, clock)
+    await workers(memory).started()
+    there = await workers(memory).draw(theo.id, "Theo", "")
+    here = await memory.drawer.draw(theo.id, "Theo")
+    assert there is not None and there == here
+    assert [m.id for m in there.batch] == ids
+    assert all(m.person_id == theo.id for m in there.batch)
+    assert any(x.kinds for x in there.learned)  # WordNet read in the worker
+    assert any("Ada" in m.text for m in there.memories)  # the rules found his sister
+    assert await memory.learn(theo.id, "Theo") == len(THEO)
+    assert workers(memory).drawn == 2  # the draw above, and learning's one short batch
+    assert await workers(memory).draw(theo.id, "Theo", "") is None  # all learned now
+    found = await memory.recall(theo.id, "When is Ada coming?", k=3)
+    assert found and found[0].message.id == ids[2]
+    assert not any("heliotrope" in r.message.content for r in found)
+
+
 async def test_a_worker_that_dies_is_replaced_and_recall_goes_on(
     setup: tuple[SQLiteStore, Memory, Clock],
 ) -> None:

@@ -9,37 +9,30 @@ In each turn it recalls what matters for the newest message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
-from functools import partial
+from typing import TypeVar
 
 from samantha.config import VECTOR_CACHE_MB
 from samantha.embeddings import Embedder
 from samantha.errors import SamanthaError
 from samantha.llm import LLM, ChatMessage
-from samantha.memory.extract import extract, search_text
-from samantha.memory.kinds import kinds_of, wordnet
-from samantha.memory.recall import (
-    CONTEXT_TURNS,
-    STOPWORDS,
-    Recaller,
-    Recollection,
-    Weights,
-    query_terms,
-)
+from samantha.memory.draw import LEARN_BATCH, Drawer, Drawn
+from samantha.memory.kinds import wordnet
+from samantha.memory.recall import CONTEXT_TURNS, Recaller, Recollection, Weights, query_terms
 from samantha.memory.understand import understand
-from samantha.memory.workers import RecallWorkers, Recipe
+from samantha.memory.workers import RecallWorkers, Recipe, WorkerGone
 from samantha.store import Learned, MemoryRecord, Message, NewMemory, Store
 
 __all__ = ["Memory", "Recollection", "Weights", "query_terms"]
 REFLECT_AFTER = 8  # new memories before she reflects again
 IDLE_WAIT_S = 20.0  # background learning waits at most this long for the model to be idle
-EMBED_BATCH = 256  # texts per call to the embedder
-LEARN_BATCH = 64  # turns learned (or given their kinds) at a time
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Memory:
@@ -65,6 +58,7 @@ class Memory:
         self.recaller = Recaller(store, embedder, weights or Weights(), cache_mb << 20)
         self._workers = self._recall_workers(processes)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+        self.drawer = Drawer(store, embedder, self_name, self.extract_from, self._offload)
         self._pool.submit(wordnet)  # read now (most of a second), not in the first question
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
@@ -80,7 +74,8 @@ class Memory:
             return None
         name = self.embedder.name if self.embedder is not None else None
         weights, cache = self.recaller.weights, self.recaller.cache_bytes // processes
-        return RecallWorkers(Recipe(reader, name, weights, cache), processes)
+        recipe = Recipe(reader, name, weights, cache, self.self_name, self.extract_from)
+        return RecallWorkers(recipe, processes)
 
     async def close(self) -> None:
         await self.drain()
@@ -140,23 +135,30 @@ class Memory:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
     async def learn(self, person_id: int, person_name: str, *, other_name: str = "") -> int:
-        """Index and extract from every unlearned turn of this person; return how many."""
+        """Index and extract from every unlearned turn of this person; return how many.
+
+        What the turns hold is drawn by the person's recall worker where there is one
+        (``memory.draw``), here otherwise; the model's reading, if any, and the write are
+        done here."""
         total, more = 0, True
-        while more and (batch := await self.store.unlearned(person_id, limit=LEARN_BATCH)):
+        while more and (drawn := await self._draw(person_id, person_name, other_name)):
+            batch, memories = drawn.batch, drawn.memories
             more = len(batch) == LEARN_BATCH  # a short batch was the last: no read to find none
-            theirs = [m for m in batch if m.role in self.extract_from]
-            memories = [found for message in theirs for found in extract(message)]
             if self.llm is not None:
-                memories += await understand(self.llm, person_name, theirs)
-            before = await self._previous(person_id, batch)
-            learned, memory_vectors = await self._index(
-                batch, before, [m.text for m in memories], person_name, other_name
-            )
-            memories = [replace(m, vector=v) for m, v in zip(memories, memory_vectors, strict=True)]
-            await self.store.learn(person_id, learned, memories)
+                theirs = [m for m in batch if m.role in self.extract_from]
+                understood = await understand(self.llm, person_name, theirs)
+                _, vectors = await self.drawer.embed([], [m.text for m in understood])
+                memories += [replace(m, vector=v) for m, v in zip(understood, vectors, strict=True)]
+            await self.store.learn(person_id, drawn.learned, memories)
             total += len(batch)
         await self._learn_kinds(person_id)
         return total
+
+    async def _draw(self, person_id: int, person_name: str, other_name: str) -> Drawn | None:
+        if self._workers is not None:
+            with contextlib.suppress(WorkerGone):
+                return await self._workers.draw(person_id, person_name, other_name)
+        return await self.drawer.draw(person_id, person_name, other_name)
 
     async def _learn_kinds(self, person_id: int) -> None:
         """Index the kinds of the person's turns learned without them (before WordNet was
@@ -167,7 +169,7 @@ class Memory:
         more = True
         while more and (batch := await self.store.unkinded(person_id, limit=LEARN_BATCH)):
             more = len(batch) == LEARN_BATCH
-            found = await self._kinds(batch)
+            found = await self.drawer.kinds(batch)
             if None in found:  # no WordNet in this process: nothing can be added
                 break
             await self.store.add_kinds(
@@ -175,14 +177,9 @@ class Memory:
             )
         self._kinded.add(person_id)
 
-    async def _kinds(self, batch: Sequence[Message]) -> list[str | None]:
-        """What each turn's nouns are kinds of, read on the learning thread (WordNet is read
-        from disk the first time); none for turns of roles memories are not drawn from
-        (her own replies, in live chat): what a person asks after is what they named."""
-        texts = [m.content if m.role in self.extract_from else "" for m in batch]
-        return await asyncio.get_running_loop().run_in_executor(
-            self._pool, lambda: [kinds_of(text, STOPWORDS) if text else "" for text in texts]
-        )
+    async def _offload(self, work: Callable[[], T]) -> T:
+        """CPU work (the embedder, WordNet) on the learning thread, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work)
 
     async def index_history(
         self,
@@ -207,28 +204,7 @@ class Memory:
             before[message.id] = prior[-CONTEXT_TURNS:]
             prior.append(message)
         batch = [m for m in kept if m.status == "complete" and m.content]
-        return await self._index(batch, before, memories, person_name)
-
-    async def _index(
-        self,
-        batch: Sequence[Message],
-        before: Mapping[int, Sequence[Message]],
-        memories: Sequence[str],
-        person_name: str,
-        other_name: str = "",
-    ) -> tuple[list[Learned], list[bytes | None]]:
-        """What full-text and dense search need for these turns, and vectors for memories."""
-        speakers = {"user": person_name, "assistant": other_name or self.self_name}
-        texts = [search_text(m, speakers[m.role]) for m in batch]
-        turn_vectors, memory_vectors = await self._embed([m.content for m in batch], list(memories))
-        kinds = await self._kinds(batch)
-        learned = []
-        for m, text, vector, kind in zip(batch, texts, turn_vectors, kinds, strict=True):
-            prior = before.get(m.id, ())
-            context = " ".join(p.content for p in prior)
-            nearest_first = tuple(p.id for p in reversed(prior))
-            learned.append(Learned(m.id, text, vector, context, nearest_first, m.content, kind))
-        return learned, memory_vectors
+        return await self.drawer.index(batch, before, memories, person_name)
 
     async def reflect(self, person_id: int, person_name: str) -> int | None:
         """Write down what she has come to understand, once enough new memories gathered."""
@@ -265,37 +241,6 @@ class Memory:
             "reflection", text[:1000], tuple(sources), importance=0.8, origin="reflection"
         )
         return (await self.store.add_memories(person_id, [reflection]))[0]
-
-    async def _previous(self, person_id: int, batch: list[Message]) -> dict[int, list[Message]]:
-        """Each message's previous turns in its conversation (oldest first), for context
-        indexing."""
-        before: dict[int, list[Message]] = {}
-        last: dict[int, list[Message]] = {}
-        for message in batch:
-            prior = last.get(message.conversation_id)
-            if prior is None:
-                prior = await self.store.messages(
-                    person_id, message.conversation_id, before_id=message.id, limit=CONTEXT_TURNS
-                )
-                last[message.conversation_id] = prior
-            before[message.id] = prior[-CONTEXT_TURNS:]
-            prior.append(message)
-        return before
-
-    async def _embed(
-        self, turns: list[str], memories: list[str]
-    ) -> tuple[list[bytes | None], list[bytes | None]]:
-        if self.embedder is None:
-            return [None] * len(turns), [None] * len(memories)
-        embedder, texts = self.embedder, turns + memories
-        blobs: list[bytes | None] = []
-        for start in range(0, len(texts), EMBED_BATCH):  # a whole archive is embedded in parts
-            chunk = texts[start : start + EMBED_BATCH]
-            rows = await asyncio.get_running_loop().run_in_executor(
-                self._pool, partial(embedder.embed, chunk)
-            )
-            blobs += [row.tobytes() for row in rows]
-        return blobs[: len(turns)], blobs[len(turns) :]
 
     # -- recall and control -------------------------------------------------------------------
     async def recall(

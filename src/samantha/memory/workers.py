@@ -14,7 +14,8 @@ A worker starts with the first recall sent its way. A worker that dies is replac
 calls are recalled in the server's own process; so is every call while workers are starting.
 When a person is deleted every worker is replaced, so no process goes on holding anything
 of theirs; and workers end with the server, even one that is killed (they read the end of
-their socket then).
+their socket then). A worker that is up also draws what learning will write for its people
+(``memory.draw``); drawing never starts one.
 
 The server and a worker talk over a socket pair that the server's event loop reads and
 writes itself: a call is one pickled frame out, its answer one frame back. A process pool
@@ -39,6 +40,7 @@ from datetime import date
 from typing import Any
 
 from samantha.embeddings import load_embedder
+from samantha.memory.draw import Drawer, Drawn
 from samantha.memory.kinds import wordnet
 from samantha.memory.recall import Recaller, Recollection, Weights
 from samantha.store import Store
@@ -61,6 +63,8 @@ class Recipe:
     embedder: str | None  # the embedder's name (``onnx:minilm``), None for none
     weights: Weights
     cache_bytes: int
+    self_name: str = "Samantha"  # her name, and the roles memories are drawn from, for
+    extract_from: tuple[str, ...] = ("user",)  # drawing what learning writes (memory.draw)
 
 
 def _frame(value: object) -> bytes:
@@ -69,18 +73,21 @@ def _frame(value: object) -> bytes:
 
 
 def _serve(connection: socket.socket, recipe: Recipe) -> None:
-    """A worker's life: build the server's recaller, say so, then answer each call in
-    turn until the server closes its end (it is done with this worker, or it died)."""
+    """A worker's life: build the server's recaller and drawer, say so, then answer each
+    call in turn until the server closes its end (it is done with this worker, or it died)."""
     wordnet()  # recall asks it whether a question asks after several things
     embedder = load_embedder(recipe.embedder) if recipe.embedder else None
-    recaller = Recaller(recipe.store(), embedder, recipe.weights, recipe.cache_bytes)
+    store = recipe.store()
+    recaller = Recaller(store, embedder, recipe.weights, recipe.cache_bytes)
+    drawer = Drawer(store, embedder, recipe.self_name, recipe.extract_from)
     loop = asyncio.new_event_loop()
     with connection, connection.makefile("rb") as calls:
         connection.sendall(_frame((0, True, None)))  # ready
         while len(header := calls.read(HEADER)) == HEADER:
-            call, args = pickle.loads(calls.read(int.from_bytes(header, "big")))
+            call, kind, args = pickle.loads(calls.read(int.from_bytes(header, "big")))
+            work = _recall(recaller, *args) if kind == "recall" else drawer.draw(*args)
             try:
-                answer = _frame((call, True, loop.run_until_complete(_recall(recaller, *args))))
+                answer = _frame((call, True, loop.run_until_complete(work)))
             except Exception as exc:  # the caller's to raise, as it would have at home
                 try:
                     answer = _frame((call, False, exc))
@@ -123,13 +130,17 @@ class _Worker:
         self._on_end = on_end
         self.ended = loop.create_task(self._read(ours))
 
-    def call(self, args: tuple[Any, ...]) -> asyncio.Future[Any]:
+    def call(self, kind: str, args: tuple[Any, ...]) -> asyncio.Future[Any]:
         """Send a call (the worker is ready); its future is settled with the answer."""
         assert self._writer is not None, "calls go to a ready worker"
         call = next(self._ids)
         self._calls[call] = answer = asyncio.get_running_loop().create_future()
-        self._writer.write(_frame((call, args)))
+        self._writer.write(_frame((call, kind, args)))
         return answer
+
+    @property
+    def answering(self) -> bool:
+        return self.ready.done() and self.ready.exception() is None
 
     def end(self) -> None:
         """Close the server's end for writing: the worker answers what it was given, then
@@ -190,6 +201,7 @@ class RecallWorkers:
         self._workers: list[_Worker | None] = [None] * processes
         self._ending: set[_Worker] = set()  # replaced, answering what they were given
         self.served = 0  # recalls the workers answered (the rest: the server's own process)
+        self.drawn = 0  # and draws for learning
         self.deaths = 0  # workers that died since one last answered
 
     async def started(self) -> None:
@@ -224,15 +236,27 @@ class RecallWorkers:
         if self.deaths >= DEATHS:
             return None
         worker = self._starting(person_id % len(self._workers))
-        if not worker.ready.done() or worker.ready.exception() is not None:
+        if not worker.answering:
             return None
         args = (person_id, query, k, today, tuple(exclude), dict(speakers or {}))
         try:
-            found: list[Recollection] = await worker.call(args)
+            found: list[Recollection] = await worker.call("recall", args)
         except WorkerGone:
             return None
         self.served, self.deaths = self.served + 1, 0
         return found
+
+    async def draw(self, person_id: int, person_name: str, other_name: str) -> Drawn | None:
+        """What learning draws from the person's next unlearned turns (``memory.draw``),
+        drawn by their worker; None when they have none. Raises :class:`WorkerGone` when
+        the worker cannot (not started: drawing starts none; or it died): the caller draws
+        in its own process."""
+        worker = self._workers[person_id % len(self._workers)]
+        if self.deaths >= DEATHS or worker is None or not worker.answering:
+            raise WorkerGone("no recall worker is answering")
+        drawn: Drawn | None = await worker.call("draw", (person_id, person_name, other_name))
+        self.drawn += 1
+        return drawn
 
     def _ended(self, worker: _Worker) -> None:
         """A worker's process has ended: one replaced or closed was meant to; one still in
