@@ -15,12 +15,14 @@ says about them (``store.stage_counts``). The person sees their own: ``view``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from samantha.memory.workers import RecallWorkers, WorkerGone
 from samantha.mood import read_mood
 from samantha.store import MemoryRecord, Message, Person, Store
 from samantha.store.relationship import Bond, Milestone, Tallies
@@ -156,34 +158,46 @@ def told_about(relations: Sequence[MemoryRecord]) -> list[Milestone]:
     return found
 
 
+async def tally(store: Store, person_id: int, now: float) -> tuple[Bond, list[Milestone]]:
+    """The person's bond as of ``now``, counted on from where it was last kept, and the
+    milestones reached since: read and worked out, not written. It only reads the store,
+    so a recall worker can do it (``memory.workers``)."""
+    before = await store.bond(person_id)
+    tallies = before.tallies if before else Tallies()
+    milestones: list[Milestone] = []
+    more = True
+    while more and (said := await store.said_since(person_id, tallies.upto, COUNTED)):
+        more = len(said) == COUNTED  # a short read was the last: none left to look for
+        tallies, found = count(tallies, said)
+        milestones += found
+    shared = await store.shared_count(person_id)
+    closeness, trust = scores(tallies, shared, now)
+    stage = stage_for(closeness, trust, tallies.days, before.stage if before else None)
+    since = before.stage_since if before and before.stage == stage else now
+    if stage != "met" and (before is None or before.stage != stage):
+        rank = STAGES.index(STAGE[stage])
+        if before is None or rank > STAGES.index(STAGE[before.stage]):
+            milestones.append(Milestone(f"stage:{stage}", STAGE[stage].reached, now))
+    relations = await store.memories(person_id, kind="relation", limit=50)
+    milestones += told_about(relations)
+    return Bond(person_id, stage, since, closeness, trust, shared, tallies, now), milestones
+
+
 class Relationships:
     """Counts each person's relationship after their turns, and says what it is."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, workers: RecallWorkers | None = None) -> None:
         self.store = store
+        self.workers = workers  # where there are recall workers, they do the counting
 
     async def update(self, person: Person) -> Bond:
         """Count what the person said since last time; keep the bond and new milestones."""
-        before = await self.store.bond(person.id)
-        tallies = before.tallies if before else Tallies()
-        milestones: list[Milestone] = []
-        more = True
-        while more and (said := await self.store.said_since(person.id, tallies.upto, COUNTED)):
-            more = len(said) == COUNTED  # a short read was the last: none left to look for
-            tallies, found = count(tallies, said)
-            milestones += found
         now = self.store.now()
-        shared = await self.store.shared_count(person.id)
-        closeness, trust = scores(tallies, shared, now)
-        stage = stage_for(closeness, trust, tallies.days, before.stage if before else None)
-        since = before.stage_since if before and before.stage == stage else now
-        if stage != "met" and (before is None or before.stage != stage):
-            rank = STAGES.index(STAGE[stage])
-            if before is None or rank > STAGES.index(STAGE[before.stage]):
-                milestones.append(Milestone(f"stage:{stage}", STAGE[stage].reached, now))
-        relations = await self.store.memories(person.id, kind="relation", limit=50)
-        milestones += told_about(relations)
-        bond = Bond(person.id, stage, since, closeness, trust, shared, tallies, now)
+        counted = None
+        if self.workers is not None:
+            with contextlib.suppress(WorkerGone):
+                counted = await self.workers.tally(person.id, now)
+        bond, milestones = counted or await tally(self.store, person.id, now)
         await self.store.keep_bond(bond, milestones)
         return bond
 

@@ -87,7 +87,7 @@ class Companion:
         self.metrics = metrics or Metrics()
         self.presence = presence or Presence()
         self.crisis_lines = wellbeing.crisis_lines(settings.locale, settings.crisis_resources)
-        self.relationships = Relationships(store)
+        self.relationships = Relationships(store, memory.workers)
         self.growth = Growth(store, llm, settings)
         self.prompts = Prompts(persona, llm, self.growth, settings, store.now)
         self.admission = admission or Admission.for_model(settings, llm)

@@ -22,6 +22,7 @@ from samantha.embeddings import Embedder, HashEmbedder
 from samantha.embeddings.base import Vectors
 from samantha.memory import Memory, Recollection
 from samantha.memory.workers import DEATHS, RecallWorkers, WorkerGone
+from samantha.relationship import Relationships, tally
 from samantha.store import Person, SQLiteStore
 from tests.memory.test_recall import Clock, history
 
@@ -130,6 +131,25 @@ async def test_workers_draw_for_learning_what_the_server_would(
     assert not any("heliotrope" in r.message.content for r in found)
 
 
+async def test_workers_count_relationships_as_the_server_would(
+    setup: tuple[SQLiteStore, Memory, Clock],
+) -> None:
+    """The relationship's count (relationship.tally) is read and worked out in the person's
+    worker, at the server's clock, and kept by the server."""
+    store, memory, clock = setup
+    theo, amy = await theo_and_amy(store, memory, clock)
+    clock.t += 3 * 86400  # days later, by the server's clock, which the worker is told
+    now = store.now()
+    there = await workers(memory).tally(theo.id, now)
+    assert there == await tally(store, theo.id, now)
+    bond, _ = there
+    assert bond.person_id == theo.id and bond.updated_at == now
+    assert bond.tallies.messages == len(THEO) // 2  # his own words, not Amy's
+    kept = await Relationships(store, workers(memory)).update(theo)
+    assert kept == bond and await store.bond(theo.id) == bond
+    assert await store.bond(amy.id) is None  # counting Theo wrote nothing of hers
+
+
 async def test_a_worker_that_dies_is_replaced_and_recall_goes_on(
     setup: tuple[SQLiteStore, Memory, Clock],
 ) -> None:
@@ -227,6 +247,7 @@ SERVER = """
 import asyncio, os, sys
 from pathlib import Path
 from samantha.memory.recall import Weights
+from samantha.relationship import Relationships, tally
 from samantha.memory.workers import Recipe, RecallWorkers
 from samantha.store import SQLiteStore
 

@@ -64,6 +64,11 @@ class Memory:
         self._again: set[int] = set()
         self._kinded: set[int] = set()  # people whose older turns have been given kinds
 
+    @property
+    def workers(self) -> RecallWorkers | None:
+        """The recall workers, where there are any: they also count relationships."""
+        return self._workers
+
     def _recall_workers(self, processes: int) -> RecallWorkers | None:
         """Workers that recall in processes of their own (``memory.workers``), where the
         store can be read from another process and the embedder built there again."""

@@ -44,6 +44,7 @@ from samantha.memory.draw import Drawer, Drawn
 from samantha.memory.kinds import wordnet
 from samantha.memory.recall import Recaller, Recollection, Weights
 from samantha.store import Store
+from samantha.store.relationship import Bond, Milestone
 
 log = logging.getLogger(__name__)
 DEATHS = 3  # workers dying in a row, none answering between, before recall stays at home
@@ -75,6 +76,8 @@ def _frame(value: object) -> bytes:
 def _serve(connection: socket.socket, recipe: Recipe) -> None:
     """A worker's life: build the server's recaller and drawer, say so, then answer each
     call in turn until the server closes its end (it is done with this worker, or it died)."""
+    from samantha import relationship  # it asks this module's workers to count for it
+
     wordnet()  # recall asks it whether a question asks after several things
     embedder = load_embedder(recipe.embedder) if recipe.embedder else None
     store = recipe.store()
@@ -85,7 +88,13 @@ def _serve(connection: socket.socket, recipe: Recipe) -> None:
         connection.sendall(_frame((0, True, None)))  # ready
         while len(header := calls.read(HEADER)) == HEADER:
             call, kind, args = pickle.loads(calls.read(int.from_bytes(header, "big")))
-            work = _recall(recaller, *args) if kind == "recall" else drawer.draw(*args)
+            work = (
+                _recall(recaller, *args)
+                if kind == "recall"
+                else drawer.draw(*args)
+                if kind == "draw"
+                else relationship.tally(store, *args)
+            )
             try:
                 answer = _frame((call, True, loop.run_until_complete(work)))
             except Exception as exc:  # the caller's to raise, as it would have at home
@@ -251,12 +260,27 @@ class RecallWorkers:
         drawn by their worker; None when they have none. Raises :class:`WorkerGone` when
         the worker cannot (not started: drawing starts none; or it died): the caller draws
         in its own process."""
+        drawn: Drawn | None = await self._up(person_id).call(
+            "draw", (person_id, person_name, other_name)
+        )
+        self.drawn += 1
+        return drawn
+
+    async def tally(self, person_id: int, now: float) -> tuple[Bond, list[Milestone]]:
+        """The person's relationship counted by their worker (``relationship.tally``);
+        raises :class:`WorkerGone` as :meth:`draw` does."""
+        counted: tuple[Bond, list[Milestone]] = await self._up(person_id).call(
+            "tally", (person_id, now)
+        )
+        return counted
+
+    def _up(self, person_id: int) -> _Worker:
+        """The person's worker, if it is up and answering; else :class:`WorkerGone`
+        (drawing and counting never start a worker; recall does)."""
         worker = self._workers[person_id % len(self._workers)]
         if self.deaths >= DEATHS or worker is None or not worker.answering:
             raise WorkerGone("no recall worker is answering")
-        drawn: Drawn | None = await worker.call("draw", (person_id, person_name, other_name))
-        self.drawn += 1
-        return drawn
+        return worker
 
     def _ended(self, worker: _Worker) -> None:
         """A worker's process has ended: one replaced or closed was meant to; one still in
