@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import multiprocessing
 import pickle
 import socket
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -58,7 +59,8 @@ class WorkerGone(Exception):
 
 @dataclass(frozen=True)
 class Recipe:
-    """What a worker needs to build the server's recaller: picklable, unlike the recaller."""
+    """What a worker needs to build the server's recaller and drawer: picklable, unlike
+    them."""
 
     store: Callable[[], Store]
     embedder: str | None  # the embedder's name (``onnx:minilm``), None for none
@@ -83,20 +85,18 @@ def _serve(connection: socket.socket, recipe: Recipe) -> None:
     store = recipe.store()
     recaller = Recaller(store, embedder, recipe.weights, recipe.cache_bytes)
     drawer = Drawer(store, embedder, recipe.self_name, recipe.extract_from)
+    answers: dict[str, Callable[..., Awaitable[Any]]] = {
+        "recall": functools.partial(_recall, recaller),
+        "draw": drawer.draw,
+        "tally": functools.partial(relationship.tally, store),
+    }
     loop = asyncio.new_event_loop()
     with connection, connection.makefile("rb") as calls:
         connection.sendall(_frame((0, True, None)))  # ready
         while len(header := calls.read(HEADER)) == HEADER:
             call, kind, args = pickle.loads(calls.read(int.from_bytes(header, "big")))
-            work = (
-                _recall(recaller, *args)
-                if kind == "recall"
-                else drawer.draw(*args)
-                if kind == "draw"
-                else relationship.tally(store, *args)
-            )
             try:
-                answer = _frame((call, True, loop.run_until_complete(work)))
+                answer = _frame((call, True, loop.run_until_complete(answers[kind](*args))))
             except Exception as exc:  # the caller's to raise, as it would have at home
                 try:
                     answer = _frame((call, False, exc))
