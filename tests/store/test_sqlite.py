@@ -13,6 +13,7 @@ import pytest
 from samantha.errors import InputError, NotFound
 from samantha.store import Learned, NewMemory, SQLiteStore
 from samantha.store.migrations import MIGRATIONS
+from samantha.store.sqlite_core import Checkpointer, connect
 
 
 def raw(path: Path) -> sqlite3.Connection:
@@ -52,6 +53,52 @@ async def test_the_log_is_copied_into_the_database_beside_the_writer(store: SQLi
         await asyncio.sleep(0.05)
     assert store.path.stat().st_size >= before + 1_000_000
     assert len(await store.messages(person.id, conv.id, limit=100)) == 60
+
+
+def written_without_pause(path: Path, checkpointer: Checkpointer) -> int:
+    """Commit for a while without pause, with a reader in another connection reading all
+    along, as a recall worker does; the largest the log grew, in bytes."""
+    wal, done, largest = Path(f"{path}-wal"), threading.Event(), 0
+
+    def read() -> None:
+        reader = connect(path, readonly=True)
+        while not done.is_set():
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM t").fetchone()
+            reader.execute("ROLLBACK")
+        reader.close()
+
+    reading = threading.Thread(target=read)
+    reading.start()
+    db = connect(path)
+    try:
+        for n in range(1500):
+            db.execute("INSERT INTO t (body) VALUES (?)", (f"{n} " + "words " * 200,))
+            checkpointer.wrote(db)
+            largest = max(largest, wal.stat().st_size)
+    finally:
+        done.set()
+        reading.join()
+        checkpointer.close()
+        db.close()
+    return largest
+
+
+def test_a_log_written_without_pause_is_emptied_once_it_is_long(tmp_path: Path) -> None:
+    """A copy alone never empties a log that commits keep adding to (issue 4: 10 GB in
+    300 s); once it holds ``bound`` pages the checkpointer empties it."""
+    sizes = []
+    for bound in (10**9, 64):  # never emptied, as before; emptied past 64 pages
+        path = tmp_path / f"{bound}.db"
+        db = connect(path)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA wal_autocheckpoint = 0")
+        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+        db.close()
+        sizes.append(written_without_pause(path, Checkpointer(path, every=0.005, bound=bound)))
+    unbounded, bounded = sizes
+    assert unbounded > 1_000_000  # the 1,500 commits' 1.8 MB, most of it still in the log
+    assert bounded < 64 * 4096 * 4  # a few times the bound, at most
 
 
 async def test_other_people_cannot_reach_a_conversation(store: SQLiteStore) -> None:
