@@ -42,6 +42,7 @@ CHECKPOINT_S = 1.0  # the write-ahead log is copied into the database at most th
 BUSY_MS = 30000  # how long a statement waits for a lock another connection holds
 WAL_BOUND = 16384  # pages (128 MiB of 8 KiB pages) in the log before it is emptied
 READERS_S = 1.0  # how long emptying the log waits for readers to be done with it
+CATCH_UP = 3  # copies run back to back before the log is emptied, each of what came since
 # a new database's page: with 4 KiB pages a row of a WITHOUT ROWID table keeps at most
 # about 1,000 bytes in place, so every vector (1 KiB or 1.5 KiB) went to an overflow page
 # of its own: 4 KiB each on disk, and one more random read each. With 8 KiB pages a row
@@ -86,10 +87,12 @@ class Checkpointer:
     another process (a recall worker) always be done with it. The log then never starts
     again from its beginning, and grew by 30 MB a second at 8,316 people, to 10 GB in
     300 s: the page cache filled, and replies slowed from 130 s on. So once a copy finds
-    the log holding ``bound`` pages, the writer empties it (``TRUNCATE``) after its next
-    commit, on its own connection, between batches: it copies the little the copy left
-    and waits, at most ``READERS_S``, for readers to be done with the log. Done from this
-    thread instead, it waited for the writer's lock and seldom won it from a writer that
+    the log holding ``bound`` pages, a few more copies run back to back (each copies what
+    came during the last, less each time), and the writer then starts the log again from
+    its beginning (``RESTART``) after its next commit, on its own connection, between
+    batches: it copies the little left and waits, at most ``READERS_S``, for readers to be
+    done with the log. The file keeps its size and is written over, not grown again. Done
+    from this thread, it waited for the writer's lock and seldom won it from a writer that
     commits without pause.
     """
 
@@ -110,7 +113,7 @@ class Checkpointer:
         db.execute(f"PRAGMA busy_timeout = {READERS_S * 1000:.0f}")
         try:
             with contextlib.suppress(sqlite3.Error):  # a reader held on: a later commit
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                db.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
         finally:
             db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
 
@@ -122,7 +125,10 @@ class Checkpointer:
                 self._wrote.clear()
                 with contextlib.suppress(sqlite3.Error):  # tried again after the next commit
                     _, pages, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    self._long = pages >= self.bound
+                    if pages >= self.bound:
+                        for _ in range(CATCH_UP):  # what came meanwhile: less each time
+                            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                        self._long = True
                 self._stop.wait(self.every)
         finally:
             db.close()
