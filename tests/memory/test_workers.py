@@ -293,3 +293,18 @@ async def test_no_worker_starts_until_something_is_recalled(
     assert await memory.recall(theo.id, "When is Ada coming?")  # at home, while it starts
     await workers(memory).started()
     assert len(multiprocessing.active_children()) == 2
+
+
+async def test_a_server_starts_its_workers_before_anything_is_recalled(
+    setup: tuple[SQLiteStore, Memory, Clock],
+) -> None:
+    """``samantha serve`` starts them as it starts: the first people's recalls and
+    learning then need not be done in the server, at its busiest."""
+    store, memory, clock = setup
+    workers(memory).start()
+    assert len(multiprocessing.active_children()) == 2 and None not in workers(memory).pids()
+    await workers(memory).started()
+    theo = await store.create_person("Theo", "h-theo")
+    await history(store, theo, THEO, clock)
+    assert await memory.learn(theo.id, "Theo") == len(THEO)
+    assert workers(memory).drawn == 1  # drawn in his worker, already up

@@ -213,6 +213,12 @@ class RecallWorkers:
         self.drawn = 0  # and draws for learning
         self.deaths = 0  # workers that died since one last answered
 
+    def start(self) -> None:
+        """Start every worker now, without waiting for them (a server: it will recall)."""
+        if self.deaths < DEATHS:
+            for i in range(len(self._workers)):
+                self._starting(i)
+
     async def started(self) -> None:
         """Wait until every worker has started (recalls go to them from then on); raises
         :class:`WorkerGone` if one could not start, or they have been given up."""

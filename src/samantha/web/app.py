@@ -48,6 +48,10 @@ STATIC = resources.files("samantha") / "web" / "static"
 
 
 async def _load(sam: Samantha, ears: Voice, settle: bool) -> None:
+    if sam.memory.workers is not None:
+        # ready before the first people talk, instead of starting with the first recall
+        # (the recalls meanwhile are done in the server, when it is busiest)
+        sam.memory.workers.start()
     await sam.llm.start()
     await sam.llm.warm(sam.companion.prompts.prefix())
     await ears.start()
