@@ -68,7 +68,8 @@ class Settings(BaseSettings):
         ge=0,
         le=64,
         description="processes that recall beside the server's own, so it uses more than one "
-        "core (each loads the embedder: about 150 MB); 0: recall in the server's process",
+        "core; they also draw what learning writes and count relationships (each loads the "
+        "embedder: about 150 MB); 0: all of it in the server's process",
     )
     memory_llm_extraction: bool = Field(
         default=False,
