@@ -86,7 +86,8 @@ class Checkpointer:
     was there when it began, and commits go on adding to it meanwhile; nor can a reader in
     another process (a recall worker) always be done with it. The log then never starts
     again from its beginning, and grew by 30 MB a second at 8,316 people, to 10 GB in
-    300 s: the page cache filled, and replies slowed from 130 s on. So once a copy finds
+    300 s (the page cache full, 17 GB left on the disk): an hour would fill most disks.
+    So once a copy finds
     the log holding ``bound`` pages, a few more copies run back to back (each copies what
     came during the last, less each time), and the writer then starts the log again from
     its beginning (``RESTART``) after its next commit, on its own connection, between
