@@ -269,13 +269,7 @@ class Memory:
         )
 
     async def correct(self, person_id: int, memory_id: int, text: str) -> MemoryRecord:
-        vector = None
-        if self.embedder is not None:
-            embedder = self.embedder
-            rows = await asyncio.get_running_loop().run_in_executor(
-                self._pool, lambda: embedder.embed([text])
-            )
-            vector = rows[0].tobytes()
+        _, (vector,) = await self.drawer.embed([], [text])
         new_id = await self.store.correct_memory(person_id, memory_id, text, vector)
         return await self.store.memory(person_id, new_id)
 

@@ -28,7 +28,6 @@ CPU a reply, in a process whose single core of Python is what bounds it (issue 4
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import itertools
 import logging
@@ -323,5 +322,4 @@ class RecallWorkers:
         self._workers = [None] * len(self._workers)
         for worker in ending:
             worker.end()
-        with contextlib.suppress(WorkerGone):
-            await asyncio.gather(*(w.ended for w in ending))
+        await asyncio.gather(*(w.ended for w in ending))  # each ends once its worker has
