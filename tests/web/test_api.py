@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,8 @@ from fastapi.testclient import TestClient
 
 from samantha.auth import admin_token_path
 from samantha.config import Settings
+from samantha.voice import Voice
+from samantha.web import create_app
 from tests.conftest import make_settings
 from tests.fakes import ScriptedLLM
 
@@ -105,6 +110,35 @@ def test_outage_is_503_operating_system_not_found_and_keeps_the_message(
     assert events(retry.text)[-1][1]["message"]["content"] == "I'm back."
     again = client.post(f"/v1/conversations/{cid}/reply", headers=theo)
     assert again.status_code == 409
+
+
+class HeldVoice(Voice):
+    """Her voice, whose loading waits until the test lets it go on."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.go_on = threading.Event()
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.go_on.wait, 30)
+        await super().start()
+
+
+def test_ready_only_once_everything_is_loaded(settings: Settings, fake_model: ScriptedLLM) -> None:
+    """The model is up at once, but the server is still loading (her voice here): a load
+    balancer or a benchmark sending people then would find replies held up by seconds."""
+    voice = HeldVoice(settings)
+    with TestClient(create_app(settings, llm=fake_model, speech=voice)) as client:
+        assert client.get("/healthz").status_code == 200
+        waiting = client.get("/readyz")
+        assert waiting.status_code == 503 and "still starting" in waiting.text
+        assert int(waiting.headers["Retry-After"]) >= 1
+        voice.go_on.set()
+        for _ in range(300):
+            if client.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.01)
+        assert client.get("/readyz").json() == {"status": "ready"}
 
 
 def count_messages(client: TestClient, settings: Settings) -> int:

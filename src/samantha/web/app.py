@@ -106,11 +106,9 @@ def create_app(
             app.state.departure = leaving = DepartureTask(sam, stop)
             app.state.trends = Trends(sam.metrics)
             app.state.voice = ears = speech or Voice(settings)
-            background = [
-                # the page is up while the model loads
-                asyncio.create_task(_load(sam, ears, own_process)),
-                asyncio.create_task(app.state.trends.run()),
-            ]
+            # the page is up while the model loads; /readyz waits for all of it
+            app.state.loading = loading = asyncio.create_task(_load(sam, ears, own_process))
+            background = [loading, asyncio.create_task(app.state.trends.run())]
             if settings.proactive_interval_s:
                 interval = settings.proactive_interval_s
                 background.append(asyncio.create_task(run_every(sam.follow_ups, interval)))
