@@ -134,14 +134,18 @@ async def seeded(settings: Settings, args: argparse.Namespace, out: Console) -> 
     return tokens
 
 
-async def _events(port: int, token: str, tally: Tally, gone: asyncio.Event) -> None:
+async def _events(
+    port: int, token: str, tally: Tally, opened: asyncio.Event, gone: asyncio.Event
+) -> None:
     """Hold the person's event stream open until they are ``gone``: they count as
-    connected while it is."""
+    connected while it is. ``opened`` is set once it is open, or has failed."""
     try:
         res = await wire.request(HOST, port, "GET", "/v1/events", token=token)
     except OSError as exc:
         tally.problem(f"events {type(exc).__name__}")
         return
+    finally:
+        opened.set()
     try:
         if res.status != 200:
             tally.problem(f"events {res.status}")
@@ -184,13 +188,16 @@ async def _talk(
     tally: Tally,
     args: argparse.Namespace,
     stop: asyncio.Event,
+    opened: asyncio.Event,
     gone: asyncio.Event,
 ) -> None:
-    """One person: a conversation, then messages at a human pace until the run ends; then
-    they are ``gone``, once the reply they were reading has ended. So people leave one by
-    one, as they would, rather than all in the same instant while replies to others are
-    still starting (that burst of closing streams was measured as their wait)."""
+    """One person: once their app is open (their event stream), a conversation, then
+    messages at a human pace until the run ends; then they are ``gone``, once the reply
+    they were reading has ended. So people leave one by one, as they would, rather than
+    all in the same instant while replies to others are still starting (that burst of
+    closing streams was measured as their wait)."""
     try:
+        await opened.wait()
         await _converse(port, token, n, tally, args, stop)
     finally:
         gone.set()
@@ -453,12 +460,13 @@ async def _drive(
     args.run = os.urandom(4).hex()  # marks this run's messages apart from earlier runs'
     tally, stop = Tally(), asyncio.Event()
     cpu0, wall0 = _cpu_seconds(pid), time.monotonic()
-    gone = [asyncio.Event() for _ in tokens]
+    opened, gone = [asyncio.Event() for _ in tokens], [asyncio.Event() for _ in tokens]
     tasks = [
-        asyncio.create_task(_events(port, t, tally, g)) for t, g in zip(tokens, gone, strict=True)
+        asyncio.create_task(_events(port, t, tally, opened[n], gone[n]))
+        for n, t in enumerate(tokens)
     ]
     tasks += [
-        asyncio.create_task(_talk(port, t, n, tally, args, stop, gone[n]))
+        asyncio.create_task(_talk(port, t, n, tally, args, stop, opened[n], gone[n]))
         for n, t in enumerate(tokens)
     ]
     watcher = asyncio.create_task(_watch(tally, out, stop))
