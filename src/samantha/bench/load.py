@@ -36,8 +36,9 @@ from typing import Any
 
 from rich.console import Console
 
+from samantha import pauses
 from samantha.archive import import_archive
-from samantha.bench import wire
+from samantha.bench import procs, wire
 from samantha.config import Settings
 from samantha.errors import ConfigError
 from samantha.store import Conversation, MemoryRecord, Message, Person, PersonData
@@ -300,40 +301,6 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _processes(pid: int) -> list[int]:
-    """The server and the processes it started (its recall workers), from Linux's /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(stat.parent.name))
-    found = [pid]
-    for each in found:
-        found += children.get(each, [])
-    return found
-
-
-def _cpu_seconds(pid: int) -> float:
-    """CPU time the server and its workers have used so far."""
-    ticks = 0
-    for each in _processes(pid):
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _peak_rss_mb(pid: int) -> float:
-    """The server's and its workers' peak resident memory, added up (an upper bound)."""
-    kb = 0
-    for each in _processes(pid):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{each}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    kb += int(line.split()[1])
-    return kb / 1024
-
-
 async def _watch(tally: Tally, out: Console, stop: asyncio.Event, every: float = 5.0) -> None:
     last_sent, last_seen = 0, 0
     while not stop.is_set():
@@ -458,8 +425,18 @@ async def _drive(
     port: int, tokens: list[str], args: argparse.Namespace, pid: int, out: Console
 ) -> dict[str, Any]:
     args.run = os.urandom(4).hex()  # marks this run's messages apart from earlier runs'
+    # the load generator holds 16,000 tasks and 8,316 connections for the whole run: with
+    # the collector's defaults it stopped for up to 0.9 s every few seconds, and every
+    # reply in flight was timed as that much slower (see samantha.pauses)
+    with pauses.settled():
+        return await _drive_settled(port, tokens, args, pid, out)
+
+
+async def _drive_settled(
+    port: int, tokens: list[str], args: argparse.Namespace, pid: int, out: Console
+) -> dict[str, Any]:
     tally, stop = Tally(), asyncio.Event()
-    cpu0, wall0 = _cpu_seconds(pid), time.monotonic()
+    cpu0, wall0 = procs.cpu_seconds(pid), time.monotonic()
     opened, gone = [asyncio.Event() for _ in tokens], [asyncio.Event() for _ in tokens]
     tasks = [
         asyncio.create_task(_events(port, t, tally, opened[n], gone[n]))
@@ -473,8 +450,8 @@ async def _drive(
     await asyncio.sleep(args.duration)
     stop.set()
     await asyncio.gather(*tasks, watcher, return_exceptions=True)
-    cpu = (_cpu_seconds(pid) - cpu0) / (time.monotonic() - wall0)
-    rss = _peak_rss_mb(pid)
+    cpu = (procs.cpu_seconds(pid) - cpu0) / (time.monotonic() - wall0)
+    rss = procs.peak_rss_mb(pid)
     first_token_s = 1.0 / args.sim_rate
     server = [max(0.0, t - first_token_s) for t in tally.ttft]
     return {
