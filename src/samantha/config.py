@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-VECTOR_CACHE_MB = 1024  # people's dense vectors held for recall, by default (MB)
+VECTOR_CACHE_MB = 2048  # people's dense vectors held for recall, by default (MB)
 
 DEFAULT_MODEL = "embedded:qwen2.5-1.5b"
 TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
@@ -60,8 +60,8 @@ class Settings(BaseSettings):
     vector_cache_mb: int = Field(
         default=VECTOR_CACHE_MB,
         ge=0,
-        description="people's dense vectors held in memory for recall (least recently used "
-        "dropped): about 0.6 MB for a person with 400 remembered items",
+        description="people's dense vectors held in memory by each recall process (least "
+        "recently used dropped): about 0.65 MB for a person with 400 remembered items",
     )
     recall_processes: int = Field(
         default=2,

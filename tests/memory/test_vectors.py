@@ -160,3 +160,21 @@ async def test_a_persons_vectors_lie_in_place_not_on_pages_of_their_own(tmp_path
     assert db.execute("SELECT count(*) FROM vectors").fetchone()[0] >= 40
     db.close()
     assert kinds and "overflow" not in kinds
+
+
+def test_a_kind_holds_little_room_until_its_person_talks_on() -> None:
+    """Read, a kind keeps room for a few exchanges only (8,316 people's vectors must fit a
+    recall process's cache); talking on, it grows an eighth at a time, in id order."""
+    rng = np.random.default_rng(7)
+    row = 8 * 4 + 8  # a vector of 8 float32s and its int64 id
+    first = rng.random((400, 8), dtype=np.float32)
+    kind = Kind.of(np.arange(1, 401, dtype=np.int64), first)
+    assert kind.nbytes == (400 + vectors.SPARE) * row
+    added = []
+    for step in range(40):  # two turns an exchange, well past the room left
+        new = rng.random((2, 8), dtype=np.float32)
+        kind = kind.added(np.array([401 + 2 * step, 402 + 2 * step], dtype=np.int64), new)
+        added.append(new)
+    assert kind.ids.tolist() == list(range(1, 481))
+    assert np.array_equal(kind.matrix, np.concatenate([first, *added]))
+    assert kind.nbytes < 1.2 * 480 * row
