@@ -202,6 +202,19 @@ def reminder_in_force(settings: Settings, own: PersonSettings) -> int:
     return settings.session_reminder_min if mine is None else mine
 
 
+def concerns(said: str, history: Sequence[Message], now: float, long_session_min: int) -> list[str]:
+    """What gives cause to encourage them toward the people in their life, or rest."""
+    found: list[str] = []
+    minutes = (now - session_start(history, now)) / 60
+    if minutes >= long_session_min:
+        found.append(f"you have been talking for {minutes:.0f} minutes without a break")
+    if is_late(now):
+        found.append("it is the middle of the night where they are")
+    if WITHDRAWING.search(said):
+        found.append("they seem to be pulling away from other people")
+    return found
+
+
 def notes(
     said: str,
     history: Sequence[Message],
@@ -211,15 +224,10 @@ def notes(
     long_session_min: int,
     reminder_min: int,
 ) -> list[str]:
-    """What the prompt should know about the person's wellbeing this turn."""
-    found: list[str] = []
+    """What the prompt should know about the person's wellbeing this turn. ``relations``
+    are named only when there are :func:`concerns`: read them only then."""
+    found = concerns(said, history, now, long_session_min)
     minutes = (now - session_start(history, now)) / 60
-    if minutes >= long_session_min:
-        found.append(f"you have been talking for {minutes:.0f} minutes without a break")
-    if is_late(now):
-        found.append("it is the middle of the night where they are")
-    if WITHDRAWING.search(said):
-        found.append("they seem to be pulling away from other people")
     out: list[str] = []
     if found:
         names = people_in_their_life(relations)[:3]
