@@ -429,27 +429,21 @@ async def _drive(
     # the collector's defaults it stopped for up to 0.9 s every few seconds, and every
     # reply in flight was timed as that much slower (see samantha.pauses)
     with pauses.settled():
-        return await _drive_settled(port, tokens, args, pid, out)
-
-
-async def _drive_settled(
-    port: int, tokens: list[str], args: argparse.Namespace, pid: int, out: Console
-) -> dict[str, Any]:
-    tally, stop = Tally(), asyncio.Event()
-    cpu0, wall0 = procs.cpu_seconds(pid), time.monotonic()
-    opened, gone = [asyncio.Event() for _ in tokens], [asyncio.Event() for _ in tokens]
-    tasks = [
-        asyncio.create_task(_events(port, t, tally, opened[n], gone[n]))
-        for n, t in enumerate(tokens)
-    ]
-    tasks += [
-        asyncio.create_task(_talk(port, t, n, tally, args, stop, opened[n], gone[n]))
-        for n, t in enumerate(tokens)
-    ]
-    watcher = asyncio.create_task(_watch(tally, out, stop))
-    await asyncio.sleep(args.duration)
-    stop.set()
-    await asyncio.gather(*tasks, watcher, return_exceptions=True)
+        tally, stop = Tally(), asyncio.Event()
+        cpu0, wall0 = procs.cpu_seconds(pid), time.monotonic()
+        opened, gone = [asyncio.Event() for _ in tokens], [asyncio.Event() for _ in tokens]
+        tasks = [
+            asyncio.create_task(_events(port, t, tally, opened[n], gone[n]))
+            for n, t in enumerate(tokens)
+        ]
+        tasks += [
+            asyncio.create_task(_talk(port, t, n, tally, args, stop, opened[n], gone[n]))
+            for n, t in enumerate(tokens)
+        ]
+        watcher = asyncio.create_task(_watch(tally, out, stop))
+        await asyncio.sleep(args.duration)
+        stop.set()
+        await asyncio.gather(*tasks, watcher, return_exceptions=True)
     cpu = (procs.cpu_seconds(pid) - cpu0) / (time.monotonic() - wall0)
     rss = procs.peak_rss_mb(pid)
     first_token_s = 1.0 / args.sim_rate
