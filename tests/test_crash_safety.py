@@ -203,7 +203,7 @@ def test_kill_9_while_replies_stream_loses_nothing(cli_env: dict[str, str], tmp_
         finally:
             server.stop()
 
-    acknowledged = cut_off = 0
+    acknowledged = cut_off = marked = 0
     for client in clients:
         by_id = {m["id"]: m for m in stored[client.index]}
         for message_id, text in client.acknowledged.items():
@@ -215,6 +215,7 @@ def test_kill_9_while_replies_stream_loses_nothing(cli_env: dict[str, str], tmp_
             assert reply["status"] == "interrupted" or (
                 reply["status"] == "complete" and len(reply["content"]) > 100
             ), reply  # finished and stored a moment before the kill: also fine
+            marked += reply["status"] == "interrupted"
         acknowledged += len(client.acknowledged)
         cut_off += len(client.cut_off)
     db = sqlite3.connect(home / "samantha.db")
@@ -222,7 +223,9 @@ def test_kill_9_while_replies_stream_loses_nothing(cli_env: dict[str, str], tmp_
     statuses = dict(db.execute("SELECT status, count(*) FROM messages GROUP BY status").fetchall())
     db.close()
     assert "streaming" not in statuses
-    assert statuses["interrupted"] >= cut_off >= KILLS // 2
+    # every reply cut off is marked interrupted, but for one stored whole a moment before
+    # its kill (allowed above; it made this fail once, 76 marked of 77 cut off)
+    assert statuses["interrupted"] >= marked and cut_off >= KILLS // 2
     print(
         f"\n{KILLS} kills in {time.monotonic() - started:.1f} s: {acknowledged} acknowledged "
         f"messages all kept, {cut_off} replies cut off and marked interrupted, {statuses}, "
