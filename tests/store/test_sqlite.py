@@ -234,6 +234,39 @@ async def test_deleted_words_are_gone_from_the_full_text_indexes(store: SQLiteSt
         assert b"zorblatt" not in index and b"quokka" in index, fts
 
 
+async def test_merging_the_search_indexes_leaves_one_segment_and_the_same_results(
+    store: SQLiteStore,
+) -> None:
+    """After a bulk import (a transaction a person) each index is in many segments."""
+    people = [await store.create_person(f"P{n}", f"h{n}") for n in range(6)]
+    for n, person in enumerate(people):
+        await said(store, person.id, [f"a kite over the dunes {n}", f"sailing at dawn {n}"])
+
+    def segments() -> dict[str, int]:
+        db = raw(store.path)
+        return {
+            fts: db.execute(f"SELECT count(DISTINCT segid) FROM {fts}_idx").fetchone()[0]
+            for fts in ("turn_fts", "turn_kinds", "memory_fts")
+        }
+
+    async def found() -> list[object]:
+        return [
+            (
+                await store.search_turns(p.id, ["kite", "dawn"], 10),
+                await store.search_memories(p.id, ["sailing"], 10),
+            )
+            for p in people
+        ]
+
+    before = await found()
+    assert segments()["turn_fts"] > 1
+    await store.merge_search()
+    assert set(segments().values()) <= {0, 1}
+    assert await found() == before
+    await said(store, people[0].id, ["a new kite"])  # writing goes on as before
+    assert len(await store.search_turns(people[0].id, ["kite"], 10)) == 2
+
+
 async def test_deleting_an_unknown_person_or_twice_is_not_found(store: SQLiteStore) -> None:
     theo = await store.create_person("Theo", "h1")
     await said(store, theo.id, ["hello there"])

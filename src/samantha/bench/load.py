@@ -112,6 +112,8 @@ async def seed(settings: Settings, people: int, records: int, out: Console) -> l
             tokens.append(made.token)
             if (i + 1) % 500 == 0:
                 out.print(f"  seeded {i + 1}/{people} people")
+        out.print("  merging the search indexes, as after any bulk import…")
+        await sam.store.merge_search()
     return tokens
 
 

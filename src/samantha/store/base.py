@@ -91,6 +91,12 @@ class Store(RelationshipStore, ABC):
         at ``target``. An existing file is kept (``InputError``) unless ``replace``.
         """
 
+    @abstractmethod
+    async def merge_search(self) -> None:
+        """Merge the search indexes, made piecemeal by a bulk import, so that searching
+        them costs what it would in one built at once. Slow (seconds at thousands of
+        people) and in the way of every write meanwhile: for after a bulk import."""
+
     # one person's conversations and messages
     @abstractmethod
     async def create_conversation(self, person_id: int, title: str = "") -> Conversation: ...
