@@ -13,25 +13,17 @@ memories, when it does, and the write. A worker draws between recalls, so a long
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
 
 from samantha.embeddings import Embedder
 from samantha.memory.extract import extract, search_text
 from samantha.memory.kinds import kinds_of
-from samantha.memory.recall import CONTEXT_TURNS, STOPWORDS
+from samantha.memory.recall import CONTEXT_TURNS, STOPWORDS, Offload, inline
 from samantha.store import Learned, Message, NewMemory, Store
 
 EMBED_BATCH = 256  # texts per call to the embedder
 LEARN_BATCH = 64  # turns learned (or given their kinds) at a time
-T = TypeVar("T")
-Offload = Callable[[Callable[[], Any]], Awaitable[Any]]  # runs CPU work off the event loop
-
-
-async def inline(work: Callable[[], T]) -> T:
-    """Run ``work`` right here: for a process that does nothing else meanwhile."""
-    return work()
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -128,6 +129,21 @@ class Recollection:
         return text if len(text) <= QUOTED else text[:QUOTED] + "…"
 
 
+T = TypeVar("T")
+Offload = Callable[[Callable[[], Any]], Awaitable[Any]]  # runs CPU work off the event loop
+
+
+async def inline(work: Callable[[], T]) -> T:
+    """Run ``work`` right here: for a process that does nothing else meanwhile (a recall
+    worker), where handing it to a thread and back only costs."""
+    return work()
+
+
+async def threaded(work: Callable[[], T]) -> T:
+    """Run ``work`` on a thread, the event loop free meanwhile (ONNX lets go of the GIL)."""
+    return await asyncio.to_thread(work)
+
+
 async def _nothing() -> list[tuple[int, float]]:
     return []
 
@@ -152,6 +168,7 @@ class Recaller:
     embedder: Embedder | None
     weights: Weights = field(default_factory=Weights)
     cache_bytes: int = VECTOR_CACHE_MB << 20  # vectors held, the least recently used dropped
+    offload: Offload = threaded  # where the question is embedded
     _cache: VectorCache = field(init=False)
 
     def __post_init__(self) -> None:
@@ -373,7 +390,7 @@ class Recaller:
         if vectors is None:
             return {}, {}
         embedder = self.embedder
-        q = (await asyncio.to_thread(embedder.embed, [query]))[0]
+        q = (await self.offload(lambda: embedder.embed([query])))[0]
 
         def top(ids: npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]) -> dict[int, float]:
             if not len(ids):

@@ -39,10 +39,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from samantha import pauses
 from samantha.embeddings import load_embedder
 from samantha.memory.draw import Drawer, Drawn
 from samantha.memory.kinds import wordnet
-from samantha.memory.recall import Recaller, Recollection, Weights
+from samantha.memory.recall import Recaller, Recollection, Weights, inline
 from samantha.store import Store
 from samantha.store.relationship import Bond, Milestone
 
@@ -82,8 +83,9 @@ def _serve(connection: socket.socket, recipe: Recipe) -> None:
     wordnet()  # recall asks it whether a question asks after several things
     embedder = load_embedder(recipe.embedder) if recipe.embedder else None
     store = recipe.store()
-    recaller = Recaller(store, embedder, recipe.weights, recipe.cache_bytes)
+    recaller = Recaller(store, embedder, recipe.weights, recipe.cache_bytes, inline)
     drawer = Drawer(store, embedder, recipe.self_name, recipe.extract_from)
+    pauses.settle()  # WordNet and the embedder, walked by every full collection otherwise
     answers: dict[str, Callable[..., Awaitable[Any]]] = {
         "recall": functools.partial(_recall, recaller),
         "draw": drawer.draw,
