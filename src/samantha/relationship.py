@@ -158,6 +158,9 @@ def told_about(relations: Sequence[MemoryRecord]) -> list[Milestone]:
     return found
 
 
+HELD = 100_000  # people whose bond is held between turns (a few hundred bytes each)
+
+
 async def tally(store: Store, person_id: int, now: float) -> tuple[Bond, list[Milestone]]:
     """The person's bond as of ``now``, counted on from where it was last kept, and the
     milestones reached since: read and worked out, not written. It only reads the store,
@@ -184,11 +187,20 @@ async def tally(store: Store, person_id: int, now: float) -> tuple[Bond, list[Mi
 
 
 class Relationships:
-    """Counts each person's relationship after their turns, and says what it is."""
+    """Counts each person's relationship after their turns, and says what it is.
+
+    Each person's bond, as this process last kept or read it, is held for the next turn's
+    prompt (:meth:`describe`), which otherwise read it from the store every turn (a
+    twentieth of the server's event loop at 8,316 people, issue 4). Only :meth:`update`
+    changes a kept bond, here, after each of the person's turns; another process counting
+    the same person (a terminal chat beside the server) is seen at this process's next
+    count. At most :data:`HELD` people are held, the longest unchanged let go first.
+    """
 
     def __init__(self, store: Store, workers: RecallWorkers | None = None) -> None:
         self.store = store
         self.workers = workers  # where there are recall workers, they do the counting
+        self._held: dict[int, Bond | None] = {}
 
     async def update(self, person: Person) -> Bond:
         """Count what the person said since last time; keep the bond and new milestones."""
@@ -199,11 +211,26 @@ class Relationships:
                 counted = await self.workers.tally(person.id, now)
         bond, milestones = counted or await tally(self.store, person.id, now)
         await self.store.keep_bond(bond, milestones)
+        self._hold(person.id, bond)
         return bond
+
+    def _hold(self, person_id: int, bond: Bond | None) -> None:
+        self._held.pop(person_id, None)  # to the end: the newest
+        self._held[person_id] = bond
+        if len(self._held) > HELD:
+            del self._held[next(iter(self._held))]
+
+    def forget(self, person_id: int) -> None:
+        """Drop what is held of a deleted person."""
+        self._held.pop(person_id, None)
 
     async def describe(self, person: Person) -> str:
         """One line for the prompt: what the relationship is, never its numbers."""
-        bond = await self.store.bond(person.id)
+        if person.id in self._held:
+            bond = self._held[person.id]
+        else:
+            bond = await self.store.bond(person.id)
+            self._hold(person.id, bond)
         if bond is None or bond.tallies.first_at is None:
             return f"You are meeting {person.name} for the first time."
         met = _day(bond.tallies.first_at)

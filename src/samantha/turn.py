@@ -121,10 +121,12 @@ class Companion:
             self._unlearned[person.id] = person, later
 
     def forget(self, person_id: int) -> None:
-        """Drop what is held of a person who was deleted: their words waiting to be learned."""
+        """Drop what is held of a person who was deleted: their words waiting to be learned,
+        their bond."""
         _, later = self._unlearned.pop(person_id, (None, None))
         if later is not None:
             later.cancel()
+        self.relationships.forget(person_id)
 
     def learn_now(self, person: Person) -> None:
         """Learn from the person's new turns now (in the background)."""

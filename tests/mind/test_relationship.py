@@ -8,6 +8,7 @@ import pytest
 from samantha import relationship
 from samantha.relationship import STAGES, Relationships, stage_for
 from samantha.store import Person
+from samantha.store.relationship import Bond
 from samantha.system import Samantha
 from tests.fakes import ScriptedLLM
 from tests.test_wellbeing import Clock, context
@@ -137,6 +138,40 @@ async def test_the_relationship_reaches_the_prompt_as_words_not_numbers(
     # counted after each reply, so the prompt knows the days before this conversation
     assert f"You and Theo are {label}" in note and "talked on 8 days" in note
     assert str(bond.trust) not in note and str(bond.closeness) not in note
+
+
+async def test_the_bond_is_held_for_the_prompt_between_turns(
+    her: Samantha, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted after each turn here, the bond reaches the next prompt without a read; a
+    person not held is read, the longest unchanged is let go, a deleted one is forgotten."""
+    people = [await her.person_named(n, create=True) for n in ("Theo", "Amy", "Raj")]
+    theo, amy, raj = (p for p in people if p)
+    await days_together(her, clock, theo, 2)
+    read: list[int] = []
+    bond = her.store.bond
+
+    async def counted(person_id: int) -> Bond | None:
+        read.append(person_id)
+        return await bond(person_id)
+
+    monkeypatch.setattr(her.store, "bond", counted)
+    assert "talked on 2 days" in await her.companion.relationships.describe(theo)
+    assert read == []  # held since the count after the last turn
+    await chat(her, theo, "Guess what happened today")  # counted again, and held again
+    assert "talked on 3 days" in await her.companion.relationships.describe(theo)
+    assert read.count(theo.id) == 1  # the count's own read
+    monkeypatch.setattr(relationship, "HELD", 2)
+    fresh = Relationships(her.store)
+    read.clear()
+    for person in (theo, amy, raj):
+        await fresh.describe(person)
+    await fresh.describe(theo)  # let go for Raj
+    await fresh.describe(raj)
+    assert read.count(theo.id) == 2 and read.count(raj.id) == 1
+    await her.delete_person(theo.id)
+    await chat(her, amy, "hello")
+    assert "meeting Theo" in await her.companion.relationships.describe(theo)
 
 
 async def test_she_says_how_many_she_loves_and_nothing_more(
