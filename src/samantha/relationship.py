@@ -190,8 +190,8 @@ class Relationships:
     """Counts each person's relationship after their turns, and says what it is.
 
     Each person's bond, as this process last kept or read it, is held for the next turn's
-    prompt (:meth:`describe`), which otherwise read it from the store every turn (a
-    twentieth of the server's event loop at 8,316 people, issue 4). Only :meth:`update`
+    prompt (:meth:`describe`), which otherwise read it from the store every turn (about 4%
+    of the server's event loop at 8,316 people, issue 4). Only :meth:`update`
     changes a kept bond, here, after each of the person's turns; another process counting
     the same person (a terminal chat beside the server) is seen at this process's next
     count. At most :data:`HELD` people are held, the longest unchanged let go first.

@@ -209,8 +209,9 @@ def merge_search(db: sqlite3.Connection) -> None:
     word looks it up in every segment and, in each large one, seeks through the word's
     list, everyone's, to the person's block. A home filled person by person (a bulk
     import: one transaction each) is left with dozens of segments, several of them large:
-    at 8,316 people, 26 in the turns' index, and a person's search cost three times what it
-    costs once they are merged (0.55 against 0.18 ms, issue 4). What is written later adds
+    at 8,316 people, 26 in the turns' index, and a person's search of their turns and
+    records cost three times what it costs once they are merged (0.55 against 0.18 ms,
+    issue 4). What is written later adds
     small segments, which cost little to search. Rewriting the index takes seconds at that
     size and holds the writer throughout, so it is done after a bulk import, not while
     people talk.
