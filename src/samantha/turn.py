@@ -305,17 +305,17 @@ class Companion:
 
     async def _wellbeing(self, person: Person, said: str, history: list[Message]) -> list[str]:
         own = await self.store.person_settings(person.id)
-        now, long_min = self.store.now(), self.settings.wellbeing_long_session_min
+        now = self.store.now()
         # the people in their life are named only when there is cause: read them only then
         # (a read on the event loop each turn, almost always for nothing)
-        cause = wellbeing.concerns(said, history, now, long_min)
+        cause = wellbeing.concerns(said, history, now, self.settings.wellbeing_long_session_min)
         relations = await self._relations(person) if cause else []
         return wellbeing.notes(
             said,
             history,
             now,
+            cause,
             relations,
-            long_session_min=long_min,
             reminder_min=wellbeing.reminder_in_force(self.settings, own),
         )
 

@@ -219,14 +219,14 @@ def notes(
     said: str,
     history: Sequence[Message],
     now: float,
+    found: Sequence[str],
     relations: Sequence[MemoryRecord],
     *,
-    long_session_min: int,
     reminder_min: int,
 ) -> list[str]:
-    """What the prompt should know about the person's wellbeing this turn. ``relations``
-    are named only when there are :func:`concerns`: read them only then."""
-    found = concerns(said, history, now, long_session_min)
+    """What the prompt should know about the person's wellbeing this turn, given its
+    :func:`concerns` (``found``). ``relations`` are named only when there are concerns:
+    read them only then."""
     minutes = (now - session_start(history, now)) / 60
     out: list[str] = []
     if found:

@@ -94,16 +94,10 @@ async def my_wellbeing(person: CurrentPerson, sam: System) -> WellbeingOut:
     latest = await sam.store.latest_conversation(person.id)
     history = await sam.store.messages(person.id, latest.id, limit=400) if latest else []
     said = next((m.content for m in reversed(history) if m.role == "user"), "")
-    relations = await sam.store.memories(person.id, kind="relation", limit=10)
+    found = wellbeing.concerns(said, history, now, settings.wellbeing_long_session_min)
+    relations = await sam.store.memories(person.id, kind="relation", limit=10) if found else []
     reminder_min = wellbeing.reminder_in_force(settings, await sam.store.person_settings(person.id))
-    notes = wellbeing.notes(
-        said,
-        history,
-        now,
-        relations,
-        long_session_min=settings.wellbeing_long_session_min,
-        reminder_min=reminder_min,
-    )
+    notes = wellbeing.notes(said, history, now, found, relations, reminder_min=reminder_min)
     started = wellbeing.session_start(history, now) if history else now
     return WellbeingOut(
         session_minutes=round((now - started) / 60, 1),
