@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections import defaultdict
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -62,6 +63,12 @@ class Events:
         """
         wake = asyncio.Event()  # set by ``wake``: something new was kept for the person
         self._waiting[person_id].add(wake)
+        # the first heartbeat at a random moment of the first ``heartbeat`` seconds: streams
+        # opened together (everyone's app reconnecting after a restart, ``bench load``)
+        # would otherwise beat together for as long as they stay open, thousands in the
+        # same second; at 8,316 people that second's work held up every reply behind it
+        # once every 15 s (issue 4)
+        quiet = heartbeat * (1.0 - random.random())
         try:
             while True:
                 wake.clear()  # before reading: what is kept after the read sets it again
@@ -77,10 +84,11 @@ class Events:
                 # is read again only when woken or once a heartbeat (another process's
                 # events: see the module's docstring)
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(heartbeat):
+                    async with asyncio.timeout(quiet):
                         await wake.wait()
                 if not wake.is_set():
                     yield None
+                quiet = heartbeat
         finally:
             self._discard(person_id, wake)
 
