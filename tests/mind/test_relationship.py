@@ -3,12 +3,14 @@ stages, milestones, what reaches the prompt, what the person sees, and what she 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from samantha import relationship
 from samantha.relationship import STAGES, Relationships, stage_for
 from samantha.store import Person
-from samantha.store.relationship import Bond
+from samantha.store.relationship import Bond, Tallies
 from samantha.system import Samantha
 from tests.fakes import ScriptedLLM
 from tests.test_wellbeing import Clock, context
@@ -218,3 +220,17 @@ async def test_forgetting_what_they_told_her_takes_its_milestone_with_it(her: Sa
     assert not any("Ada" in m.text for m in await her.store.milestones(theo.id))
     view = await Relationships(her.store).view(theo)
     assert "Ada" not in str(view)
+
+
+async def test_a_bond_kept_in_its_stage_or_moved_on_is_read_back_as_kept(her: Samantha) -> None:
+    """In the same stage the bond is updated in place; in another it is written anew:
+    either way it reads back as kept, and the stages are counted once each."""
+    theo = await her.person_named("Theo", create=True)
+    assert theo
+    first = Bond(theo.id, "acquainted", 1.0, 0.1, 0.1, 0, Tallies(upto=3, messages=3), 10.0)
+    warmer = replace(first, closeness=0.2, tallies=Tallies(upto=5, messages=5), updated_at=20.0)
+    friends = replace(warmer, stage="friends", stage_since=30.0, updated_at=30.0)
+    for bond in (first, warmer, friends):
+        await her.store.keep_bond(bond, [])
+        assert await her.store.bond(theo.id) == bond
+        assert await her.store.stage_counts() == {bond.stage: 1}
