@@ -178,3 +178,26 @@ def test_a_kind_holds_little_room_until_its_person_talks_on() -> None:
     assert kind.ids.tolist() == list(range(1, 481))
     assert np.array_equal(kind.matrix, np.concatenate([first, *added]))
     assert kind.nbytes < 1.2 * 480 * row
+
+
+async def test_warming_holds_the_most_recent_people_first_as_far_as_there_is_room(setup) -> None:  # type: ignore[no-untyped-def]
+    """A starting worker reads its people's vectors before anyone asks: the most recent
+    first, no more than fit (nothing it read is dropped again), and each as a fresh read
+    gives them; the most recent are the last to be dropped later."""
+    store, memory = setup
+    people = [await store.create_person(name, f"h-{name}") for name in ("Ann", "Ben", "Cy", "Di")]
+    for person in people:
+        await talk(store, memory, person, [f"{person.name} keeps bees.", "How sweet."])
+    order = await store.people_by_recency()
+    assert order == [p.id for p in reversed(people)]  # Di spoke last
+    one = (await fresh(store, people[0])).nbytes  # type: ignore[union-attr]
+    cache = VectorCache(store, HashEmbedder().dim, limit=3 * one)
+    assert await cache.warm(order, seconds=60) == 2  # a third would leave no room to talk
+    assert await cache.warm(order, seconds=60) == 0  # those held are not read again
+    assert people[3].id in cache and people[2].id in cache and people[0].id not in cache
+    same(await cache.get(people[3].id), await fresh(store, people[3]))  # type: ignore[arg-type]
+    await cache.get(people[0].id)
+    await cache.get(people[1].id)  # past the limit: the least recent is dropped
+    assert people[3].id in cache and people[2].id not in cache
+    assert await VectorCache(store, HashEmbedder().dim).warm(order, seconds=0) == 0
+    assert await VectorCache(store, HashEmbedder().dim).warm([], seconds=60) == 0

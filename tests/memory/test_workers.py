@@ -308,3 +308,28 @@ async def test_a_server_starts_its_workers_before_anything_is_recalled(
     await history(store, theo, THEO, clock)
     assert await memory.learn(theo.id, "Theo") == len(THEO)
     assert workers(memory).drawn == 1  # drawn in his worker, already up
+
+
+async def test_workers_started_with_the_server_hold_their_peoples_vectors_first(
+    setup: tuple[SQLiteStore, Memory, Clock],
+) -> None:
+    """Each worker reads the vectors of its own share of the people before it says it is
+    ready, so nobody's first recall after a start reads them; one that replaces a dead
+    worker starts as before, holding nobody's."""
+    store, memory, clock = setup
+    theo, amy = await theo_and_amy(store, memory, clock)
+    await memory.close()  # started by theo_and_amy's recall: a server starts them itself
+    memory = Memory(store, HashEmbedder(), processes=2)
+    try:
+        workers(memory).start()
+        await workers(memory).started()
+        held = [w.held for w in workers(memory)._workers if w is not None]
+        assert sorted(held) == [1, 1]  # Theo in one, Amy in the other
+        assert await memory.recall(amy.id, "heliotrope-42")
+        os.kill(worker_pids(memory)[theo.id % 2], signal.SIGKILL)
+        assert await memory.recall(theo.id, "When is Ada coming?")  # at home meanwhile
+        await workers(memory).started()
+        replaced = workers(memory)._workers[theo.id % 2]
+        assert replaced is not None and replaced.held == 0
+    finally:
+        await memory.close()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -378,6 +378,13 @@ class Recaller:
     def forget(self, person_id: int) -> None:
         """Drop the person's cached vectors (they were deleted)."""
         self._cache.forget(person_id)
+
+    async def warm(self, people: Iterable[int], seconds: float) -> int:
+        """Hold the vectors of ``people``, the most recent first, as far as the cache
+        allows (``VectorCache.warm``); how many people's."""
+        if self.embedder is None:
+            return 0
+        return await self._cache.warm(people, seconds)
 
     async def _dense(
         self, person_id: int, query: str, depth: int

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,6 +178,31 @@ class VectorCache:
         dropped = self._held.pop(person_id, None)
         if dropped is not None:
             self._bytes -= dropped.nbytes
+
+    async def warm(self, people: Iterable[int], seconds: float) -> int:
+        """Read the vectors of ``people`` (the most recent first) until the next would not
+        fit in fifteen sixteenths of the cache or ``seconds`` have passed, so that their
+        first recall reads none; how many were read. Nothing held is dropped for them, and
+        the most recent are the last to be dropped later. A recall that read a person's
+        vectors took 5.1 ms of CPU against 3.1 ms for one that found them held (400 of
+        8,316 people, issue 4), and a server that starts meets everyone's first."""
+        until, room, read = time.monotonic() + seconds, self.limit * 15 // 16, 0
+        for person_id in people:
+            if time.monotonic() > until:
+                break
+            if person_id in self._held:
+                continue
+            changes = await self.store.vectors_since(person_id, 0)
+            if changes.version == 0:
+                continue
+            entry = Vectors.read(changes, self.dim)
+            if self._bytes + entry.nbytes > room:
+                break
+            self._held[person_id] = entry
+            self._held.move_to_end(person_id, last=False)  # behind the more recent
+            self._bytes += entry.nbytes
+            read += 1
+        return read
 
     async def get(self, person_id: int) -> Vectors | None:
         """The person's vectors as the store has them now; ``None`` if they have none."""

@@ -10,8 +10,10 @@ their own vector cache.
 
 Each person is recalled by one worker (``person_id`` modulo their number), so a person's
 vectors are cached once, in one process, and each worker holds an equal share of the cache.
-A worker starts with the first recall sent its way. A worker that dies is replaced and its
-calls are recalled in the server's own process; so is every call while workers are starting.
+A worker starts with the first recall sent its way; a server starts them as it starts, and
+each then reads its people's vectors, the most recent first, before it says it is ready. A
+worker that dies is replaced and its calls are recalled in the server's own process; so is
+every call while workers are starting.
 When a person is deleted every worker is replaced, so no process goes on holding anything
 of theirs; and workers end with the server, even one that is killed (they read the end of
 their socket then). A worker that is up also draws what learning will write for its people
@@ -51,6 +53,8 @@ log = logging.getLogger(__name__)
 DEATHS = 3  # workers dying in a row, none answering between, before recall stays at home
 HEADER = 8  # bytes of a frame's length, before the frame
 END_WAIT_S = 30.0  # how long an ending worker may take to answer what it was given
+WARM_S = 30.0  # the longest a starting worker spends reading its people's vectors
+Share = tuple[int, int]  # a worker's people: those whose id is the first modulo the second
 
 
 class WorkerGone(Exception):
@@ -75,9 +79,10 @@ def _frame(value: object) -> bytes:
     return len(data).to_bytes(HEADER, "big") + data
 
 
-def _serve(connection: socket.socket, recipe: Recipe) -> None:
-    """A worker's life: build the server's recaller and drawer, say so, then answer each
-    call in turn until the server closes its end (it is done with this worker, or it died)."""
+def _serve(connection: socket.socket, recipe: Recipe, share: Share | None) -> None:
+    """A worker's life: build the server's recaller and drawer, hold the vectors of its
+    ``share`` of the people (when given one), say so, then answer each call in turn until
+    the server closes its end (it is done with this worker, or it died)."""
     from samantha import relationship  # it asks this module's workers to count for it
 
     wordnet()  # recall asks it whether a question asks after several things
@@ -85,15 +90,20 @@ def _serve(connection: socket.socket, recipe: Recipe) -> None:
     store = recipe.store()
     recaller = Recaller(store, embedder, recipe.weights, recipe.cache_bytes, inline)
     drawer = Drawer(store, embedder, recipe.self_name, recipe.extract_from)
-    pauses.settle()  # WordNet and the embedder, walked by every full collection otherwise
     answers: dict[str, Callable[..., Awaitable[Any]]] = {
         "recall": functools.partial(_recall, recaller),
         "draw": drawer.draw,
         "tally": functools.partial(relationship.tally, store),
     }
     loop = asyncio.new_event_loop()
+    held = 0
+    if share is not None:
+        i, n = share
+        people = loop.run_until_complete(store.people_by_recency())
+        held = loop.run_until_complete(recaller.warm((p for p in people if p % n == i), WARM_S))
+    pauses.settle()  # WordNet and the embedder, walked by every full collection otherwise
     with connection, connection.makefile("rb") as calls:
-        connection.sendall(_frame((0, True, None)))  # ready
+        connection.sendall(_frame((0, True, held)))  # ready, holding ``held`` people's vectors
         while len(header := calls.read(HEADER)) == HEADER:
             call, kind, args = pickle.loads(calls.read(int.from_bytes(header, "big")))
             try:
@@ -124,15 +134,18 @@ class _Worker:
     """One worker process and the server's end of the socket to it, read by a task of
     the event loop that settles each call with its answer."""
 
-    def __init__(self, recipe: Recipe, on_end: Callable[[_Worker], None]) -> None:
+    def __init__(
+        self, recipe: Recipe, on_end: Callable[[_Worker], None], share: Share | None = None
+    ) -> None:
         ours, theirs = socket.socketpair()
         # spawned, not forked: the server has threads (a fork copies their locks mid-use)
         context = multiprocessing.get_context("spawn")
-        self.process = context.Process(target=_serve, args=(theirs, recipe), daemon=True)
+        self.process = context.Process(target=_serve, args=(theirs, recipe, share), daemon=True)
         self.process.start()
         theirs.close()
         loop = asyncio.get_running_loop()
         self.ready: asyncio.Future[None] = loop.create_future()
+        self.held = 0  # the people whose vectors it read as it started
         self.ready.add_done_callback(_retrieved)  # a worker nobody waited for may fail
         self._calls: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count(1)
@@ -167,6 +180,8 @@ class _Worker:
                 size = int.from_bytes(await reader.readexactly(HEADER), "big")
                 call, ok, value = pickle.loads(await reader.readexactly(size))
                 if call == 0:
+                    self.held = value
+                    log.info("recall worker %d ready, holding %d people", self.process.pid, value)
                     self.ready.set_result(None)
                     continue
                 answer = self._calls.pop(call)
@@ -215,10 +230,12 @@ class RecallWorkers:
         self.deaths = 0  # workers that died since one last answered
 
     def start(self) -> None:
-        """Start every worker now, without waiting for them (a server: it will recall)."""
+        """Start every worker now, without waiting for them (a server: it will recall).
+        Each holds the vectors of its people, the most recent first, before it says it is
+        ready (``started``): a server's first minute is everyone's first recall."""
         if self.deaths < DEATHS:
             for i in range(len(self._workers)):
-                self._starting(i)
+                self._starting(i, warm=True)
 
     async def started(self) -> None:
         """Wait until every worker has started (recalls go to them from then on); raises
@@ -231,10 +248,11 @@ class RecallWorkers:
         """Each worker's process id (None: not started)."""
         return [w.process.pid if w is not None else None for w in self._workers]
 
-    def _starting(self, i: int) -> _Worker:
+    def _starting(self, i: int, *, warm: bool = False) -> _Worker:
         worker = self._workers[i]
         if worker is None:
-            worker = self._workers[i] = _Worker(self.recipe, self._ended)
+            share = (i, len(self._workers)) if warm else None
+            worker = self._workers[i] = _Worker(self.recipe, self._ended, share)
         return worker
 
     async def recall(

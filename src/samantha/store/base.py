@@ -77,6 +77,11 @@ class Store(RelationshipStore, ABC):
     async def list_people(self) -> list[Person]: ...
 
     @abstractmethod
+    async def people_by_recency(self) -> list[int]:
+        """The ids of everyone who has a conversation, who talked most recently first: ids
+        only, for a process that readies what it holds of people (``memory.workers``)."""
+
+    @abstractmethod
     async def counts(self) -> dict[str, int]: ...
 
     @abstractmethod

@@ -111,6 +111,12 @@ class SQLiteStore(
         rows = await self._scan("SELECT id, name, created_at FROM people ORDER BY id")
         return [Person(*row) for row in rows]
 
+    async def people_by_recency(self) -> list[int]:
+        rows = await self._scan(  # newest conversation first: their index holds both
+            "SELECT person_id FROM conversations GROUP BY person_id ORDER BY max(updated_at) DESC"
+        )
+        return [int(row[0]) for row in rows]
+
     async def counts(self) -> dict[str, int]:
         def run(db: sqlite3.Connection) -> dict[str, int]:
             return {

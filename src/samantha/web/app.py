@@ -19,6 +19,7 @@ from samantha.departure import DepartureTask, sigterm
 from samantha.growth import reflect_every
 from samantha.llm import LLM
 from samantha.memory.kinds import wordnet
+from samantha.memory.workers import WorkerGone
 from samantha.proactive import run_every
 from samantha.store import Clock
 from samantha.system import Samantha, running
@@ -44,6 +45,7 @@ from samantha.web import (
 
 log = logging.getLogger(__name__)
 STATIC = resources.files("samantha") / "web" / "static"
+WORKERS_S = 90.0  # the longest /readyz waits for the recall workers (memory.workers)
 
 
 async def _load(sam: Samantha, ears: Voice, settle: bool) -> None:
@@ -54,6 +56,12 @@ async def _load(sam: Samantha, ears: Voice, settle: bool) -> None:
     await sam.llm.start()
     await sam.llm.warm(sam.companion.prompts.prefix())
     await ears.start()
+    if sam.memory.workers is not None:
+        try:  # ready once they are: until then the server recalls in its own process
+            async with asyncio.timeout(WORKERS_S):
+                await sam.memory.workers.started()
+        except (WorkerGone, TimeoutError) as exc:
+            log.warning("recall is in the server's process until its workers are up: %r", exc)
     if settle:
         await asyncio.to_thread(wordnet)  # read at start by learning's thread
         set_aside()

@@ -41,8 +41,10 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=None)
 async def readyz(sam: System, request: Request) -> Any:
     """Ready once everything the server loads as it starts is loaded: the model, her
-    voice, memory's tables. Until then a reply can wait seconds on the loading (it holds
-    the interpreter), so a load balancer or a benchmark should not send people yet."""
+    voice, memory's tables, the recall workers with their people's vectors (90 s at most:
+    recall is then in the server's process until they are up). Until then a reply can
+    wait seconds on the loading (it holds the interpreter), so a load balancer or a
+    benchmark should not send people yet."""
     if not sam.llm.available:
         return outage(sam.settings.retry_after_s, "the model is not loaded")
     if not request.app.state.loading.done():
