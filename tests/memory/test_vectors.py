@@ -166,7 +166,7 @@ def test_a_kind_holds_little_room_until_its_person_talks_on() -> None:
     """Read, a kind keeps room for a few exchanges only (8,316 people's vectors must fit a
     recall process's cache); talking on, it grows an eighth at a time, in id order."""
     rng = np.random.default_rng(7)
-    row = 8 * 4 + 8  # a vector of 8 float32s and its int64 id
+    row = 8 * 2 + 8  # a vector of 8 16-bit floats (a short kind) and its int64 id
     first = rng.random((400, 8), dtype=np.float32)
     kind = Kind.of(np.arange(1, 401, dtype=np.int64), first)
     assert kind.nbytes == (400 + vectors.SPARE) * row
@@ -176,7 +176,7 @@ def test_a_kind_holds_little_room_until_its_person_talks_on() -> None:
         kind = kind.added(np.array([401 + 2 * step, 402 + 2 * step], dtype=np.int64), new)
         added.append(new)
     assert kind.ids.tolist() == list(range(1, 481))
-    assert np.array_equal(kind.matrix, np.concatenate([first, *added]))
+    assert np.array_equal(kind.matrix, np.concatenate([first, *added]).astype(np.float16))
     assert kind.nbytes < 1.2 * 480 * row
 
 
@@ -201,3 +201,23 @@ async def test_warming_holds_the_most_recent_people_first_as_far_as_there_is_roo
     assert people[3].id in cache and people[2].id not in cache
     assert await VectorCache(store, HashEmbedder().dim).warm(order, seconds=0) == 0
     assert await VectorCache(store, HashEmbedder().dim).warm([], seconds=60) == 0
+
+
+def test_a_short_kind_is_held_in_half_precision_and_a_long_one_in_full() -> None:
+    """Most people's vectors fit the cache twice over in 16 bits; a long history, which
+    would pay for widening them at every recall, keeps 32. Either ranks as the vectors
+    do, to a thousandth."""
+    rng = np.random.default_rng(3)
+    rows = rng.standard_normal((vectors.HALF_ROWS + 1, 16)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    q = rows[0]
+    short = Kind.of(np.arange(1, 101, dtype=np.int64), rows[:100])
+    assert short.matrix.dtype == np.float16
+    assert np.abs(short.matrix @ q - rows[:100] @ q).max() < 1e-3
+    grown = short
+    for i in range(100, len(rows)):  # talking on, past the bound: widened as it is re-held
+        grown = grown.added(np.array([i + 1], dtype=np.int64), rows[i : i + 1])
+    assert grown.matrix.dtype == np.float32 and grown.n == len(rows)
+    assert np.abs(grown.matrix @ q - rows @ q).max() < 1e-3
+    long = Kind.of(np.arange(1, len(rows) + 1, dtype=np.int64), rows)
+    assert long.matrix.dtype == np.float32 and np.array_equal(long.matrix, rows)
