@@ -32,9 +32,10 @@ Matrix = npt.NDArray[np.floating[Any]]  # 32-bit floats, or 16-bit for a short k
 # a kind of at most this many rows is held in 16-bit floats: half the memory, and a
 # cosine similarity moves by less than a thousandth. Widening them for the product costs
 # 3 ns a part every recall, 0.35 ms for 400 turns of 256 parts: less than reading them
-# again, which every other recall did at 8,316 people, whose 32-bit vectors did not fit
-# the default cache (issue 4); a long history keeps 32 bits, where it would cost tens of
-# milliseconds (300 against 95 ms a recall at 100,000 turns, all held in 16 bits)
+# again, as the recall of anyone not held does: 8,316 people's 32-bit vectors (3.4 GB) did
+# not fit the default cache, two in five of them left out (issue 4). A long history keeps
+# 32 bits, where widening would cost tens of milliseconds (300 against 95 ms a recall at
+# 100,000 turns, all held in 16 bits)
 HALF_ROWS = 1024
 # rows of room left at the end of a kind when it is read: about four exchanges' turns. Only
 # people who go on talking need more, and get an eighth more each time it runs out. Room

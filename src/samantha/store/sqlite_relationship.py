@@ -31,8 +31,8 @@ def _bond(row: Sequence[Any]) -> Bond:
 
 def _put_bond(db: sqlite3.Connection, bond: Bond) -> None:
     """Keep the person's bond. One in the same stage as before is updated in place: the row
-    replaced (``INSERT OR REPLACE``) rewrote the stage's index entry too, and that page
-    went to disk with every turn (an eighth of a turn's pages at 8,316 people, issue 4)."""
+    replaced (``INSERT OR REPLACE``) rewrote its entry in the stages' index too, two pages
+    written with every turn where one does (issue 4)."""
     tallies = json.dumps(dataclasses.asdict(bond.tallies), sort_keys=True)
     kept = db.execute(
         "UPDATE relationships SET stage_since = ?, closeness = ?, trust = ?, shared = ?,"
