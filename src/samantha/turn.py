@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 
 import anyio
@@ -295,7 +295,7 @@ class Companion:
         """The model's prompt for a reply to the last message of ``history``."""
         said = history[-1].content
         notes = [await self.relationships.describe(person)]
-        notes += await self._wellbeing(person, said, history)
+        notes += await self.wellbeing_notes(person, said, history)
         return self.prompts.compose(
             conversation, history, read_mood(said), recalled, person.name, notes
         )
@@ -303,7 +303,11 @@ class Companion:
     def today(self) -> date:
         return datetime.fromtimestamp(self.store.now()).date()
 
-    async def _wellbeing(self, person: Person, said: str, history: list[Message]) -> list[str]:
+    async def wellbeing_notes(
+        self, person: Person, said: str, history: Sequence[Message]
+    ) -> list[str]:
+        """What her prompt is told of the person's wellbeing after ``said``, the last of
+        ``history``: for her reply, and for ``/v1/me/wellbeing``, which shows it as is."""
         own = await self.store.person_settings(person.id)
         now = self.store.now()
         # the people in their life are named only when there is cause: read them only then

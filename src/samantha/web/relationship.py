@@ -94,10 +94,8 @@ async def my_wellbeing(person: CurrentPerson, sam: System) -> WellbeingOut:
     latest = await sam.store.latest_conversation(person.id)
     history = await sam.store.messages(person.id, latest.id, limit=400) if latest else []
     said = next((m.content for m in reversed(history) if m.role == "user"), "")
-    found = wellbeing.concerns(said, history, now, settings.wellbeing_long_session_min)
-    relations = await sam.store.memories(person.id, kind="relation", limit=10) if found else []
+    notes = await sam.companion.wellbeing_notes(person, said, history)
     reminder_min = wellbeing.reminder_in_force(settings, await sam.store.person_settings(person.id))
-    notes = wellbeing.notes(said, history, now, found, relations, reminder_min=reminder_min)
     started = wellbeing.session_start(history, now) if history else now
     return WellbeingOut(
         session_minutes=round((now - started) / 60, 1),
