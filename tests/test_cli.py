@@ -66,7 +66,7 @@ def test_people_add_prints_a_token_once(cli_env: dict[str, str]) -> None:
     done = samantha(cli_env, "people", "add", "Amelia")
     assert done.returncode == 0 and "sam_" in done.stdout
     twice = samantha(cli_env, "people", "add", "amelia")
-    assert twice.returncode == 2 and "already exists" in twice.stderr
+    assert twice.returncode == 2 and "already exists" in flat(twice.stderr)
     empty = samantha(cli_env, "people", "add", "  ")
     assert empty.returncode == 2 and "empty" in empty.stderr
 
@@ -384,15 +384,15 @@ def test_persona_export_and_check(cli_env: dict[str, str], tmp_path: Path) -> No
     checked = samantha(cli_env, "persona", "check", str(card))
     assert checked.returncode == 0 and "Samantha: a valid persona" in checked.stdout
     again = samantha(cli_env, "persona", "export", "--out", str(card))
-    assert again.returncode != 0 and "already exists" in again.stderr
+    assert again.returncode != 0 and "already exists" in flat(again.stderr)
     as_json = samantha(cli_env, "persona", "export")
     assert json.loads(as_json.stdout)["spec"] == "chara_card_v2"
     nowhere = samantha(cli_env, "persona", "export", "--out", str(tmp_path / "no" / "x.json"))
-    assert nowhere.returncode != 0 and "cannot write" in nowhere.stderr
+    assert nowhere.returncode != 0 and "cannot write" in flat(nowhere.stderr)
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     bad = samantha(cli_env, "persona", "check", str(broken))
-    assert bad.returncode != 0 and "not valid JSON" in bad.stderr
+    assert bad.returncode != 0 and "not valid JSON" in flat(bad.stderr)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []
 
 

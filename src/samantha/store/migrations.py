@@ -6,7 +6,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 
-from samantha.store.sqlite_search import ID_BITS
+from samantha.store.sqlite_search import ID_BITS, SEARCH_TABLES
 
 Migration = Callable[[], str]
 
@@ -291,6 +291,14 @@ def m012_full_text_blocks() -> str:
     return "".join(steps)
 
 
+def m013_search_merges_in_pairs() -> str:
+    """FTS5's ``merge`` command merges two segments of a level, not four, in the full-text
+    indexes (``sqlite_tidy``, which says when it is run); its own merging is unchanged."""
+    return "".join(
+        f"INSERT INTO {table} ({table}, rank) VALUES ('usermerge', 2);" for table in SEARCH_TABLES
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_people_conversations_messages,
     m002_memory,
@@ -304,6 +312,7 @@ MIGRATIONS: list[Migration] = [
     m010_vector_changes,
     m011_turn_kinds,
     m012_full_text_blocks,
+    m013_search_merges_in_pairs,
 ]
 
 

@@ -22,7 +22,8 @@ from samantha.store.records import (
 )
 from samantha.store.sqlite_core import MESSAGE_COLUMNS
 from samantha.store.sqlite_recall import SQLiteRecall
-from samantha.store.sqlite_search import block, chunks, joined_ints, key, owner
+from samantha.store.sqlite_search import SEARCH_TABLES, block, chunks, joined_ints, key, owner
+from samantha.store.sqlite_tidy import tidy_search
 
 MEMORY_COLUMNS = (
     "m.id, m.person_id, m.kind, m.text, m.subject, m.happened_on, m.happened_until, "
@@ -137,6 +138,7 @@ def add_kinds(db: sqlite3.Connection, person_id: int, found: Sequence[tuple[int,
         )
         if cur.rowcount == 1 and kinds:
             _add_kinds_row(db, person_id, message_id, kinds)
+    tidy_search(db)
 
 
 def _add_kinds_row(db: sqlite3.Connection, person_id: int, message_id: int, kinds: str) -> None:
@@ -197,9 +199,6 @@ def _insert(
     return ids
 
 
-SEARCH_TABLES = ("turn_fts", "turn_kinds", "memory_fts")
-
-
 def merge_search(db: sqlite3.Connection) -> None:
     """Rewrite each full-text index as one segment (FTS5's ``optimize``), in the caller's
     transaction.
@@ -211,10 +210,9 @@ def merge_search(db: sqlite3.Connection) -> None:
     import: one transaction each) is left with dozens of segments, several of them large:
     at 8,316 people, 26 in the turns' index, and a person's search of their turns and
     records cost three times what it costs once they are merged (0.55 against 0.18 ms,
-    issue 4). What is written later adds
-    small segments, which cost little to search. Rewriting the index takes seconds at that
-    size and holds the writer throughout, so it is done after a bulk import, not while
-    people talk.
+    issue 4). Rewriting the index takes seconds at that size and holds the writer
+    throughout, so it is done after a bulk import, not while people talk; what is written
+    later is kept in few segments by :func:`tidy_search`.
     """
     for table in SEARCH_TABLES:
         db.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
@@ -419,6 +417,8 @@ class SQLiteMemory(SQLiteRecall):
         def run(db: sqlite3.Connection) -> list[int]:
             fresh = index_turns(db, person_id, learned)
             kept = [m for m in memories if set(m.source_ids) <= fresh]
-            return _insert(db, person_id, kept, now)
+            ids = _insert(db, person_id, kept, now)
+            tidy_search(db)
+            return ids
 
         return await self._write(run, later=True)

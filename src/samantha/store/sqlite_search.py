@@ -97,6 +97,7 @@ KINDS = Index("turn_kinds", ("kinds",), "messages", "m.recallable = 1")
 # (LoCoMo multi-hop 0.482 at a half, 0.486 at a fifth, 0.479 at a tenth)
 KINDS_COMMON = 0.2
 MEMORIES = Index("memory_fts", ("body",), "memories", "m.superseded_by IS NULL")
+SEARCH_TABLES = tuple(index.table for index in (TURNS, KINDS, MEMORIES))
 CHUNK = 500  # ids in one IN (...)
 COMMON = 64  # rows a weightless word may be in and still be read
 

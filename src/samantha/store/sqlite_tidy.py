@@ -1,0 +1,116 @@
+"""Keeping the full-text indexes in few segments while people talk.
+
+FTS5 keeps an index as segments, one more for every transaction that writes to it, in
+levels; it merges a level once four segments lie there, and only after every 64 pages it
+writes. Learning commits often and writes little each time, so under load the segments
+pile up (up to 16 a level), and a search looks each word up in every one of them. After
+120 s of ``bench load`` at 8,316 people the turns', kinds' and records' indexes held 17,
+11 and 20 segments; the same home with the segments written in the run merged two of a
+level at a time (4, 4 and 2; 1.9 s of merging) recalled for 8-10% less CPU, the same
+1,500 recalls alternated between the two homes call by call (issue 4).
+
+So each transaction that learns also merges a little (:func:`tidy_search`): at most
+:data:`TIDY_PAGES` pages an index, two segments of a level into one of the next
+(``usermerge`` 2, migration 13); the same run then ended with 7, 8 and 6 segments. The
+largest segment is never merged into this way: a bulk import leaves one with everyone's
+history in it (``merge_search``), and pairing the run's segments up into it rewrote all
+of it (95,000 pages) while people talked (p99 of first words 9 s). FTS5's own merging,
+four of a level, goes on as before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from samantha.store.sqlite_search import SEARCH_TABLES
+
+TIDY_PAGES = 32  # pages a tidy may write per index: a few milliseconds of the writer
+STRUCTURE_ID = 10  # FTS5's %_data row holding the index's structure
+
+
+def levels(record: bytes) -> list[tuple[int, list[int]]] | None:
+    """An FTS5 structure record's levels, lowest first: each level's segments being merged
+    (its ``nMerge``) and its segments' sizes in pages; None for a record this does not
+    read (the second format, with more per segment, or one cut short): it is then not
+    merged here."""
+    if record[4:8] == b"\xff\x00\x00\x01":  # the second format (SQLite 3.43 on)
+        return None
+    values: list[int] = []
+    at = 4  # after the cookie
+    try:
+        while at < len(record):
+            value = 0
+            for n in range(9):  # SQLite's varint: seven bits a byte, the ninth byte whole
+                byte = record[at]
+                at += 1
+                if n == 8:
+                    value = value << 8 | byte
+                    break
+                value = value << 7 | byte & 0x7F
+                if byte < 0x80:
+                    break
+            values.append(value)
+        count, _segments, _written, *rest = values
+        found = []
+        for _ in range(count):
+            merging, segments, *rest = rest
+            ends, rest = rest[: 3 * segments], rest[3 * segments :]
+            if len(ends) != 3 * segments:
+                return None
+            sizes = [last - first + 1 for first, last in zip(ends[1::3], ends[2::3], strict=True)]
+            found.append((merging, sizes))
+    except (IndexError, ValueError):  # cut short, or not this format
+        return None
+    return found if not rest else None
+
+
+def _largest(found: list[tuple[int, list[int]]]) -> int:
+    """The level of the largest segment."""
+    return max(range(len(found)), key=lambda i: max(found[i][1], default=0))
+
+
+def worth_merging(found: list[tuple[int, list[int]]]) -> bool:
+    """Whether FTS5's next merge (``merge``, ``usermerge`` 2) may go on: something below the
+    largest segment's level ``g`` is to merge (a level holding two or more, or a merge under
+    way), and nothing at ``g - 1`` or above is, so that what it makes is never paired with
+    the largest segment (FTS5 takes a level with a merge under way first, else the level
+    holding the most segments)."""
+    top = _largest(found) - 1 if found else 0
+    if top <= 0:
+        return False
+    busy = [bool(merging) or len(sizes) >= 2 for merging, sizes in found]
+    return any(busy[:top]) and not any(busy[top:])
+
+
+def _reached(
+    before: list[tuple[int, list[int]]], after: list[tuple[int, list[int]]], top: int
+) -> bool:
+    """Whether a merge began at level ``top`` or above, or left more segments above it."""
+    for level, (merging, sizes) in enumerate(after):
+        if level >= top and merging:
+            return True
+        if level > top and len(sizes) > (len(before[level][1]) if level < len(before) else 0):
+            return True
+    return False
+
+
+def _structure(db: sqlite3.Connection, table: str) -> list[tuple[int, list[int]]] | None:
+    row = db.execute(f"SELECT block FROM {table}_data WHERE id = ?", (STRUCTURE_ID,)).fetchone()
+    return levels(row[0]) if row else None
+
+
+def tidy_search(db: sqlite3.Connection) -> None:
+    """Merge a little of each full-text index where it is worth it, in the caller's
+    transaction (see the module's note). A merge that reaches past what was worth it
+    (FTS5 goes on to the next level while pages are left) is undone."""
+    for table in SEARCH_TABLES:
+        found = _structure(db, table)
+        if found is None or not worth_merging(found):
+            continue
+        top = _largest(found) - 1
+        db.execute("SAVEPOINT tidy")
+        db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('merge', {TIDY_PAGES})")
+        after = _structure(db, table)
+        if after is None or _reached(found, after, top):
+            db.execute("ROLLBACK TO tidy")
+        db.execute("RELEASE tidy")

@@ -1,0 +1,126 @@
+"""The full-text indexes kept in few segments while people talk, the largest never rewritten."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from samantha.store import Learned, NewMemory, SQLiteStore, sqlite_memory
+from samantha.store.sqlite_search import SEARCH_TABLES
+from samantha.store.sqlite_tidy import STRUCTURE_ID, levels, worth_merging
+
+Levels = list[tuple[int, list[int]]]
+
+
+def structure(path: Path, table: str = "turn_fts") -> Levels:
+    db = sqlite3.connect(path)
+    try:
+        (record,) = db.execute(
+            f"SELECT block FROM {table}_data WHERE id = ?", (STRUCTURE_ID,)
+        ).fetchone()
+        found = levels(record)
+        assert found is not None
+        return found
+    finally:
+        db.close()
+
+
+def count(found: Levels) -> int:
+    return sum(len(sizes) for _, sizes in found)
+
+
+def largest(found: Levels) -> tuple[int, int]:
+    """The largest segment's level and size."""
+    return max(((i, max(s)) for i, (_, s) in enumerate(found) if s), key=lambda x: x[1])
+
+
+def test_a_structure_is_read_as_fts5_wrote_it(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "t.db")
+    db.execute("CREATE VIRTUAL TABLE t USING fts5(a)")
+    for i in range(12):  # a segment a transaction
+        db.execute("INSERT INTO t (a) VALUES (?)", (f"word{i} " * (i * 40 + 1),))
+        db.commit()
+    (record,) = db.execute("SELECT block FROM t_data WHERE id = ?", (STRUCTURE_ID,)).fetchone()
+    found = levels(record)
+    assert found is not None
+    (segments,) = db.execute("SELECT count(DISTINCT segid) FROM t_idx").fetchone()
+    assert count(found) == segments > 1
+    db.execute("INSERT INTO t (t) VALUES ('optimize')")
+    db.commit()
+    (record,) = db.execute("SELECT block FROM t_data WHERE id = ?", (STRUCTURE_ID,)).fetchone()
+    found = levels(record)
+    assert found is not None and count(found) == 1
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        b"",
+        b"\x00\x00",
+        b"\x00\x00\x00\x01\x05",
+        b"\x00\x00\x00\x01\x01\x01\x00\x00\x03",
+        b"\x00\x00\x00\x01\xff\x00\x00\x01\x01\x01\x00\x00\x01\x01\x01\x01",
+    ],
+)
+def test_a_record_it_cannot_read_is_none_and_nothing_is_merged(record: bytes) -> None:
+    assert levels(record) is None
+
+
+def test_only_what_lies_two_levels_below_the_largest_is_worth_merging() -> None:
+    big = [1000]
+    assert not worth_merging([])
+    assert not worth_merging([(0, [1, 1]), (0, big)])  # the pair would make the largest's pair
+    assert worth_merging([(0, [1, 1]), (0, []), (0, big)])
+    assert not worth_merging([(0, [1, 1]), (0, [5, 5]), (0, big)])  # FTS5 would take level 1
+    assert not worth_merging([(0, [1, 1]), (2, [5, 5]), (0, big)])  # one under way there
+    assert worth_merging([(2, [1, 1]), (0, [5]), (0, big)])
+    assert not worth_merging([(0, [1]), (0, [5]), (0, big)])  # nothing to merge
+
+
+async def learn_one_at_a_time(store: SQLiteStore, person_id: int, n: int, start: int) -> None:
+    conv = await store.create_conversation(person_id)
+    for i in range(start, start + n):
+        text = f"kite number {i} by the beach, word{i}"
+        m = await store.add_message(person_id, conv.id, "user", text)
+        await store.learn(
+            person_id,
+            [Learned(m.id, text, None, "", content=text)],
+            [NewMemory("fact", text, (m.id,))],
+        )
+
+
+async def grown(
+    path: Path, tidy: bool, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[list[tuple[int, float]]], list[int]]:
+    """A history learned one turn at a time around a bulk import's merge; what searches
+    find in it, and its indexes' structures."""
+    with monkeypatch.context() as patch:
+        if not tidy:
+            patch.setattr(sqlite_memory, "tidy_search", lambda db: None)
+        store = SQLiteStore(path)
+        await store.open()
+        theo = await store.create_person("Theo", "h1")
+        await learn_one_at_a_time(store, theo.id, 300, 0)
+        await store.merge_search()  # as after a bulk import: one large segment
+        merged = largest(structure(path))
+        await learn_one_at_a_time(store, theo.id, 200, 300)
+        found = [
+            await store.search_turns(theo.id, ["kite", "word7", "word400"], 20),
+            await store.search_memories(theo.id, ["beach", "word499"], 20),
+        ]
+        await store.close()
+    assert largest(structure(path)) == merged  # never merged into, with or without
+    return found, [count(structure(path, table)) for table in SEARCH_TABLES]
+
+
+async def test_learning_keeps_the_indexes_in_few_segments_finding_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found, tidied = await grown(tmp_path / "tidy.db", True, monkeypatch)
+    found_untidied, untidied = await grown(tmp_path / "as.db", False, monkeypatch)
+    assert found == found_untidied
+    turns, _, memories = tidied
+    assert turns <= 6 and memories <= 6
+    assert untidied[0] > 2 * turns and untidied[2] > 2 * memories
