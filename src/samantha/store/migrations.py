@@ -6,7 +6,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 
-from samantha.store.sqlite_search import ID_BITS, SEARCH_TABLES
+from samantha.store.sqlite_search import ID_BITS
 
 Migration = Callable[[], str]
 
@@ -293,9 +293,12 @@ def m012_full_text_blocks() -> str:
 
 def m013_search_merges_in_pairs() -> str:
     """FTS5's ``merge`` command merges two segments of a level, not four, in the full-text
-    indexes (``sqlite_tidy``, which says when it is run); its own merging is unchanged."""
+    indexes (``sqlite_tidy``, which says when it is run); its own merging is unchanged.
+    The tables are named here, as in step 12: a step says what it did when it was written,
+    whatever indexes come later."""
     return "".join(
-        f"INSERT INTO {table} ({table}, rank) VALUES ('usermerge', 2);" for table in SEARCH_TABLES
+        f"INSERT INTO {table} ({table}, rank) VALUES ('usermerge', 2);"
+        for table in ("turn_fts", "turn_kinds", "memory_fts")
     )
 
 
