@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from samantha.store import Event
+from samantha.events import Events
+from samantha.store import Event, SQLiteStore
 from samantha.system import Samantha
 from tests.fakes import ScriptedLLM
 
@@ -60,6 +61,88 @@ async def test_a_quiet_stream_sends_heartbeats(sam: Samantha) -> None:
     stream = sam.events.stream(theo.id, 0, heartbeat=0.01)
     assert await take(stream, 2) == [None, None]
     await stream.aclose()
+
+
+async def test_a_quiet_streams_heartbeats_read_nothing(sam: Samantha) -> None:
+    """At 8,316 open streams a read a heartbeat was 554 reads a second (issue 4)."""
+    theo = await sam.person_named("Theo", create=True)
+    assert theo
+    reads = 0
+    events_after = sam.store.events_after
+
+    async def counted(person_id: int, after_id: int, limit: int = 100) -> list[Event]:
+        nonlocal reads
+        reads += 1
+        return await events_after(person_id, after_id, limit)
+
+    sam.store.events_after = counted  # type: ignore[method-assign]
+    events = Events(sam.store, watch_s=0.01)
+    stream = events.stream(theo.id, 0, heartbeat=0.01)
+    assert await take(stream, 5) == [None] * 5
+    assert reads <= 2  # its first read, and one when the watch first looked
+    await events.publish(theo.id, "notice", {"text": "one"})
+    got = await take(stream, 2)  # read once woken, and once more to find nothing after it
+    assert got[0] and got[0].data == {"text": "one"} and got[1] is None
+    reads_then = reads
+    assert await take(stream, 5) == [None] * 5  # the watch saw it too, and knew it was told
+    await stream.aclose()
+    assert reads == reads_then
+    events.close()
+
+
+async def stored_elsewhere(sam: Samantha, person_id: int, text: str) -> Event:
+    """An event kept by another process (``samantha`` on the command line, say): through
+    a store of its own on the same file, never through ``sam.events``."""
+    other = SQLiteStore(sam.settings.db_path)
+    await other.open()
+    try:
+        return await other.add_event(person_id, "notice", {"text": text})
+    finally:
+        await other.close()
+
+
+async def test_an_event_kept_by_another_process_reaches_open_streams_at_once(
+    sam: Samantha,
+) -> None:
+    theo = await sam.person_named("Theo", create=True)
+    amy = await sam.person_named("Amy", create=True)
+    assert theo and amy
+    events = Events(sam.store, watch_s=0.02)
+    stream = events.stream(theo.id, 0, heartbeat=30)  # no heartbeat would read it
+    amys = events.stream(amy.id, 0, heartbeat=30)
+    reader = asyncio.create_task(take(stream, 1))
+    amy_reader = asyncio.create_task(take(amys, 1))
+    await asyncio.sleep(0.1)
+    await stored_elsewhere(sam, theo.id, "from the command line")
+    (event,) = await asyncio.wait_for(reader, 5)
+    assert event and event.data == {"text": "from the command line"}
+    await asyncio.sleep(0.1)
+    assert not amy_reader.done()  # only Theo was woken
+    amy_reader.cancel()
+    await stream.aclose()
+    events.close()
+
+
+async def test_events_kept_elsewhere_after_ids_went_back_still_arrive(sam: Samantha) -> None:
+    """Deleting whoever had the newest events makes their ids free again: the watch must not
+    take an id it has seen for one it has sent."""
+    theo = await sam.person_named("Theo", create=True)
+    amy = await sam.person_named("Amy", create=True)
+    assert theo and amy
+    first = await sam.events.publish(theo.id, "notice", {"text": "first"})
+    for n in range(3):
+        await sam.events.publish(amy.id, "notice", {"text": f"amy {n}"})
+    events = Events(sam.store, watch_s=2)
+    stream = events.stream(theo.id, first.id, heartbeat=30)
+    reader = asyncio.create_task(take(stream, 1))
+    await asyncio.sleep(0.1)  # the watch has looked, and looks again in two seconds
+    await sam.delete_person(amy.id)  # both before it looks again: the newest id it will
+    again = await stored_elsewhere(sam, theo.id, "after Amy left")  # see is one it saw
+    assert again.id == first.id + 1  # Amy's first id, used again
+    (event,) = await asyncio.wait_for(reader, 5)
+    assert event and event.data == {"text": "after Amy left"}
+    await stream.aclose()
+    events.close()
 
 
 async def test_deleting_a_person_deletes_their_events(sam: Samantha) -> None:

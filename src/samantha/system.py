@@ -134,7 +134,10 @@ async def running(
         events = Events(store)
         follow_ups = FollowUps(store, events, settings)
         letters = Letters(store, model, memory, companion.admission, settings, persona.name)
-        yield Samantha(settings, store, model, persona, companion, events, follow_ups, letters)
+        try:
+            yield Samantha(settings, store, model, persona, companion, events, follow_ups, letters)
+        finally:
+            events.close()  # its streams end, and its watch
     finally:
         await companion.drain()
         await memory.close()

@@ -159,6 +159,12 @@ class Store(RelationshipStore, ABC):
     async def last_event_id(self, person_id: int) -> int:
         """The id of the person's newest event, or 0."""
 
+    @abstractmethod
+    async def newest_events(self, after_id: int | None) -> tuple[int, dict[int, int]]:
+        """The newest event's id, everyone's (0 when there is none), and with ``after_id``
+        the people who have events above it, each with the id of their newest of those:
+        which streams to wake, never what is in the events."""
+
     # her departure (operator-level), and each person's farewell
     @abstractmethod
     async def departure(self) -> Departure | None:

@@ -270,6 +270,16 @@ class SQLiteStore(
         )
         return int(rows[0][0])
 
+    async def newest_events(self, after_id: int | None) -> tuple[int, dict[int, int]]:
+        ((newest,),) = await self._rows("SELECT coalesce(max(id), 0) FROM events")
+        if after_id is None or newest <= after_id:
+            return int(newest), {}
+        rows = await self._rows(  # through the key: only the events kept since
+            "SELECT person_id, max(id) FROM events WHERE id > ? AND id <= ? GROUP BY person_id",
+            (after_id, newest),
+        )
+        return int(newest), {int(p): int(last) for p, last in rows}
+
     async def recover(self) -> int:
         def run(db: sqlite3.Connection) -> int:
             cur = db.execute(
