@@ -221,3 +221,33 @@ def test_a_short_kind_is_held_in_half_precision_and_a_long_one_in_full() -> None
     assert np.abs(grown.matrix @ q - rows @ q).max() < 1e-3
     long = Kind.of(np.arange(1, len(rows) + 1, dtype=np.int64), rows)
     assert long.matrix.dtype == np.float32 and np.array_equal(long.matrix, rows)
+
+
+def test_half_precision_is_widened_exactly_for_every_finite_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The similarities of a kind held in 16 bits are those of its values widened by NumPy,
+    for each of the 63,488 finite 16-bit floats (subnormals, both zeros, the largest), in
+    any sign; and where the probe finds subnormals taken for zero, NumPy widens them."""
+    every = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
+    every = every[np.isfinite(every)]
+    assert len(every) == 63488
+    matrix = np.resize(every, (len(every) // 32, 32))
+    wide = matrix.astype(np.float32)
+    assert np.array_equal(vectors._widened(matrix), wide)
+    assert np.array_equal(np.signbit(vectors._widened(matrix)), np.signbit(wide))
+    q = np.random.default_rng(5).standard_normal(32).astype(np.float32)
+    assert np.array_equal(vectors.similarities(matrix, q), wide @ q)
+    full = wide / 65504.0
+    assert np.array_equal(vectors.similarities(full, q), full @ q)  # 32 bits: as they are
+    widened: list[int] = []
+
+    def as_zero(halves: np.ndarray) -> np.ndarray:
+        widened.append(len(halves))
+        found: np.ndarray = halves.astype(np.float32)
+        found[np.abs(found) < 2.0**-14] = 0.0  # a processor taking subnormals for zero
+        return found
+
+    monkeypatch.setattr(vectors, "_widened", as_zero)
+    assert np.array_equal(vectors.similarities(matrix, q), wide @ q)
+    assert widened == [len(vectors._HALF_PROBE)]  # the probe only: NumPy widened the rest

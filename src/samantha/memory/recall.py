@@ -34,7 +34,7 @@ from samantha.config import VECTOR_CACHE_MB
 from samantha.embeddings import Embedder
 from samantha.memory.dates import find_times
 from samantha.memory.kinds import asks_for_several
-from samantha.memory.vectors import Matrix, VectorCache
+from samantha.memory.vectors import Matrix, VectorCache, similarities
 from samantha.store import MemoryRecord, Message, Said, Store
 
 STOPWORDS = frozenset(
@@ -402,7 +402,7 @@ class Recaller:
         def top(ids: npt.NDArray[np.int64], matrix: Matrix) -> dict[int, float]:
             if not len(ids):
                 return {}
-            sims = matrix @ q  # in 32 bits, also for a kind held in 16 (memory.vectors)
+            sims = similarities(matrix, q)
             best = np.arange(len(sims))
             if len(sims) > depth:  # the best ``depth`` in linear time, then sorted
                 best = np.argpartition(-sims, depth)[:depth]
