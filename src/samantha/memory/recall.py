@@ -407,7 +407,8 @@ class Recaller:
             if len(sims) > depth:  # the best ``depth`` in linear time, then sorted
                 best = np.argpartition(-sims, depth)[:depth]
             best = best[np.argsort(-sims[best], kind="stable")]
-            return {int(ids[i]): float(sims[i]) for i in best if sims[i] > 0.2}
+            best = best[sims[best] > 0.2]  # numbers taken out whole: not one part at a time
+            return dict(zip(ids[best].tolist(), sims[best].tolist(), strict=True))
 
         turns, memories = vectors.turns, vectors.memories
         return top(turns.ids, turns.matrix), top(memories.ids, memories.matrix)
