@@ -202,6 +202,7 @@ async def test_rows_wanted_by_id_are_looked_up_by_key_not_by_scanning_the_person
         assert len(await store.messages_by_id(theo.id, ids[:100])) == 100
         records = await store.memories(theo.id, limit=100)
         assert len(await store.memories_by_id(theo.id, [r.id for r in records])) == 100
+        assert len(await store.memory_links(theo.id, [r.id for r in records])) == 100
         wanted = [sql for sql in executed if sql.startswith("SELECT") and "id IN (" in sql]
         assert len(wanted) >= 2
         for sql in wanted:
@@ -213,6 +214,20 @@ async def test_rows_wanted_by_id_are_looked_up_by_key_not_by_scanning_the_person
             assert "PRIMARY KEY" in first or "memory_sources" in first, (sql, first)
     finally:
         await store.close()
+
+
+async def test_records_are_weighed_by_their_persons_links_alone(store: SQLiteStore) -> None:
+    """What recall weighs a record by (its importance and its turns) is read for the
+    person's own records only, and agrees with the records read whole."""
+    theo = await store.create_person("Theo", "h1")
+    amy = await store.create_person("Amy", "h2")
+    await indexed(store, theo.id, ROWS)
+    await indexed(store, amy.id, ROWS)
+    theirs = await store.memories(theo.id, limit=100)
+    links = await store.memory_links(theo.id, [r.id for r in theirs])
+    assert links == {r.id: (r.importance, r.source_ids) for r in theirs}
+    assert await store.memory_links(amy.id, [r.id for r in theirs]) == {}
+    assert await store.memory_links(theo.id, []) == {}
 
 
 async def test_searchable_counts_the_persons_own_rows(store: SQLiteStore) -> None:

@@ -215,18 +215,20 @@ class Recaller:
         credit([m for m, _ in lexical], w.turns)
         memory_hits = [m for m, _ in records]
         memory_hits += [m for m in dense_memories if m not in memory_hits]
-        found = {r.id: r for r in await self.store.memories_by_id(person_id, memory_hits)}
+        # the records are weighed by their importance and turns; only those of the turns
+        # recalled are read whole (below)
+        links = await self.store.memory_links(person_id, memory_hits)
         for ranking, weight in (([m for m, _ in records], w.memories), (dense_memories, w.dense)):
-            hits = [found[m] for m in ranking if m in found]
-            for rank, record in enumerate(hits):
-                credit_ = weight * (0.5 + record.importance) / (RRF_K + rank)
-                for message_id in record.source_ids:
+            hits = [links[m] for m in ranking if m in links]
+            for rank, (importance, source_ids) in enumerate(hits):
+                credit_ = weight * (0.5 + importance) / (RRF_K + rank)
+                for message_id in source_ids:
                     scores[message_id] = scores.get(message_id, 0.0) + credit_
         credit(dense_turns, w.dense)
-        for record in found.values():
-            for message_id in record.source_ids:
-                via.setdefault(message_id, set()).add(record.id)
-        bearing = self._bearing((lexical, records), sizes, (turn_sims, memory_sims), found)
+        for record_id, (_, source_ids) in links.items():
+            for message_id in source_ids:
+                via.setdefault(message_id, set()).add(record_id)
+        bearing = self._bearing((lexical, records), sizes, (turn_sims, memory_sims), links)
         # the candidates are weighed by where, when and by whom they were said; only the
         # turns recalled are read whole
         by_id = {t.id: t for t in await self.store.said_by_id(person_id, list(scores))}
@@ -243,6 +245,8 @@ class Recaller:
             reverse=True,
         )[:k]
         whole = {m.id: m for m in await self.store.messages_by_id(person_id, ranked)}
+        told = sorted({m for i in ranked for m in via.get(i, ())})
+        found = {r.id: r for r in await self.store.memories_by_id(person_id, told)}
         return [
             Recollection(
                 whole[i],
@@ -259,7 +263,7 @@ class Recaller:
         searched: tuple[Sequence[tuple[int, float]], Sequence[tuple[int, float]]],
         sizes: tuple[int, int],
         sims: tuple[Mapping[int, float], Mapping[int, float]],
-        found: Mapping[int, MemoryRecord],
+        links: Mapping[int, tuple[float, tuple[int, ...]]],
     ) -> set[int]:
         """The turns that answer the words themselves, by their own words or meaning or by
         those of a record drawn from them: a BM25 of at least ``telling`` times what a word
@@ -282,8 +286,8 @@ class Recaller:
             bearing[-1] |= {i for i, sim in close.items() if sim >= w.close}
         turns, records = bearing
         for record_id in records:
-            if record_id in found:
-                turns.update(found[record_id].source_ids)
+            if record_id in links:
+                turns.update(links[record_id][1])
         return turns
 
     def _lift_times(

@@ -305,6 +305,13 @@ class Store(RelationshipStore, ABC):
     async def memories_by_id(self, person_id: int, ids: Sequence[int]) -> list[MemoryRecord]: ...
 
     @abstractmethod
+    async def memory_links(
+        self, person_id: int, ids: Sequence[int]
+    ) -> dict[int, tuple[float, tuple[int, ...]]]:
+        """Each of the person's records among ``ids``: its importance and the turns it was
+        drawn from (their ids, in order), what recall weighs a record by, without its text."""
+
+    @abstractmethod
     async def memory(self, person_id: int, memory_id: int) -> MemoryRecord: ...
 
     @abstractmethod

@@ -288,6 +288,20 @@ class SQLiteMemory(SQLiteRecall):
 
         return await self._read(run) if ids else []
 
+    async def memory_links(
+        self, person_id: int, ids: Sequence[int]
+    ) -> dict[int, tuple[float, tuple[int, ...]]]:
+        def run(db: sqlite3.Connection) -> dict[int, tuple[float, tuple[int, ...]]]:
+            rows = db.execute(
+                f"SELECT m.id, m.importance FROM memories m WHERE +m.person_id = ?"
+                f" AND m.id IN ({','.join('?' * len(ids))})",
+                (person_id, *ids),
+            ).fetchall()
+            sources = _sources(db, [memory_id for memory_id, _ in rows])
+            return {m: (importance, tuple(sources.get(m, ()))) for m, importance in rows}
+
+        return await self._read(run) if ids else {}
+
     async def memory(self, person_id: int, memory_id: int) -> MemoryRecord:
         found = await self.memories_by_id(person_id, [memory_id])
         if not found:
