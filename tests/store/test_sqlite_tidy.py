@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from samantha.store import Learned, NewMemory, SQLiteStore, sqlite_memory
+from samantha.store import Learned, NewMemory, SQLiteStore, sqlite_memory, sqlite_tidy
 from samantha.store.sqlite_search import SEARCH_TABLES
-from samantha.store.sqlite_tidy import STRUCTURE_ID, levels, worth_merging
+from samantha.store.sqlite_tidy import STRUCTURE_ID, levels, picked, worth_merging
 
 Levels = list[tuple[int, list[int]]]
 
@@ -68,15 +68,61 @@ def test_a_record_it_cannot_read_is_none_and_nothing_is_merged(record: bytes) ->
     assert levels(record) is None
 
 
-def test_only_what_lies_two_levels_below_the_largest_is_worth_merging() -> None:
+def test_a_merge_is_worth_it_where_fts5_would_begin_two_levels_below_the_largest() -> None:
     big = [1000]
     assert not worth_merging([])
     assert not worth_merging([(0, [1, 1]), (0, big)])  # the pair would make the largest's pair
     assert worth_merging([(0, [1, 1]), (0, []), (0, big)])
-    assert not worth_merging([(0, [1, 1]), (0, [5, 5]), (0, big)])  # FTS5 would take level 1
-    assert not worth_merging([(0, [1, 1]), (2, [5, 5]), (0, big)])  # one under way there
+    assert worth_merging([(0, [1, 1]), (0, [5, 5]), (0, big)])  # the lowest of equals first
+    assert not worth_merging([(0, [1]), (0, [5, 5]), (0, big)])  # FTS5 would take level 1
+    assert not worth_merging([(0, [1]), (2, [5, 5]), (0, big)])  # one under way there
     assert worth_merging([(2, [1, 1]), (0, [5]), (0, big)])
     assert not worth_merging([(0, [1]), (0, [5]), (0, big)])  # nothing to merge
+    # as a run at 4,000 people left the turns' index: two segments a few hundred pages
+    # long under the largest no longer keep the lowest level from being merged
+    run = [(0, [1] * 14), (0, [2, 2]), (0, [4]), (0, []), (0, []), (0, [231, 230])]
+    run += [(0, [])] * 4 + [(0, [343, 399]), (0, [93951])]
+    assert picked(run) == 0 and worth_merging(run)
+    assert picked([(0, [1]), (0, [5, 5]), (2, [5, 5])]) == 1  # as many as under way there
+    assert picked([(0, [1]), (0, [5, 5]), (3, [5, 5, 5])]) == 2
+    assert picked([(0, [1, 1, 1]), (2, [5, 5])]) == 0  # more than the merge under way
+    assert picked([(0, [1]), (2, [5, 5]), (0, [1, 1, 1])]) == 1  # none past one under way
+
+
+class Recorded:
+    """A connection that records what a tidy asks of it (the structures it reads are made
+    up by ``levels``, below)."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def execute(self, sql: str, args: tuple[object, ...] = ()) -> Recorded:
+        self.asked.append(sql)
+        return self
+
+    def fetchone(self) -> tuple[bytes]:
+        return (b"",)
+
+
+def test_a_merge_that_went_too_far_is_undone_and_tried_with_fewer_pages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    big = [1000]
+    before = [(0, [1, 1]), (0, [5]), (0, []), (0, big)]
+    too_far = [(0, []), (0, []), (2, [6, 5]), (0, big)]  # on into the level under the largest
+    enough = [(0, []), (0, [5, 2]), (0, []), (0, big)]
+    db = Recorded()
+    monkeypatch.setattr(sqlite_tidy, "SEARCH_TABLES", ("turn_fts",))
+    shown = iter([before, too_far, too_far, enough])
+    monkeypatch.setattr(sqlite_tidy, "levels", lambda record: next(shown))
+    sqlite_tidy.tidy_search(db)  # type: ignore[arg-type]
+    merges = [sql for sql in db.asked if "'merge'" in sql]
+    assert [sql.rsplit(", ", 1)[1] for sql in merges] == ["32)", "8)", "2)"]
+    assert [sql for sql in db.asked if "tidy" in sql] == [
+        "SAVEPOINT tidy", "ROLLBACK TO tidy", "RELEASE tidy",
+        "SAVEPOINT tidy", "ROLLBACK TO tidy", "RELEASE tidy",
+        "SAVEPOINT tidy", "RELEASE tidy",
+    ]  # fmt: skip
 
 
 async def learn_one_at_a_time(store: SQLiteStore, person_id: int, n: int, start: int) -> None:
