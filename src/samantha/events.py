@@ -105,7 +105,7 @@ class Events:
         self._watch = None
 
     def _watched(self) -> None:
-        if self._watch is None and not self.closed:
+        if (self._watch is None or self._watch.done()) and not self.closed:
             self._watch = asyncio.create_task(self._watching(), name="events-watch")
 
     async def stream(

@@ -42,7 +42,8 @@ HALF_ROWS = 1024
 # exponent biases (15 against 127), which also makes a 16-bit subnormal a normal number
 _HALF_PLACES = np.int32(-0x70002000)  # 0x8FFFE000: the sign, and 15 bits of the 16 moved up
 _HALF_SCALE = np.float32(2.0**112)
-_HALF_PROBE = np.array([2.0**-24, -(2.0**-15), -0.0, 65504.0], np.float16)  # subnormals, ...
+# the smallest subnormal, a negative subnormal, a negative zero and the largest 16-bit float
+_HALF_PROBE = np.array([2.0**-24, -(2.0**-15), -0.0, 65504.0], np.float16)
 # rows of room left at the end of a kind when it is read: about four exchanges' turns. Only
 # people who go on talking need more, and get an eighth more each time it runs out. Room
 # for half as many again at every read (as before) made 8,316 people with 200 memories
