@@ -83,8 +83,7 @@ def picked(found: list[tuple[int, list[int]]], fewest: int = 2) -> int | None:
     """The level FTS5's next merge takes segments from (as ``fts5IndexMerge`` chooses):
     the lowest level with a merge under way, unless a level below it holds at least as
     many segments as that merge takes; else the level holding the most, the lowest of
-    equals. None when it would
-    merge nothing (no level holds ``fewest``)."""
+    equals. None when it would merge nothing (no level holds ``fewest``)."""
     best, most = 0, 0
     for level, (merging, sizes) in enumerate(found):
         if merging:
