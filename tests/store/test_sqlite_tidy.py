@@ -115,6 +115,7 @@ def test_a_merge_that_went_too_far_is_undone_and_tried_with_fewer_pages(
     monkeypatch.setattr(sqlite_tidy, "SEARCH_TABLES", ("turn_fts",))
     shown = iter([before, too_far, too_far, enough])
     monkeypatch.setattr(sqlite_tidy, "levels", lambda record: next(shown))
+    sqlite_tidy._plan.cache_clear()  # the record (b"") is shown as ``before`` only now
     sqlite_tidy.tidy_search(db)  # type: ignore[arg-type]
     merges = [sql for sql in db.asked if "'merge'" in sql]
     assert [sql.rsplit(", ", 1)[1] for sql in merges] == ["32)", "8)", "2)"]
@@ -123,6 +124,32 @@ def test_a_merge_that_went_too_far_is_undone_and_tried_with_fewer_pages(
         "SAVEPOINT tidy", "ROLLBACK TO tidy", "RELEASE tidy",
         "SAVEPOINT tidy", "RELEASE tidy",
     ]  # fmt: skip
+
+
+def test_an_index_not_written_since_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = sqlite3.connect(tmp_path / "t.db")
+    db.execute("CREATE VIRTUAL TABLE t USING fts5(a)")
+    for i in range(3):
+        db.execute("INSERT INTO t (a) VALUES (?)", (f"word{i}",))
+        db.commit()
+    read: list[bytes] = []
+
+    def counted(record: bytes) -> list[tuple[int, list[int]]] | None:
+        read.append(record)
+        return levels(record)
+
+    monkeypatch.setattr(sqlite_tidy, "SEARCH_TABLES", ("t",))
+    monkeypatch.setattr(sqlite_tidy, "levels", counted)
+    sqlite_tidy._plan.cache_clear()
+    sqlite_tidy.tidy_search(db)
+    sqlite_tidy.tidy_search(db)  # the same record: its plan is kept
+    assert len(read) == 1
+    db.execute("INSERT INTO t (a) VALUES ('word3')")
+    db.commit()  # a new segment: a new record
+    sqlite_tidy.tidy_search(db)
+    assert len(read) == 2 and read[0] != read[1]
 
 
 async def learn_one_at_a_time(store: SQLiteStore, person_id: int, n: int, start: int) -> None:

@@ -26,6 +26,8 @@ and 90 s at 4,000 people left 14 segments on the lowest level of the turns' inde
 
 from __future__ import annotations
 
+import functools
+import re
 import sqlite3
 
 from samantha.store.sqlite_search import SEARCH_TABLES
@@ -38,40 +40,43 @@ TIDY_PAGES = (32, 8, 2)
 STRUCTURE_ID = 10  # FTS5's %_data row holding the index's structure
 
 
+# one SQLite varint: up to eight bytes with the high bit set, then one more (whole if ninth)
+_VARINT = re.compile(rb"[\x80-\xff]{0,8}[\x00-\xff]")
+
+
+def _varint(found: bytes) -> int:
+    if len(found) == 1:
+        return found[0]
+    value = 0
+    for byte in found[:8]:
+        value = value << 7 | byte & 0x7F
+    return value << 8 | found[8] if len(found) == 9 else value
+
+
 def levels(record: bytes) -> list[tuple[int, list[int]]] | None:
     """An FTS5 structure record's levels, lowest first: each level's segments being merged
     (its ``nMerge``) and its segments' sizes in pages; None for a record this does not
     read (the second format, with more per segment, or one cut short): it is then not
-    merged here."""
+    merged here. Its varints are split by a regular expression (in C) and read by place:
+    19 µs a record against 34 a byte at a time and by slicing what was left (the same
+    records alternated), for each index, every learning transaction, all of it under the
+    writer's hold on the GIL."""
     if record[4:8] == b"\xff\x00\x00\x01":  # the second format (SQLite 3.43 on)
         return None
-    values: list[int] = []
-    at = 4  # after the cookie
-    try:
-        while at < len(record):
-            value = 0
-            for n in range(9):  # SQLite's varint: seven bits a byte, the ninth byte whole
-                byte = record[at]
-                at += 1
-                if n == 8:
-                    value = value << 8 | byte
-                    break
-                value = value << 7 | byte & 0x7F
-                if byte < 0x80:
-                    break
-            values.append(value)
-        count, _segments, _written, *rest = values
-        found = []
-        for _ in range(count):
-            merging, segments, *rest = rest
-            ends, rest = rest[: 3 * segments], rest[3 * segments :]
-            if len(ends) != 3 * segments:
-                return None
-            sizes = [last - first + 1 for first, last in zip(ends[1::3], ends[2::3], strict=True)]
-            found.append((merging, sizes))
-    except (IndexError, ValueError):  # cut short, or not this format
-        return None
-    return found if not rest else None
+    varints = _VARINT.findall(record, 4)  # after the cookie
+    if not varints or (len(varints[-1]) < 9 and varints[-1][-1] >= 0x80):
+        return None  # empty, or cut short in the middle of a varint
+    values = [v[0] if len(v) == 1 else _varint(v) for v in varints]
+    at, found = 3, []  # after the levels', segments' and writes' counts
+    for _ in range(values[0] if len(values) >= at else 0):
+        end = at + 2 + 3 * values[at + 1] if at + 2 <= len(values) else len(values) + 1
+        if end > len(values):
+            return None
+        found.append(
+            (values[at], [values[i + 2] - values[i + 1] + 1 for i in range(at + 2, end, 3)])
+        )
+        at = end
+    return found if at == len(values) else None
 
 
 def _largest(found: list[tuple[int, list[int]]]) -> int:
@@ -118,9 +123,21 @@ def _reached(
     return False
 
 
-def _structure(db: sqlite3.Connection, table: str) -> list[tuple[int, list[int]]] | None:
+def _record(db: sqlite3.Connection, table: str) -> bytes | None:
     row = db.execute(f"SELECT block FROM {table}_data WHERE id = ?", (STRUCTURE_ID,)).fetchone()
-    return levels(row[0]) if row else None
+    return bytes(row[0]) if row else None
+
+
+@functools.lru_cache(maxsize=16)
+def _plan(record: bytes) -> tuple[list[tuple[int, list[int]]], int] | None:
+    """A structure record's levels and the level under its largest segment, when a merge
+    is worth it (:func:`worth_merging`); else None. Kept by the record's bytes: an index
+    the transaction did not write has the record it had last time, and is not read again
+    (callers do not change what it returns)."""
+    found = levels(record)
+    if found is None or not worth_merging(found):
+        return None
+    return found, _largest(found) - 1
 
 
 def tidy_search(db: sqlite3.Connection) -> None:
@@ -129,14 +146,16 @@ def tidy_search(db: sqlite3.Connection) -> None:
     (FTS5 goes on to the next level while pages are left) is undone and tried again with
     fewer pages (:data:`TIDY_PAGES`)."""
     for table in SEARCH_TABLES:
-        found = _structure(db, table)
-        if found is None or not worth_merging(found):
+        record = _record(db, table)
+        plan = _plan(record) if record is not None else None
+        if plan is None:
             continue
-        top = _largest(found) - 1
+        found, top = plan
         for pages in TIDY_PAGES:
             db.execute("SAVEPOINT tidy")
             db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('merge', {pages})")
-            after = _structure(db, table)
+            record = _record(db, table)
+            after = levels(record) if record is not None else None
             kept = after is not None and not _reached(found, after, top)
             if not kept:
                 db.execute("ROLLBACK TO tidy")
