@@ -23,7 +23,7 @@ from samantha.store import Message, Person
 from samantha.system import Samantha
 from samantha.web.deps import CurrentPerson, System
 from samantha.web.errors import client_gone, error_body, error_response, outage, refused
-from samantha.web.replies import ReplyStream, start_reply
+from samantha.web.replies import Last, ReplyStream, start_reply
 from samantha.web.schemas import (
     LARGEST_ID,
     BeforeId,
@@ -138,12 +138,17 @@ async def _answer(
 
 
 async def _events(reply: Reply) -> AsyncIterator[str]:
-    yield sse("accepted", {"message": MessageOut.of(reply.user_message).model_dump()})
+    """The reply's events: "accepted" goes out with her first words (a reply has them
+    when it starts) and "done" or "error" with the end of the body, two writes a reply
+    fewer (see ReplyStream)."""
+    accepted = sse("accepted", {"message": MessageOut.of(reply.user_message).model_dump()})
     try:
         async with aclosing(gathered(reply)) as pieces:
             async for piece in pieces:
-                yield sse("token", {"text": piece})
+                yield accepted + sse("token", {"text": piece})
+                accepted = ""
     except ModelError as exc:
-        yield sse("error", error_body(exc.code, f"{exc}; the partial reply is kept as interrupted"))
+        reason = error_body(exc.code, f"{exc}; the partial reply is kept as interrupted")
+        yield Last(accepted + sse("error", reason))
         return
-    yield sse("done", {"message": MessageOut.of(reply.message).model_dump()})
+    yield Last(accepted + sse("done", {"message": MessageOut.of(reply.message).model_dump()}))

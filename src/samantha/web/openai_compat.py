@@ -37,7 +37,7 @@ from samantha.store import Person
 from samantha.system import Samantha
 from samantha.web.deps import Credentials, System
 from samantha.web.errors import client_gone, error_response, outage, refused
-from samantha.web.replies import ReplyStream, start_reply
+from samantha.web.replies import Last, ReplyStream, start_reply
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 MODEL = "samantha"
@@ -164,14 +164,14 @@ def _chunk(ident: str, delta: dict[str, str], finish: str | None = None) -> str:
 
 
 async def _chunks(ident: str, reply: Reply) -> AsyncIterator[str]:
-    yield _chunk(ident, {"role": "assistant", "content": ""})
+    role = _chunk(ident, {"role": "assistant", "content": ""})  # sent with the first words
     try:
         async with aclosing(gathered(reply)) as pieces:
             async for piece in pieces:
-                yield _chunk(ident, {"content": piece})
+                yield role + _chunk(ident, {"content": piece})
+                role = ""
     except ModelError as exc:
         error = {"error": {"message": str(exc), "type": "server_error", "code": exc.code}}
-        yield f"data: {json.dumps(error)}\n\n"
+        yield Last(role + f"data: {json.dumps(error)}\n\n")
         return
-    yield _chunk(ident, {}, "stop")
-    yield "data: [DONE]\n\n"
+    yield Last(role + _chunk(ident, {}, "stop") + "data: [DONE]\n\n")  # with the body's end
