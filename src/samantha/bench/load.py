@@ -63,6 +63,7 @@ QUESTIONS = (
 )
 
 HOST = "127.0.0.1"
+STOP_WAIT_S = 60.0  # how long the server may take to stop once the run is over
 
 
 @dataclass
@@ -393,7 +394,12 @@ async def serving(home: Path, env: dict[str, str], port: int) -> AsyncIterator[i
             yield server.pid
         finally:
             server.terminate()
-            await asyncio.wait_for(server.wait(), 60)
+            try:
+                await asyncio.wait_for(server.wait(), STOP_WAIT_S)
+            except TimeoutError:  # the run is still reported; the log says it was killed
+                log.write(f"server still running {STOP_WAIT_S:.0f} s after SIGTERM: killed\n")
+                server.kill()
+                await server.wait()
 
 
 def _die_with_parent() -> None:
