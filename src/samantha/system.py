@@ -22,7 +22,7 @@ from samantha.files import safe_name
 from samantha.growth import Growth
 from samantha.letters import Letters
 from samantha.llm import LLM, load_llm
-from samantha.memory import Memory
+from samantha.memory import STOP_LEARNING_S, Memory
 from samantha.metrics import Metrics
 from samantha.persona import Persona, default_persona, load_persona
 from samantha.presence import Presence
@@ -131,6 +131,7 @@ async def running(
         if load_model:
             await model.start()
         await companion.growth.load()
+        await memory.resume()  # what the last stop left unlearned, in the background
         events = Events(store)
         follow_ups = FollowUps(store, events, settings)
         letters = Letters(store, model, memory, companion.admission, settings, persona.name)
@@ -139,7 +140,7 @@ async def running(
         finally:
             events.close()  # its streams end, and its watch
     finally:
-        await companion.drain()
+        await companion.drain(STOP_LEARNING_S)
         await memory.close()
         await model.close()
         await store.close()

@@ -421,14 +421,15 @@ class Companion:
     async def until_quiet(self, longest: float) -> bool:
         return await self.flight.until_quiet(longest)
 
-    async def drain(self) -> None:
+    async def drain(self, longest: float | None = None) -> None:
         """Wait for background work (summaries, learning) to finish; words waiting to be
-        learned from are learned from now."""
+        learned from are learned from now. Learning is waited for ``longest`` seconds at
+        most, where given (``Memory.drain``)."""
         for person, _ in list(self._unlearned.values()):
             self.learn_now(person)
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
-        await self.memory.drain()
+        await self.memory.drain(longest)
 
 
 async def abandon(starting: asyncio.Future[Reply]) -> None:

@@ -326,6 +326,11 @@ class Store(RelationshipStore, ABC):
     async def unlearned(self, person_id: int, limit: int = 64) -> list[Message]: ...
 
     @abstractmethod
+    async def people_to_learn(self) -> list[Person]:
+        """Everyone with turns not learned from yet: a stop that could not wait for their
+        learning leaves it to the next start (``Memory.resume``)."""
+
+    @abstractmethod
     async def unkinded(self, person_id: int, limit: int = 256) -> list[Message]:
         """The person's learned turns whose kinds are not indexed yet (``memory.kinds``)."""
 

@@ -67,8 +67,8 @@ class ReplyStream(StreamingResponse):
         self.reply = reply
 
     async def stream_response(self, send: Send) -> None:
-        start = {"type": "http.response.start", "status": self.status_code}
-        await send({**start, "headers": self.raw_headers})
+        headers = self.raw_headers
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
         async for part in self.body_iterator:
             last = isinstance(part, Last)
             body = part.encode(self.charset) if isinstance(part, str) else bytes(part)
