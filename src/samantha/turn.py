@@ -423,13 +423,22 @@ class Companion:
 
     async def drain(self, longest: float | None = None) -> None:
         """Wait for background work (summaries, learning) to finish; words waiting to be
-        learned from are learned from now. Learning is waited for ``longest`` seconds at
-        most, where given (``Memory.drain``)."""
+        learned from are learned from now. With ``longest``, all of it is waited for that
+        long at most, then stopped where it is (``Memory.drain``)."""
         for person, _ in list(self._unlearned.values()):
             self.learn_now(person)
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
-        await self.memory.drain(longest)
+        loop = asyncio.get_running_loop()
+        learning = loop.create_task(self.memory.drain(longest))
+        deadline = None if longest is None else loop.time() + longest
+        while busy := list(self._background):  # counts wait for learning: the same limit
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                for task in busy:  # counted and summarised again after their next reply
+                    task.cancel()
+                await asyncio.gather(*busy, return_exceptions=True)
+                break
+            await asyncio.wait(busy, timeout=left)
+        await learning
 
 
 async def abandon(starting: asyncio.Future[Reply]) -> None:

@@ -23,15 +23,23 @@ async def talked(store: Store, name: str, turns: int) -> Person:
     return person
 
 
-def slowed(memory: Memory, seconds: float) -> None:
-    """Each batch drawn takes ``seconds`` longer, as under load."""
+def slowed(memory: Memory, seconds: float) -> asyncio.Event:
+    """Each batch drawn takes ``seconds`` longer, as under load; the event is set once a
+    second batch is being drawn (the first is written)."""
     draw = memory.drawer.draw
+    calls = 0
+    second = asyncio.Event()
 
     async def slow(person_id: int, person_name: str, other_name: str = "") -> Drawn | None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            second.set()
         await asyncio.sleep(seconds)
         return await draw(person_id, person_name, other_name)
 
     memory.drawer.draw = slow  # type: ignore[method-assign]
+    return second
 
 
 async def unlearned(store: Store, person: Person) -> int:
@@ -46,12 +54,12 @@ async def test_a_bounded_drain_stops_learning_and_the_next_start_resumes_it(
     busy = await talked(store, "Ada", LEARN_BATCH * 6)
     idle = await talked(store, "Bo", 0)
     memory = Memory(store, HashEmbedder())
-    slowed(memory, 0.2)
+    second = slowed(memory, 0.2)
     memory.learn_soon(busy.id, busy.name)
-    await asyncio.sleep(0.05)
-    await memory.drain(0.1)
+    await second.wait()  # a first batch is written, the second is being drawn
+    await memory.drain(0.05)
     left = await unlearned(store, busy)
-    assert 0 < left < LEARN_BATCH * 6  # it stopped after a batch or two, not all six
+    assert 0 < left < LEARN_BATCH * 6  # stopped where it was
     memory.learn_soon(busy.id, busy.name)  # stopping: nothing new starts
     assert not memory._tasks
     await memory.close()

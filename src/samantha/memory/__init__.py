@@ -90,8 +90,8 @@ class Memory:
     async def close(self) -> None:
         await self.drain()
         self._pool.shutdown(wait=True)
-        if self._workers is not None:
-            await self._workers.close()
+        if self._workers is not None:  # stopped learning leaves draws queued: not answered
+            await self._workers.close(at_once=self._stopping)
 
     # -- learning -----------------------------------------------------------------------------
     def learn_soon(self, person_id: int, person_name: str) -> None:
@@ -144,20 +144,21 @@ class Memory:
 
     async def drain(self, longest: float | None = None) -> None:
         """Wait for the learning under way. With ``longest``, for at most that long: then
-        each person's learning ends with the batch it is writing, and what it did not reach
-        is learned from after the next start (:meth:`resume`). A server that had more to
-        learn than it could keep up with (``bench load`` at 8,316 people, 300 s) went on
+        learning stops where it is (a batch is written whole or not at all), and what it
+        did not reach is learned from after the next start (:meth:`resume`). A server
+        that had fallen behind on learning (``bench load`` at 8,316 people, 300 s) went on
         learning for over six minutes after it was asked to stop."""
         loop = asyncio.get_running_loop()
         deadline = None if longest is None else loop.time() + longest
-        while busy := [*self._tasks.values(), *filter(None, [self._resuming])]:
+        while busy := [t for t in (*self._tasks.values(), self._resuming) if t and not t.done()]:
             left = None if deadline is None else deadline - loop.time()
             if left is not None and left <= 0:
                 self._stopping = True
-                left = None
-            done, _ = await asyncio.wait(busy, timeout=left)
-            if self._resuming in done:
-                self._resuming = None
+                for task in busy:
+                    task.cancel()
+                await asyncio.gather(*busy, return_exceptions=True)
+                break
+            await asyncio.wait(busy, timeout=left)
 
     async def resume(self) -> int:
         """Learn, in the background and one person at a time, from the turns a stop left

@@ -337,9 +337,14 @@ class RecallWorkers:
                 worker.end()  # what it was given, it answers first
                 self._starting(i)
 
-    async def close(self) -> None:
+    async def close(self, *, at_once: bool = False) -> None:
+        """End every worker once it has answered what it was given, or ``at_once`` (they
+        only read: nothing of theirs is left half-done)."""
         ending = [w for w in self._workers if w is not None] + list(self._ending)
         self._workers = [None] * len(self._workers)
         for worker in ending:
-            worker.end()
+            if at_once:
+                worker.process.kill()
+            else:
+                worker.end()
         await asyncio.gather(*(w.ended for w in ending))  # each ends once its worker has
