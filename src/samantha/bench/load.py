@@ -356,8 +356,10 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
         tokens = await seeded(seed_settings, args, out)
         seeded_s = time.monotonic() - began
         port = args.port or _free_port()
-        async with serving(home, env, port) as pid:
+        stopping: dict[str, float] = {}
+        async with serving(home, env, port, stopping) as pid:
             figures = await _drive(port, tokens, args, pid, out)
+        figures["stop_s"] = round(stopping["stop_s"], 1)
         stored = _stored(home / "samantha.db")
     tally: Tally = figures.pop("_tally")
     figures["lost"] = sum(1 for c in tally.contents if c not in stored)
@@ -373,9 +375,12 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
 
 
 @contextlib.asynccontextmanager
-async def serving(home: Path, env: dict[str, str], port: int) -> AsyncIterator[int]:
+async def serving(
+    home: Path, env: dict[str, str], port: int, stopping: dict[str, float] | None = None
+) -> AsyncIterator[int]:
     """``samantha serve`` as its own process on ``home``, until the block ends; its pid.
-    Its log is ``home/serve.log``."""
+    Its log is ``home/serve.log``; ``stopping`` is given how long it took to stop
+    (``stop_s``) once asked."""
     with (home / "serve.log").open("w") as log:
         server = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -393,6 +398,7 @@ async def serving(home: Path, env: dict[str, str], port: int) -> AsyncIterator[i
             await until_ready(port)
             yield server.pid
         finally:
+            asked = time.monotonic()
             server.terminate()
             try:
                 await asyncio.wait_for(server.wait(), STOP_WAIT_S)
@@ -400,6 +406,8 @@ async def serving(home: Path, env: dict[str, str], port: int) -> AsyncIterator[i
                 log.write(f"server still running {STOP_WAIT_S:.0f} s after SIGTERM: killed\n")
                 server.kill()
                 await server.wait()
+            if stopping is not None:
+                stopping["stop_s"] = time.monotonic() - asked
 
 
 def _die_with_parent() -> None:
