@@ -369,6 +369,40 @@ async def test_a_write_someone_waits_on_goes_before_the_bookkeeping_queued_ahead
     assert kept == ["now", "later 1", "later 2", "later 3"]
 
 
+async def test_a_later_write_given_up_before_it_began_is_not_made(store: SQLiteStore) -> None:
+    """A stopping server gives up its queued learning (``Memory.drain``): it is not
+    written; a write someone waits on still is, and so is a later one still wanted."""
+    order: list[str] = []
+    running, release = threading.Event(), threading.Event()
+
+    def slow(db: sqlite3.Connection) -> str:
+        running.set()
+        release.wait(10)
+        order.append("slow")
+        return "slow"
+
+    def note(name: str) -> Callable[[sqlite3.Connection], str]:
+        def write(db: sqlite3.Connection) -> str:
+            order.append(name)
+            return name
+
+        return write
+
+    first = asyncio.create_task(store._write(slow))
+    await asyncio.to_thread(running.wait, 10)
+    given_up = asyncio.create_task(store._write(note("given up"), later=True))
+    wanted = asyncio.create_task(store._write(note("wanted"), later=True))
+    urgent = asyncio.create_task(store._write(note("urgent")))
+    await asyncio.sleep(0.05)  # all three queued behind the running one
+    given_up.cancel()
+    release.set()
+    assert [await first, await urgent, await wanted] == ["slow", "urgent", "wanted"]
+    assert (await asyncio.gather(given_up, return_exceptions=True))[0].__class__ is (
+        asyncio.CancelledError
+    )
+    assert order == ["slow", "urgent", "wanted"]
+
+
 async def test_bookkeeping_is_not_starved_by_writes_that_keep_coming(store: SQLiteStore) -> None:
     """Each write someone waits on brings the next one in while it runs: the later write
     still gets its turn after the first of them, not after the last."""

@@ -236,7 +236,10 @@ class SQLiteCore(Store):
         wait, they take turns. A person's message then waits for at most one of them, not
         for a queue of them: under load, a
         learning pass was the slowest write (its full-text segments merged as they were
-        written), and the message's commit is on the way to her first word.
+        written), and the message's commit is on the way to her first word. A later
+        write whose caller gave up before it began (a stopping server's learning,
+        ``Memory.drain``) is not made: 8,316 people's queued learning kept a stopping
+        server writing for 20 s.
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
@@ -261,6 +264,10 @@ class SQLiteCore(Store):
                 self._owed = queue is self._pending and bool(self._later)
                 batch = queue[:GROUP]
                 del queue[:GROUP]
+                if queue is self._later:  # nobody waits on these: one given up is not made
+                    batch = [job for job in batch if not job[2].cancelled()]
+                    if not batch and (self._later or self._pending):
+                        continue
                 if not batch:
                     self._draining = False
                     return
