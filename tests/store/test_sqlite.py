@@ -329,6 +329,20 @@ async def test_writes_that_arrive_together_commit_together_and_fail_alone(
     assert rows == [(theo.id, f"line {i}") for i in range(60)]
 
 
+def holding(
+    order: list[str], name: str, running: threading.Event, release: threading.Event
+) -> Callable[[sqlite3.Connection], str]:
+    """A write that holds the writer until ``release``: what comes meanwhile waits."""
+
+    def write(db: sqlite3.Connection) -> str:
+        running.set()
+        release.wait(10)
+        order.append(name)
+        return name
+
+    return write
+
+
 async def test_a_write_someone_waits_on_goes_before_the_bookkeeping_queued_ahead(
     store: SQLiteStore,
 ) -> None:
@@ -338,12 +352,7 @@ async def test_a_write_someone_waits_on_goes_before_the_bookkeeping_queued_ahead
 
     order: list[str] = []
     running, release = threading.Event(), threading.Event()
-
-    def slow(db: sqlite3.Connection) -> str:
-        running.set()
-        release.wait(10)
-        order.append("later 0")
-        return "later 0"
+    slow = holding(order, "later 0", running, release)
 
     def note(name: str) -> Callable[[sqlite3.Connection], str]:
         def write(db: sqlite3.Connection) -> str:
@@ -375,12 +384,6 @@ async def test_a_later_write_given_up_before_it_began_is_not_made(store: SQLiteS
     order: list[str] = []
     running, release = threading.Event(), threading.Event()
 
-    def slow(db: sqlite3.Connection) -> str:
-        running.set()
-        release.wait(10)
-        order.append("slow")
-        return "slow"
-
     def note(name: str) -> Callable[[sqlite3.Connection], str]:
         def write(db: sqlite3.Connection) -> str:
             order.append(name)
@@ -388,7 +391,7 @@ async def test_a_later_write_given_up_before_it_began_is_not_made(store: SQLiteS
 
         return write
 
-    first = asyncio.create_task(store._write(slow))
+    first = asyncio.create_task(store._write(holding(order, "slow", running, release)))
     await asyncio.to_thread(running.wait, 10)
     given_up = asyncio.create_task(store._write(note("given up"), later=True))
     wanted = asyncio.create_task(store._write(note("wanted"), later=True))

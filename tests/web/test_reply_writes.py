@@ -15,6 +15,8 @@ from samantha.config import Settings
 from samantha.web import create_app
 from tests.fakes import ScriptedLLM
 
+Part = tuple[str, bool]  # a body part's text, and whether more was to come
+
 
 async def asked(app: FastAPI, path: str, token: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     """The ASGI messages the app sends for one request, the client staying to the end."""
@@ -59,13 +61,21 @@ async def asked(app: FastAPI, path: str, token: str, body: dict[str, Any]) -> li
     return sent
 
 
-async def conversation(app: FastAPI, token: str) -> int:
-    sent = await asked(app, "/v1/conversations", token, {})
-    assert sent[0]["status"] == 201
-    return int(json.loads(sent[1]["body"])["id"])
-
-
-def bodies(sent: list[dict[str, Any]]) -> list[tuple[str, bool]]:
+async def written(settings: Settings, fake: ScriptedLLM, openai: bool = False) -> list[Part]:
+    """The body parts of one streamed reply to "hi" (OpenAI's chat completions, or a
+    conversation's messages), each with whether more was to come."""
+    app = create_app(settings, llm=fake)
+    async with app.router.lifespan_context(app):
+        _, token = await add_person(app.state.samantha.store, "Theo")
+        if openai:
+            said = [{"role": "user", "content": "hi"}]
+            body = {"model": "samantha", "stream": True, "messages": said}
+            sent = await asked(app, "/v1/chat/completions", token, body)
+        else:
+            made = await asked(app, "/v1/conversations", token, {})
+            assert made[0]["status"] == 201
+            path = f"/v1/conversations/{json.loads(made[1]['body'])['id']}/messages"
+            sent = await asked(app, path, token, {"content": "hi"})
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
     return [(m["body"].decode(), m["more_body"]) for m in sent[1:]]
 
@@ -74,11 +84,7 @@ async def test_accepted_goes_with_the_first_words_and_done_with_the_end(
     settings: Settings, fake: ScriptedLLM
 ) -> None:
     fake.replies = ["Hello there, Theo, how was the river?"]
-    app = create_app(settings, llm=fake)
-    async with app.router.lifespan_context(app):
-        _, token = await add_person(app.state.samantha.store, "Theo")
-        path = f"/v1/conversations/{await conversation(app, token)}/messages"
-        parts = bodies(await asked(app, path, token, {"content": "hi"}))
+    parts = await written(settings, fake)
     first, *_, (last, more) = parts
     assert first[0].startswith("event: accepted\n") and "\n\nevent: token\n" in first[0]
     assert last.count("event: ") == 1 and last.startswith("event: done\n") and not more
@@ -96,11 +102,7 @@ async def test_accepted_goes_with_the_first_words_and_done_with_the_end(
 async def test_an_error_goes_with_the_end(settings: Settings, fake: ScriptedLLM) -> None:
     fake.replies = ["one two three four five"]
     fake.fail_after = 2
-    app = create_app(settings, llm=fake)
-    async with app.router.lifespan_context(app):
-        _, token = await add_person(app.state.samantha.store, "Theo")
-        path = f"/v1/conversations/{await conversation(app, token)}/messages"
-        parts = bodies(await asked(app, path, token, {"content": "hi"}))
+    parts = await written(settings, fake)
     last, more = parts[-1]
     assert "event: error\n" in last and "event: done" not in last and not more
     assert parts[0][0].startswith("event: accepted\n")
@@ -110,12 +112,7 @@ async def test_an_openai_stream_ends_with_done_in_its_last_write(
     settings: Settings, fake: ScriptedLLM
 ) -> None:
     fake.replies = ["Hello there"]
-    app = create_app(settings, llm=fake)
-    async with app.router.lifespan_context(app):
-        _, token = await add_person(app.state.samantha.store, "Theo")
-        said = [{"role": "user", "content": "hi"}]
-        body = {"model": "samantha", "stream": True, "messages": said}
-        parts = bodies(await asked(app, "/v1/chat/completions", token, body))
+    parts = await written(settings, fake, openai=True)
     (first, _), *_, (last, more) = parts
     assert '"role": "assistant"' in first and first.count("data: ") == 2
     assert last.endswith('"finish_reason": "stop"}]}\n\ndata: [DONE]\n\n') and not more
