@@ -31,8 +31,8 @@ from samantha.store import Learned, MemoryRecord, Message, NewMemory, Person, St
 __all__ = ["STOP_LEARNING_S", "Memory", "Recollection", "Weights", "query_terms"]
 REFLECT_AFTER = 8  # new memories before she reflects again
 IDLE_WAIT_S = 20.0  # background learning waits at most this long for the model to be idle
-# how long a stopping server waits for learning; each person's then ends with the batch it
-# is writing, and their other turns are learned from after the next start (Memory.resume)
+# how long a stopping server waits for learning; then it stops where it is (a batch is
+# written whole or not at all), and the rest is learned after the next start (resume)
 STOP_LEARNING_S = 10.0
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,7 +66,7 @@ class Memory:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
         self._kinded: set[int] = set()  # people whose older turns have been given kinds
-        self._stopping = False  # learning ends with the batch it is on (drain)
+        self._stopping = False  # learning was stopped (drain): nothing new starts
         self._resuming: asyncio.Task[None] | None = None
 
     @property

@@ -265,6 +265,7 @@ class SQLiteCore(Store):
                 batch = queue[:GROUP]
                 del queue[:GROUP]
                 if queue is self._later:  # nobody waits on these: one given up is not made
+                    # (read from this thread: a write cancelled a moment later is made)
                     batch = [job for job in batch if not job[2].cancelled()]
                     if not batch and (self._later or self._pending):
                         continue
