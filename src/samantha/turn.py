@@ -39,6 +39,7 @@ from samantha.relationship import Relationships
 from samantha.reply import Opening, Reply, close_stream, first_words
 from samantha.store import Conversation, MemoryRecord, Message, Person, Store
 from samantha.summary import estimate_tokens, maybe_summarise
+from samantha.tasks import finished, stop
 
 log = logging.getLogger(__name__)
 LEARN_LATER_S = 30.0  # words no reply follows (refused, failed) are learned from this late
@@ -427,17 +428,10 @@ class Companion:
         long at most, then stopped where it is (``Memory.drain``)."""
         for person, _ in list(self._unlearned.values()):
             self.learn_now(person)
-        loop = asyncio.get_running_loop()
-        learning = loop.create_task(self.memory.drain(longest))
-        deadline = None if longest is None else loop.time() + longest
-        while busy := list(self._background):  # counts wait for learning: the same limit
-            left = None if deadline is None else deadline - loop.time()
-            if left is not None and left <= 0:
-                for task in busy:  # counted and summarised again after their next reply
-                    task.cancel()
-                await asyncio.gather(*busy, return_exceptions=True)
-                break
-            await asyncio.wait(busy, timeout=left)
+        learning = asyncio.get_running_loop().create_task(self.memory.drain(longest))
+        # counts wait for learning: the same limit; what is stopped is counted and
+        # summarised again after the person's next reply
+        await stop(await finished(lambda: self._background, longest))
         await learning
 
 

@@ -27,6 +27,7 @@ from samantha.memory.recall import CONTEXT_TURNS, Recaller, Recollection, Weight
 from samantha.memory.understand import understand
 from samantha.memory.workers import RecallWorkers, Recipe, WorkerGone
 from samantha.store import Learned, MemoryRecord, Message, NewMemory, Person, Store
+from samantha.tasks import finished, stop
 
 __all__ = ["STOP_LEARNING_S", "Memory", "Recollection", "Weights", "query_terms"]
 REFLECT_AFTER = 8  # new memories before she reflects again
@@ -136,8 +137,7 @@ class Memory:
         self._kinded.discard(person_id)
         task = self._tasks.get(person_id)
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await stop([task])
         self.recaller.forget(person_id)
         if self._workers is not None:
             self._workers.restart()
@@ -148,17 +148,10 @@ class Memory:
         did not reach is learned from after the next start (:meth:`resume`). A server
         that had fallen behind on learning (``bench load`` at 8,316 people, 300 s) went on
         learning for over six minutes after it was asked to stop."""
-        loop = asyncio.get_running_loop()
-        deadline = None if longest is None else loop.time() + longest
-        while busy := [t for t in (*self._tasks.values(), self._resuming) if t and not t.done()]:
-            left = None if deadline is None else deadline - loop.time()
-            if left is not None and left <= 0:
-                self._stopping = True
-                for task in busy:
-                    task.cancel()
-                await asyncio.gather(*busy, return_exceptions=True)
-                break
-            await asyncio.wait(busy, timeout=left)
+        late = await finished(lambda: (*self._tasks.values(), self._resuming), longest)
+        if late:
+            self._stopping = True
+            await stop(late)
 
     async def resume(self) -> int:
         """Learn, in the background and one person at a time, from the turns a stop left
