@@ -55,6 +55,20 @@ _UNLEARNED = "learned = 0 AND recallable = 1 AND status = 'complete' AND content
 FEW = 50  # records of one kind read on the event loop's thread (the people in one's life)
 
 
+def _by_id(
+    db: sqlite3.Connection, columns: str, person_id: int, ids: Sequence[int]
+) -> tuple[list[Any], dict[int, list[int]]]:
+    """The ``columns`` (the id first) of the person's records among ``ids``, and the turns
+    each was drawn from."""
+    rows = db.execute(
+        f"SELECT {columns} FROM memories m"
+        # "+": look the ids up by key; the person's index would scan all their rows
+        f" WHERE +m.person_id = ? AND m.id IN ({','.join('?' * len(ids))})",
+        (person_id, *ids),
+    ).fetchall()
+    return rows, _sources(db, [row[0] for row in rows])
+
+
 def _sources(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
     for chunk, marks in chunks(ids):
@@ -279,14 +293,7 @@ class SQLiteMemory(SQLiteRecall):
 
     async def memories_by_id(self, person_id: int, ids: Sequence[int]) -> list[MemoryRecord]:
         def run(db: sqlite3.Connection) -> list[MemoryRecord]:
-            marks = ",".join("?" * len(ids))
-            rows = db.execute(
-                f"SELECT {MEMORY_COLUMNS} FROM memories m"
-                # "+": look the ids up by key; the person's index would scan all their rows
-                f" WHERE +m.person_id = ? AND m.id IN ({marks})",
-                (person_id, *ids),
-            ).fetchall()
-            sources = _sources(db, [r[0] for r in rows])
+            rows, sources = _by_id(db, MEMORY_COLUMNS, person_id, ids)
             return [memory_record(r, sources) for r in rows]
 
         return await self._read(run) if ids else []
@@ -295,12 +302,7 @@ class SQLiteMemory(SQLiteRecall):
         self, person_id: int, ids: Sequence[int]
     ) -> dict[int, tuple[float, tuple[int, ...]]]:
         def run(db: sqlite3.Connection) -> dict[int, tuple[float, tuple[int, ...]]]:
-            rows = db.execute(
-                f"SELECT m.id, m.importance FROM memories m WHERE +m.person_id = ?"
-                f" AND m.id IN ({','.join('?' * len(ids))})",
-                (person_id, *ids),
-            ).fetchall()
-            sources = _sources(db, [memory_id for memory_id, _ in rows])
+            rows, sources = _by_id(db, "m.id, m.importance", person_id, ids)
             return {m: (importance, tuple(sources.get(m, ()))) for m, importance in rows}
 
         return await self._read(run) if ids else {}
