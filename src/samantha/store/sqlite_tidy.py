@@ -106,9 +106,15 @@ def worth_merging(found: list[tuple[int, list[int]]]) -> bool:
     so that what it makes is never paired with the largest segment. Segments may gather
     at ``g - 1`` meanwhile; they are few (a level is merged once a lower one holds as
     many) and rarely made."""
+    return _under_largest(found) is not None
+
+
+def _under_largest(found: list[tuple[int, list[int]]]) -> int | None:
+    """The level under the largest segment's, where FTS5's next merge lies below it
+    (:func:`worth_merging`); else None."""
     top = _largest(found) - 1 if found else 0
     level = picked(found)
-    return top > 0 and level is not None and level < top
+    return top if top > 0 and level is not None and level < top else None
 
 
 def _reached(
@@ -135,9 +141,8 @@ def _plan(record: bytes) -> tuple[list[tuple[int, list[int]]], int] | None:
     the transaction did not write has the record it had last time, and is not read again
     (callers do not change what it returns)."""
     found = levels(record)
-    if found is None or not worth_merging(found):
-        return None
-    return found, _largest(found) - 1
+    top = None if found is None else _under_largest(found)
+    return None if found is None or top is None else (found, top)
 
 
 def tidy_search(db: sqlite3.Connection) -> None:
