@@ -3,7 +3,10 @@ fresh read of the store would give."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -251,3 +254,28 @@ def test_half_precision_is_widened_exactly_for_every_finite_value(
     monkeypatch.setattr(vectors, "_widened", as_zero)
     assert np.array_equal(vectors.similarities(matrix, q), wide @ q)
     assert widened == [len(vectors._HALF_PROBE)]  # the probe only: NumPy widened the rest
+
+
+THREADS = (
+    "import os, samantha.memory.vectors;"
+    " print(len(os.listdir('/proc/self/task')), os.environ['OPENBLAS_NUM_THREADS'])"
+)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")
+def test_dense_products_run_on_one_thread_unless_the_operator_says() -> None:
+    """NumPy's OpenBLAS would start a thread per core, each spinning after every large
+    product; importing Samantha (which any process of hers does first) keeps it to one."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    alone = subprocess.run(
+        [sys.executable, "-c", THREADS], env=env, capture_output=True, text=True, check=True
+    )
+    assert alone.stdout.split() == ["1", "1"]  # no thread but the main one
+    chosen = subprocess.run(
+        [sys.executable, "-c", THREADS],
+        env={**env, "OPENBLAS_NUM_THREADS": "2"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert chosen.stdout.split()[1] == "2"
