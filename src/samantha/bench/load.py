@@ -39,6 +39,7 @@ from rich.console import Console
 from samantha import pauses
 from samantha.archive import import_archive
 from samantha.bench import procs, wire
+from samantha.bench.bell import Bell
 from samantha.config import Settings
 from samantha.errors import ConfigError
 from samantha.store import Conversation, MemoryRecord, Message, Person, PersonData
@@ -156,10 +157,15 @@ async def _events(
             return
         tally.connected += 1
         tally.connected_peak = max(tally.connected_peak, tally.connected)
-        try:
-            async for _ in _until(res.lines(), gone):
-                pass
+        reading = asyncio.ensure_future(_read_all(res.lines()))
+        leaving = asyncio.ensure_future(gone.wait())
+        try:  # one wait for the whole stream, not one a line (a heartbeat is two lines)
+            await asyncio.wait({reading, leaving}, return_when=asyncio.FIRST_COMPLETED)
+            if reading.done():
+                reading.result()  # the stream ended: by itself, or with an error
         finally:
+            reading.cancel()
+            leaving.cancel()
             tally.connected -= 1
     except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
         tally.problem(f"events {type(exc).__name__}")
@@ -167,22 +173,9 @@ async def _events(
         await res.close()
 
 
-async def _until(lines: AsyncIterator[str], stop: asyncio.Event) -> AsyncIterator[str]:
-    reader = asyncio.ensure_future(anext(lines))
-    stopping = asyncio.ensure_future(stop.wait())
-    try:
-        while True:
-            await asyncio.wait({reader, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if stopping.done():
-                return
-            try:
-                yield reader.result()
-            except StopAsyncIteration:
-                return
-            reader = asyncio.ensure_future(anext(lines))
-    finally:
-        reader.cancel()
-        stopping.cancel()
+async def _read_all(lines: AsyncIterator[str]) -> None:
+    async for _ in lines:
+        pass
 
 
 async def _talk(
@@ -191,7 +184,7 @@ async def _talk(
     n: int,
     tally: Tally,
     args: argparse.Namespace,
-    stop: asyncio.Event,
+    stop: Bell,
     opened: asyncio.Event,
     gone: asyncio.Event,
 ) -> None:
@@ -208,7 +201,7 @@ async def _talk(
 
 
 async def _converse(
-    port: int, token: str, n: int, tally: Tally, args: argparse.Namespace, stop: asyncio.Event
+    port: int, token: str, n: int, tally: Tally, args: argparse.Namespace, stop: Bell
 ) -> None:
     rng = random.Random(f"{args.run}:{n}")
     # people don't all speak at second 0. The first wait is drawn like every gap after it
@@ -218,9 +211,8 @@ async def _converse(
     # ``rate`` seconds beside the second ones of those who began early: half as much
     # again as the pace asked for, for the whole first minute. One whose turn comes after
     # the run says nothing.
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), rng.expovariate(1 / args.rate))
-    if stop.is_set():
+    await stop.pause(rng.expovariate(1 / args.rate))
+    if stop.rung:
         return
     try:
         res = await wire.request(HOST, port, "POST", "/v1/conversations", token=token, body={})
@@ -231,14 +223,13 @@ async def _converse(
         tally.problem(f"conversation {type(exc).__name__}")
         return
     count = 0
-    while not stop.is_set():
+    while not stop.rung:
         count += 1
         content = f"{rng.choice(QUESTIONS)} [{args.run}:{n}:{count}]"
         tally.sent += 1
         tally.contents.append(content)
         await _one(port, path, token, content, tally)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), rng.expovariate(1 / args.rate))
+        await stop.pause(rng.expovariate(1 / args.rate))
 
 
 @dataclass(frozen=True)
@@ -304,11 +295,10 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _watch(tally: Tally, out: Console, stop: asyncio.Event, every: float = 5.0) -> None:
+async def _watch(tally: Tally, out: Console, stop: Bell, every: float = 5.0) -> None:
     last_sent, last_seen = 0, 0
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)
+    while not stop.rung:
+        await stop.pause(every)
         window = tally.ttft[last_seen:]
         last_seen = len(tally.ttft)
         point = {
@@ -445,7 +435,7 @@ async def _drive(
     # the collector's defaults it stopped for up to 0.9 s every few seconds, and every
     # reply in flight was timed as that much slower (see samantha.pauses)
     with pauses.settled():
-        tally, stop = Tally(), asyncio.Event()
+        tally, stop = Tally(), Bell()
         cpu0, wall0 = procs.cpu_seconds(pid), time.monotonic()
         opened, gone = [asyncio.Event() for _ in tokens], [asyncio.Event() for _ in tokens]
         tasks = [
@@ -458,7 +448,7 @@ async def _drive(
         ]
         watcher = asyncio.create_task(_watch(tally, out, stop))
         await asyncio.sleep(args.duration)
-        stop.set()
+        stop.ring()
         await asyncio.gather(*tasks, watcher, return_exceptions=True)
     cpu = (procs.cpu_seconds(pid) - cpu0) / (time.monotonic() - wall0)
     rss = procs.peak_rss_mb(pid)
