@@ -150,6 +150,29 @@ async def test_corrections_supersede_and_facts_move_on(setup) -> None:  # type: 
     assert [m.text for m in await store.memories(theo.id, kind="fact")] == [fixed.text]
 
 
+async def test_recall_shows_no_record_that_was_corrected_or_moved_on_from(setup) -> None:  # type: ignore[no-untyped-def]
+    """Dense search reads every record's vector, an outdated or corrected one's too: the
+    turns stay (they were said, on their day), but only current records are noted beside
+    them or lift them."""
+    store, memory, clock = setup
+    theo = await store.create_person("Theo", "h1")
+    await history(
+        store, theo, ["I live in Paris.", "Lovely.", "I moved to Berlin.", "Big change!"], clock
+    )
+    await memory.learn(theo.id, "Theo")
+    moved = next(m for m in await store.memories(theo.id, kind="fact"))
+    fixed = await memory.correct(theo.id, moved.id, "Theo lives in Berlin-Kreuzberg.")
+    for question in ("where do I live", "I live in Paris", "I moved to Berlin", "Paris"):
+        found = await memory.recall(theo.id, question)
+        assert found, question
+        noted = [m for r in found for m in r.memories]
+        assert all(m.superseded_by is None for m in noted), (question, noted)
+        assert all(m.id == fixed.id for m in noted), (question, noted)
+    assert [
+        r.memories for r in await memory.recall(theo.id, "Berlin") if "Berlin" in r.message.content
+    ] == [(fixed,)]
+
+
 async def test_no_one_else_can_recall_your_words(setup) -> None:  # type: ignore[no-untyped-def]
     store, memory, clock = setup
     theo = await store.create_person("Theo", "h1")

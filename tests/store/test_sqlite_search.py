@@ -230,6 +230,15 @@ async def test_records_are_weighed_by_their_persons_links_alone(store: SQLiteSto
     assert await store.memory_links(theo.id, []) == {}
 
 
+async def test_recall_weighs_only_current_records(store: SQLiteStore) -> None:
+    theo = await store.create_person("Theo", "h1")
+    await indexed(store, theo.id, ROWS)
+    record = (await store.memories(theo.id, limit=1))[0]
+    newer = await store.correct_memory(theo.id, record.id, "Theo corrected this.")
+    links = await store.memory_links(theo.id, [record.id, newer])
+    assert list(links) == [newer]  # the corrected record is kept, but not weighed
+
+
 async def test_searchable_counts_the_persons_own_rows(store: SQLiteStore) -> None:
     theo = await store.create_person("Theo", "h1")
     amy = await store.create_person("Amy", "h2")

@@ -308,8 +308,10 @@ class Store(RelationshipStore, ABC):
     async def memory_links(
         self, person_id: int, ids: Sequence[int]
     ) -> dict[int, tuple[float, tuple[int, ...]]]:
-        """Each of the person's records among ``ids``: its importance and the turns it was
-        drawn from (their ids, in order), what recall weighs a record by, without its text."""
+        """Each of the person's current records among ``ids`` (superseded ones are left
+        out): its importance and the turns it was drawn from (their ids, in order), what
+        recall weighs a record by, without its text. Recall credits and shows only these:
+        dense search reads every record's vector, a corrected or outdated one's too."""
 
     @abstractmethod
     async def memory(self, person_id: int, memory_id: int) -> MemoryRecord: ...

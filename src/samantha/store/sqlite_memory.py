@@ -56,14 +56,20 @@ FEW = 50  # records of one kind read on the event loop's thread (the people in o
 
 
 def _by_id(
-    db: sqlite3.Connection, columns: str, person_id: int, ids: Sequence[int]
+    db: sqlite3.Connection,
+    columns: str,
+    person_id: int,
+    ids: Sequence[int],
+    *,
+    current: bool = False,
 ) -> tuple[list[Any], dict[int, list[int]]]:
-    """The ``columns`` (the id first) of the person's records among ``ids``, and the turns
-    each was drawn from."""
+    """The ``columns`` (the id first) of the person's records among ``ids`` (``current``:
+    only those not superseded), and the turns each was drawn from."""
     rows = db.execute(
         f"SELECT {columns} FROM memories m"
         # "+": look the ids up by key; the person's index would scan all their rows
-        f" WHERE +m.person_id = ? AND m.id IN ({','.join('?' * len(ids))})",
+        f" WHERE +m.person_id = ? AND m.id IN ({','.join('?' * len(ids))})"
+        + (" AND m.superseded_by IS NULL" if current else ""),
         (person_id, *ids),
     ).fetchall()
     return rows, _sources(db, [row[0] for row in rows])
@@ -302,7 +308,7 @@ class SQLiteMemory(SQLiteRecall):
         self, person_id: int, ids: Sequence[int]
     ) -> dict[int, tuple[float, tuple[int, ...]]]:
         def run(db: sqlite3.Connection) -> dict[int, tuple[float, tuple[int, ...]]]:
-            rows, sources = _by_id(db, "m.id, m.importance", person_id, ids)
+            rows, sources = _by_id(db, "m.id, m.importance", person_id, ids, current=True)
             return {m: (importance, tuple(sources.get(m, ()))) for m, importance in rows}
 
         return await self._read(run) if ids else {}
