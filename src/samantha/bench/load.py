@@ -346,10 +346,9 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
         tokens = await seeded(seed_settings, args, out)
         seeded_s = time.monotonic() - began
         port = args.port or _free_port()
-        stopping: dict[str, float] = {}
-        async with serving(home, env, port, stopping) as pid:
-            figures = await _drive(port, tokens, args, pid, out)
-        figures["stop_s"] = round(stopping["stop_s"], 1)
+        async with serving(home, env, port) as served:
+            figures = await _drive(port, tokens, args, served.pid, out)
+        figures["stop_s"] = round(served.stop_s, 1)
         stored = _stored(home / "samantha.db")
     tally: Tally = figures.pop("_tally")
     figures["lost"] = sum(1 for c in tally.contents if c not in stored)
@@ -364,13 +363,19 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
     return 0 if figures["errors"] == 0 and figures["lost"] == 0 else 1
 
 
+@dataclass
+class Served:
+    """A server :func:`serving` runs: its pid, and once the block has ended, how long it
+    took to stop once asked."""
+
+    pid: int
+    stop_s: float = 0.0
+
+
 @contextlib.asynccontextmanager
-async def serving(
-    home: Path, env: dict[str, str], port: int, stopping: dict[str, float] | None = None
-) -> AsyncIterator[int]:
-    """``samantha serve`` as its own process on ``home``, until the block ends; its pid.
-    Its log is ``home/serve.log``; ``stopping`` is given how long it took to stop
-    (``stop_s``) once asked."""
+async def serving(home: Path, env: dict[str, str], port: int) -> AsyncIterator[Served]:
+    """``samantha serve`` as its own process on ``home``, until the block ends. Its log is
+    ``home/serve.log``."""
     with (home / "serve.log").open("w") as log:
         server = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -384,9 +389,10 @@ async def serving(
             stderr=log,
             preexec_fn=_die_with_parent,
         )
+        served = Served(server.pid)
         try:
             await until_ready(port)
-            yield server.pid
+            yield served
         finally:
             asked = time.monotonic()
             server.terminate()
@@ -396,8 +402,7 @@ async def serving(
                 log.write(f"server still running {STOP_WAIT_S:.0f} s after SIGTERM: killed\n")
                 server.kill()
                 await server.wait()
-            if stopping is not None:
-                stopping["stop_s"] = time.monotonic() - asked
+            served.stop_s = time.monotonic() - asked
 
 
 def _die_with_parent() -> None:
