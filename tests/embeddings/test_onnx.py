@@ -1,8 +1,15 @@
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from samantha.embeddings import HashEmbedder, load_embedder
+from samantha.embeddings.base import Recent, Vectors
+from samantha.embeddings.onnx import OnnxEmbedder
 from samantha.errors import ConfigError
+from samantha.memory import Memory
+from samantha.store import SQLiteStore
 
 
 def test_the_bundled_model_embeds_meaning() -> None:
@@ -26,3 +33,76 @@ def test_hash_embedder_and_bad_specs() -> None:
         load_embedder("word2vec:x")
     with pytest.raises(ConfigError):
         load_embedder("onnx:bert-large")
+
+
+def counting(embedder: OnnxEmbedder) -> list[str]:
+    """The texts ``embedder`` runs through its model from now on."""
+    seen: list[str] = []
+    run = embedder._run
+
+    def spy(texts: Sequence[str]) -> Vectors:
+        seen.extend(texts)
+        return run(texts)
+
+    embedder._run = spy  # type: ignore[method-assign]
+    return seen
+
+
+def test_a_recent_text_is_run_through_the_model_once() -> None:
+    embedder = load_embedder("onnx:minilm")
+    assert isinstance(embedder, OnnxEmbedder)
+    seen = counting(embedder)
+    first = embedder.embed(["My dog loves the beach."])
+    rows = embedder.embed(["Tax forms are due.", "My dog loves the beach.", "Tax forms are due."])
+    assert seen == ["My dog loves the beach.", "Tax forms are due."]  # each once
+    assert np.array_equal(rows[1], first[0]) and np.array_equal(rows[0], rows[2])
+    alone = embedder._run(["Tax forms are due."])  # as if it came alone
+    assert np.allclose(rows[0], alone[0], atol=1e-3)
+    embedder.forget()  # a person was deleted: nothing is kept
+    embedder.embed(["My dog loves the beach."])
+    assert seen[-1] == "My dog loves the beach." and len(seen) == 4
+
+
+def test_recent_keeps_the_newest_texts_and_no_more() -> None:
+    seen: list[str] = []
+
+    def model(texts: Sequence[str]) -> Vectors:
+        seen.extend(texts)
+        return HashEmbedder(8).embed(texts)
+
+    recent = Recent(size=2)
+    assert recent.embed([], model).shape == (0, 8)
+    recent.embed(["a", "b"], model)
+    recent.embed(["a"], model)  # a is now the newer of the two
+    recent.embed(["c"], model)  # b goes
+    recent.embed(["a", "c", "b", ""], model)
+    assert seen == ["a", "b", "c", "b", ""]
+
+
+async def test_her_reply_learns_the_message_recall_embedded_without_embedding_it_again(
+    tmp_path: Path,
+) -> None:
+    embedder = load_embedder("onnx:minilm")
+    assert isinstance(embedder, OnnxEmbedder)
+    store = SQLiteStore(tmp_path / "m.db")
+    await store.open()
+    memory = Memory(store, embedder)
+    try:
+        theo = await store.create_person("Theo", "h-embed")
+        conversation = await store.create_conversation(theo.id)
+        await store.add_message(theo.id, conversation.id, "user", "I started pottery classes.")
+        await memory.learn(theo.id, "Theo")  # a history to recall from
+        said = "My sister Ada visits every spring."
+        await store.add_message(theo.id, conversation.id, "user", said)
+        seen = counting(embedder)
+        await memory.recall(theo.id, said)  # as her reply does, before she answers
+        await store.add_message(theo.id, conversation.id, "assistant", "Tell me about Ada!")
+        await memory.learn(theo.id, "Theo")
+        assert seen.count(said) == 1
+        assert "Tell me about Ada!" in seen
+        assert [m for m, _ in await store.search_turns(theo.id, ["ada"], 5)]  # learned
+        found = await memory.recall(theo.id, "When does Ada come to visit?")
+        assert found and found[0].message.content == said
+    finally:
+        await memory.close()
+        await store.close()

@@ -171,6 +171,8 @@ async def _measure(samples: list[Any], args: argparse.Namespace, out: Console) -
                 if not evidence or not all(DIA.match(e) and e in known for e in evidence):
                     skipped += 1
                     continue
+                if embedder is not None:  # a question asked again is embedded again
+                    embedder.forget()
                 start = time.perf_counter()
                 found = await memory.recall(
                     person.id,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +16,7 @@ from samantha.errors import ConfigError
 
 Vectors = npt.NDArray[np.float32]
 _WORD = re.compile(r"[a-z0-9']+")
+RECENT = 4096  # texts whose vectors a costly embedder keeps (:class:`Recent`)
 
 
 class Embedder(ABC):
@@ -25,6 +28,51 @@ class Embedder(ABC):
     @abstractmethod
     def embed(self, texts: Sequence[str]) -> Vectors:
         """One unit-length row per text (a zero row for empty text)."""
+
+    def forget(self) -> None:  # noqa: B027 - most embedders keep nothing
+        """Drop any vectors kept of texts embedded before (a person was deleted)."""
+
+
+class Recent:
+    """The vectors of the last :data:`RECENT` texts a model embedded, so that a text is run
+    through it once: a person's message is embedded as the question recall asks, then
+    again, the same words, when learning indexes it a few seconds later, in the same
+    process (a person's recall worker draws for them too). With the bundled model that
+    second run was a third of the embedding of a turn (8.8 ms of CPU for an 18-token
+    message on this machine).
+
+    Texts are held by a digest, not in words; the vectors go when a person is deleted
+    (:meth:`forget`). Shared by the threads that embed (recall's and learning's)."""
+
+    def __init__(self, size: int = RECENT) -> None:
+        self.size = size
+        self._held: OrderedDict[bytes, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], model: Callable[[Sequence[str]], Vectors]) -> Vectors:
+        """A row per text: those kept, and ``model``'s for the rest (each new text once)."""
+        keys = [hashlib.blake2b(t.encode(), digest_size=16).digest() for t in texts]
+        with self._lock:
+            rows = [self._kept(k) for k in keys]
+        new = {k: t for k, t, row in zip(keys, texts, rows, strict=True) if row is None}
+        found = {k: row.copy() for k, row in zip(new, model(list(new.values())), strict=True)}
+        if found:
+            with self._lock:
+                self._held.update(found)
+                while len(self._held) > self.size:
+                    self._held.popitem(last=False)
+        whole = [found[k] if row is None else row for k, row in zip(keys, rows, strict=True)]
+        return np.stack(whole) if whole else model([])
+
+    def _kept(self, key: bytes) -> Vectors | None:
+        row = self._held.get(key)
+        if row is not None:
+            self._held.move_to_end(key)
+        return row
+
+    def forget(self) -> None:
+        with self._lock:
+            self._held.clear()
 
 
 class HashEmbedder(Embedder):

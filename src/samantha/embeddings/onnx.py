@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from samantha.embeddings.base import Embedder, Vectors, normalise
+from samantha.embeddings.base import Embedder, Recent, Vectors, normalise
 from samantha.errors import ConfigError
 
 WEIGHTS = (
@@ -67,8 +67,15 @@ class OnnxEmbedder(Embedder):
         self._tokenizer = Tokenizer.from_file(str(_package_file(*TOKENIZER)))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding()
+        self._recent = Recent()
 
     def embed(self, texts: Sequence[str]) -> Vectors:
+        return self._recent.embed(texts, self._run)
+
+    def forget(self) -> None:
+        self._recent.forget()
+
+    def _run(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         encoded = self._tokenizer.encode_batch(list(texts))

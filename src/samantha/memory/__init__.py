@@ -139,6 +139,8 @@ class Memory:
         if task is not None:
             await stop([task])
         self.recaller.forget(person_id)
+        if self.embedder is not None:
+            self.embedder.forget()
         if self._workers is not None:
             self._workers.restart()
 
