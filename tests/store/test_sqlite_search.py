@@ -12,9 +12,13 @@ import pytest
 
 from samantha.errors import StoreError
 from samantha.store import Learned, NewMemory, SQLiteStore, sqlite_core
-from samantha.store.migrations import MIGRATIONS, m012_full_text_blocks
+from samantha.store.migrations import (
+    MIGRATIONS,
+    m012_full_text_blocks,
+    m014_current_records_searched,
+)
 from samantha.store.sqlite_core import connect
-from samantha.store.sqlite_search import ID_BITS, ID_MASK, key, tokens
+from samantha.store.sqlite_search import ID_BITS, ID_MASK, block, key, tokens
 
 
 async def indexed(
@@ -341,3 +345,92 @@ async def test_an_index_from_before_blocks_is_written_again_in_them(tmp_path: Pa
     with sqlite3.connect(path) as db:
         rowids = [r for (r,) in db.execute("SELECT rowid FROM turn_fts ORDER BY rowid")]
     assert rowids == [key(1, 1), key(1, 3), key(2, 2)]  # the row of no turn is left behind
+
+
+def indexed_records(store: SQLiteStore, person_id: int) -> set[int]:
+    """The person's records the full-text index holds, read from the index itself."""
+    first, last = block(person_id)
+    with sqlite3.connect(store.path) as db:
+        rows = db.execute(
+            "SELECT rowid FROM memory_fts WHERE rowid BETWEEN ? AND ?", (first, last)
+        ).fetchall()
+    return {rowid - first for (rowid,) in rows}
+
+
+async def test_the_records_index_holds_current_records_only(store: SQLiteStore) -> None:
+    theo = await store.create_person("Theo", "h-cur")
+    (turn,) = await indexed(store, theo.id, [("I love the kite", "")], memories=False)
+    await store.add_memories(
+        theo.id, [NewMemory("preference", "Theo loves kites", (turn,), "likes:kite")]
+    )
+    (new,) = await store.add_memories(
+        theo.id, [NewMemory("preference", "Theo is bored of kites", (turn,), "likes:kite")]
+    )
+    assert indexed_records(store, theo.id) == {new}  # moved on from: out of the index
+    assert [m for m, _ in await store.search_memories(theo.id, ["loves"], 5)] == []
+    corrected = await store.correct_memory(theo.id, new, "Theo flies kites on Sundays")
+    assert indexed_records(store, theo.id) == {corrected}
+    await store.forget_memory(theo.id, corrected)  # its turn goes, and what it came from
+    assert indexed_records(store, theo.id) == set()
+    assert await store.memories(theo.id, include_superseded=True) == []
+
+
+async def test_a_record_moved_on_from_is_searched_again_when_the_newer_is_forgotten(
+    store: SQLiteStore,
+) -> None:
+    theo = await store.create_person("Theo", "h-rev")
+    first, then = await indexed(store, theo.id, [("kites", ""), ("boats", "")], memories=False)
+    (old,) = await store.add_memories(
+        theo.id, [NewMemory("preference", "Theo loves kites", (first,), "likes:best")]
+    )
+    (new,) = await store.add_memories(
+        theo.id, [NewMemory("preference", "Theo loves boats most", (then,), "likes:best")]
+    )
+    assert [m for m, _ in await store.search_memories(theo.id, ["loves"], 5)] == [new]
+    await store.forget_memory(theo.id, new)
+    assert indexed_records(store, theo.id) == {old}
+    assert [m for m, _ in await store.search_memories(theo.id, ["loves"], 5)] == [old]
+    assert [m.id for m in await store.memories(theo.id)] == [old]
+
+
+async def test_an_imported_history_indexes_its_current_records_only(store: SQLiteStore) -> None:
+    theo = await store.create_person("Theo", "h-imp")
+    (turn,) = await indexed(store, theo.id, [("kites", "")], memories=False)
+    for text in ("Theo loves kites", "Theo loves boats"):
+        await store.add_memories(theo.id, [NewMemory("preference", text, (turn,), "likes:best")])
+    data = await store.person_data(theo.id)
+    await store.delete_person(theo.id)
+    again = await store.restore_person(data, "h-imp2", [], [None] * len(data.memories))
+    records = await store.memories(again.id, include_superseded=True)
+    current = [m.id for m in records if m.superseded_by is None]
+    assert len(records) == 2 and len(current) == 1
+    assert indexed_records(store, again.id) == set(current)
+
+
+async def test_records_superseded_before_the_index_held_current_ones_leave_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # as m013 left it: superseded records were indexed
+        db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+        for step in MIGRATIONS[: MIGRATIONS.index(m014_current_records_searched)]:
+            db.executescript(step())
+            db.execute("INSERT INTO _migrations VALUES (?, 0)", (step.__name__,))
+        db.execute("INSERT INTO people VALUES (1, 'Theo', 0)")
+        db.execute(
+            "INSERT INTO memories (id, person_id, kind, text, created_at, superseded_by)"
+            " VALUES (8, 1, 'fact', 'Theo flies kites now', 0, NULL),"
+            " (7, 1, 'fact', 'Theo flew kites', 0, 8)"
+        )
+        for i, words in ((7, "Theo flew kites"), (8, "Theo flies kites now")):
+            db.execute(
+                "INSERT INTO memory_fts (rowid, owner, body) VALUES (?, 'p1', ?)",
+                (key(1, i), words),
+            )
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        assert indexed_records(store, 1) == {8}
+        assert [i for i, _ in await store.search_memories(1, ["kites"], 10)] == [8]
+    finally:
+        await store.close()

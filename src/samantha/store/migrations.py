@@ -302,6 +302,17 @@ def m013_search_merges_in_pairs() -> str:
     )
 
 
+def m014_current_records_searched() -> str:
+    """The records' full-text index holds current records only (``sqlite_memory``): those
+    superseded before this step leave it. FTS5 notes each deletion in a new segment; the
+    segments are merged as writes go on (``sqlite_tidy``)."""
+    return f"""
+        DELETE FROM memory_fts WHERE rowid IN (
+            SELECT person_id << {ID_BITS} | id FROM memories WHERE superseded_by IS NOT NULL
+        );
+    """
+
+
 MIGRATIONS: list[Migration] = [
     m001_people_conversations_messages,
     m002_memory,
@@ -316,6 +327,7 @@ MIGRATIONS: list[Migration] = [
     m011_turn_kinds,
     m012_full_text_blocks,
     m013_search_merges_in_pairs,
+    m014_current_records_searched,
 ]
 
 

@@ -36,11 +36,11 @@ from samantha.store.sqlite_memory import (
     MEMORY_COLUMNS,
     add_vector,
     bump_vectors,
+    index_memory,
     index_turns,
     memory_record,
 )
 from samantha.store.sqlite_relationship import person_bond, restore_bond
-from samantha.store.sqlite_search import key, owner
 
 
 def _snapshot(db: sqlite3.Connection, person_id: int) -> PersonData:
@@ -152,10 +152,8 @@ def _add_memories(
             "INSERT OR IGNORE INTO memory_sources VALUES (?, ?)",
             [(memory_id, messages[s]) for s in record.source_ids],
         )
-        db.execute(
-            "INSERT INTO memory_fts (rowid, owner, body) VALUES (?, ?, ?)",
-            (key(person_id, memory_id), owner(person_id), record.text),
-        )
+        if record.superseded_by is None:  # only current records are searched
+            index_memory(db, person_id, memory_id, record.text)
         if vector is not None:
             add_vector(db, person_id, "memory", memory_id, vector, version)
     for record in memories:

@@ -119,6 +119,25 @@ def add_vector(
     )
 
 
+def index_memory(db: sqlite3.Connection, person_id: int, memory_id: int, text: str) -> None:
+    """Make a current record searchable by its words.
+
+    The full-text index holds current records only: one that is corrected or moved on from
+    leaves it (:func:`unindex_memories`), and comes back if the record that superseded it is
+    forgotten. Search reads a word's every row in the person's block before it can drop one,
+    and a long history supersedes often: at 10,000 turns, 7,317 of the 12,499 records had
+    been (``bench memory --scale``)."""
+    db.execute(
+        "INSERT INTO memory_fts (rowid, owner, body) VALUES (?, ?, ?)",
+        (key(person_id, memory_id), owner(person_id), text),
+    )
+
+
+def unindex_memories(db: sqlite3.Connection, person_id: int, ids: Sequence[int]) -> None:
+    """Take records out of the full-text index (superseded, or gone)."""
+    db.executemany("DELETE FROM memory_fts WHERE rowid = ?", [(key(person_id, i),) for i in ids])
+
+
 def index_turns(db: sqlite3.Connection, person_id: int, learned: Sequence[Learned]) -> set[int]:
     """Index the person's recallable, not yet learned turns; return the ids now learned.
     A turn whose kinds are known is marked kinded in the same statement."""
@@ -202,19 +221,17 @@ def _insert(
         )
         memory_id = int(cur.lastrowid or 0)
         if new.subject:
-            db.execute(
+            moved_on = db.execute(
                 "UPDATE memories SET superseded_by = ? WHERE person_id = ? AND subject = ?"
-                " AND subject != '' AND superseded_by IS NULL AND id != ?",
+                " AND subject != '' AND superseded_by IS NULL AND id != ? RETURNING id",
                 (memory_id, person_id, new.subject, memory_id),
-            )
+            ).fetchall()
+            unindex_memories(db, person_id, [i for (i,) in moved_on])
         db.executemany(
             "INSERT OR IGNORE INTO memory_sources VALUES (?, ?)",
             [(memory_id, m) for m in sorted(wanted)],
         )
-        db.execute(
-            "INSERT INTO memory_fts (rowid, owner, body) VALUES (?, ?, ?)",
-            (key(person_id, memory_id), owner(person_id), new.text),
-        )
+        index_memory(db, person_id, memory_id, new.text)
         if new.vector is not None:
             version = version or bump_vectors(db, person_id)
             add_vector(db, person_id, "memory", memory_id, new.vector, version)
@@ -401,13 +418,26 @@ class SQLiteMemory(SQLiteRecall):
                     [(person_id, t) for t in chunk],
                 )
             bump_vectors(db, person_id, removed=True)
+            # what a forgotten record had superseded is current again (ON DELETE SET NULL)
+            # unless it goes too: it is searched again
+            revived = [
+                (i, text)
+                for gone in related
+                for i, text in db.execute(
+                    "SELECT id, text FROM memories WHERE person_id = ? AND superseded_by = ?",
+                    (person_id, gone),
+                )
+                if i not in related
+            ]
+            unindex_memories(db, person_id, sorted(related))
             for gone in related:  # memories drawn from the same words go with them
-                db.execute("DELETE FROM memory_fts WHERE rowid = ?", (key(person_id, gone),))
                 db.execute(
                     "DELETE FROM vectors WHERE person_id = ? AND item = 'memory' AND item_id = ?",
                     (person_id, gone),
                 )
                 db.execute("DELETE FROM memories WHERE person_id = ? AND id = ?", (person_id, gone))
+            for i, text in revived:
+                index_memory(db, person_id, i, text)
             return len(turns)
 
         return await self._write(run)

@@ -96,6 +96,7 @@ KINDS = Index("turn_kinds", ("kinds",), "messages", "m.recallable = 1")
 # talks of little else) is not read: it picks out little, and reading it costs the most
 # (LoCoMo multi-hop 0.482 at a half, 0.486 at a fifth, 0.479 at a tenth)
 KINDS_COMMON = 0.2
+# the index holds current records only (``sqlite_memory.index_memory``); ``keep`` checks it
 MEMORIES = Index("memory_fts", ("body",), "memories", "m.superseded_by IS NULL")
 SEARCH_TABLES = tuple(index.table for index in (TURNS, KINDS, MEMORIES))
 CHUNK = 500  # ids in one IN (...)
