@@ -18,7 +18,7 @@ from samantha.store.migrations import (
     m014_current_records_searched,
 )
 from samantha.store.sqlite_core import connect
-from samantha.store.sqlite_search import ID_BITS, ID_MASK, block, key, tokens
+from samantha.store.sqlite_search import ID_BITS, ID_MASK, _lengths_of, block, key, tokens
 
 
 async def indexed(
@@ -169,6 +169,21 @@ async def test_query_syntax_in_words_is_harmless(store: SQLiteStore, word: str) 
 def test_lengths_are_read_as_fts5_writes_them() -> None:
     assert tokens(bytes([1, 5, 7])) == 13
     assert tokens(bytes([1, 0x82, 0x2C, 3])) == 1 + 300 + 3
+    # records joined into one blob: one byte a column, or longer varints among them
+    assert _lengths_of(bytes([1, 5, 7, 1, 0, 0]), "3,3") == [13, 1]
+    assert _lengths_of(bytes([1, 5, 7, 1, 0x82, 0x2C, 3]), "3,4") == [13, 304]
+    assert _lengths_of(None, None) == [] and _lengths_of(b"", "") == []
+
+
+async def test_rows_of_over_127_tokens_a_column_are_measured_whole(store: SQLiteStore) -> None:
+    theo = await store.create_person("Theo", "h-long")
+    rows = [*ROWS, (" ".join(["long"] * 300) + " kite", "the beach " * 70)]
+    ids = await indexed(store, theo.id, rows)
+    found = await store.search_turns(theo.id, ["kite", "beach"], 20, context_weight=0.5)
+    expected = bm25(rows, ["kite", "beach"], 0.5)
+    assert len(found) == len(expected)
+    for message_id, score in found:
+        assert score == pytest.approx(expected[ids.index(message_id)])
 
 
 async def test_the_held_average_length_follows_a_growing_history(store: SQLiteStore) -> None:

@@ -42,6 +42,8 @@ import threading
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from samantha.errors import StoreError
 
 K1 = 1.2
@@ -244,9 +246,29 @@ def joined_ints(joined: str | None) -> list[int]:
     return [int(n) for n in joined.split(",")] if joined else []
 
 
-def _lengths_of(joined: str | None) -> list[int]:
-    """Row lengths in tokens from ``group_concat(hex(sz))`` over ``%_docsize`` records."""
-    return [tokens(bytes.fromhex(sz)) for sz in joined.split(",")] if joined else []
+# a statement's ``%_docsize`` records (``d.sz``) as one blob, and each one's size in bytes
+JOINED_SIZES = "CAST(group_concat(d.sz, '') AS BLOB), group_concat(length(d.sz))"
+
+
+def _lengths_of(joined: bytes | None, sizes: str | None) -> list[int]:
+    """Row lengths in tokens from ``%_docsize`` records joined into one blob, each record
+    ``sizes`` bytes long (:data:`JOINED_SIZES`). Where no column of any row reaches 128
+    tokens, each is one byte, and a row's length the sum of its bytes, summed in C: a
+    search at 10,000 turns reads the lengths of some 1,500 rows."""
+    widths = joined_ints(sizes)
+    if not joined or not widths:
+        return []
+    if joined.isascii() and min(widths) > 0:
+        starts = np.cumsum([0, *widths[:-1]])
+        summed: list[int] = np.add.reduceat(
+            np.frombuffer(joined, np.uint8), starts, dtype=np.int64
+        ).tolist()
+        return summed
+    found, at = [], 0
+    for width in widths:
+        found.append(tokens(joined[at : at + width]))
+        at += width
+    return found
 
 
 def _lengths(
@@ -257,13 +279,13 @@ def _lengths(
     first = block(person_id)[0]
     lengths: dict[int, int] = {}
     for chunk, marks in chunks(sorted(items)):
-        ids, sizes = db.execute(  # CROSS JOIN: ten times faster than the planner's order
-            f"SELECT group_concat(m.id), group_concat(hex(d.sz)) FROM {index.table}_docsize d"
+        ids, joined, sizes = db.execute(  # CROSS JOIN: ten times faster than the planner's
+            f"SELECT group_concat(m.id), {JOINED_SIZES} FROM {index.table}_docsize d"
             f" CROSS JOIN {index.rows} m ON m.id = d.id - ? WHERE m.person_id = ?"
             f" AND {index.keep} AND d.id IN ({marks})",
             (first, person_id, *(first + item for item in chunk)),
         ).fetchone()
-        for item, size in zip(joined_ints(ids), _lengths_of(sizes), strict=True):
+        for item, size in zip(joined_ints(ids), _lengths_of(joined, sizes), strict=True):
             lengths[item] = size
     return lengths
 
@@ -305,12 +327,12 @@ class Collections:
             held = self._held.get(key)
         if held is not None and abs(total - held[0]) * 16 <= held[0]:
             return held[1]
-        (joined,) = db.execute(  # one row, not SAMPLE
-            f"SELECT group_concat(hex(sz)) FROM (SELECT sz FROM {index.table}_docsize"
-            f" WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT {SAMPLE})",
+        joined, sizes = db.execute(  # one row, not SAMPLE
+            f"SELECT {JOINED_SIZES} FROM (SELECT sz FROM {index.table}_docsize"
+            f" WHERE id BETWEEN ? AND ? ORDER BY id DESC LIMIT {SAMPLE}) d",
             block(person_id),
         ).fetchone()
-        newest = _lengths_of(joined)
+        newest = _lengths_of(joined, sizes)
         average = max(1.0, sum(newest) / max(1, len(newest)))
         with self._lock:
             self._held[key] = (total, average)
