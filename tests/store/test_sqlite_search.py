@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -318,13 +319,19 @@ async def test_each_persons_full_text_rows_lie_in_their_own_block(store: SQLiteS
             key(person, item)
 
 
+def migrated_before(path: Path, step: Callable[[], str]) -> sqlite3.Connection:
+    """A new database at ``path`` as the migrations before ``step`` left it."""
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+    for earlier in MIGRATIONS[: MIGRATIONS.index(step)]:
+        db.executescript(earlier())
+        db.execute("INSERT INTO _migrations VALUES (?, 0)", (earlier.__name__,))
+    return db
+
+
 async def test_an_index_from_before_blocks_is_written_again_in_them(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    with sqlite3.connect(path) as db:  # as m011 left it: full-text rowids were the items' ids
-        db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
-        for step in MIGRATIONS[: MIGRATIONS.index(m012_full_text_blocks)]:
-            db.executescript(step())
-            db.execute("INSERT INTO _migrations VALUES (?, 0)", (step.__name__,))
+    with migrated_before(path, m012_full_text_blocks) as db:  # rowids were the items' ids
         db.execute("INSERT INTO people VALUES (1, 'Theo', 0), (2, 'Amy', 0)")
         db.execute(
             "INSERT INTO conversations (id, person_id, created_at, updated_at)"
@@ -426,11 +433,7 @@ async def test_records_superseded_before_the_index_held_current_ones_leave_it(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "old.db"
-    with sqlite3.connect(path) as db:  # as m013 left it: superseded records were indexed
-        db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
-        for step in MIGRATIONS[: MIGRATIONS.index(m014_current_records_searched)]:
-            db.executescript(step())
-            db.execute("INSERT INTO _migrations VALUES (?, 0)", (step.__name__,))
+    with migrated_before(path, m014_current_records_searched) as db:  # superseded ones indexed
         db.execute("INSERT INTO people VALUES (1, 'Theo', 0)")
         db.execute(
             "INSERT INTO memories (id, person_id, kind, text, created_at, superseded_by)"
