@@ -55,7 +55,8 @@ class Recent:
         with self._lock:
             rows = [self._kept(k) for k in keys]
         new = {k: t for k, t, row in zip(keys, texts, rows, strict=True) if row is None}
-        found = {k: row.copy() for k, row in zip(new, model(list(new.values())), strict=True)}
+        ran = model(list(new.values())) if new else ()  # all kept: the model is not asked
+        found = {k: row.copy() for k, row in zip(new, ran, strict=True)}
         if found:
             with self._lock:
                 self._held.update(found)
