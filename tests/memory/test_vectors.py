@@ -14,6 +14,7 @@ import pytest
 
 from samantha.embeddings import HashEmbedder
 from samantha.memory import Memory, vectors
+from samantha.memory.recall import Recaller, Weights
 from samantha.memory.vectors import Kind, VectorCache, Vectors
 from samantha.store import Person, SQLiteStore
 
@@ -204,6 +205,29 @@ async def test_warming_holds_the_most_recent_people_first_as_far_as_there_is_roo
     assert people[3].id in cache and people[2].id not in cache
     assert await VectorCache(store, HashEmbedder().dim).warm(order, seconds=0) == 0
     assert await VectorCache(store, HashEmbedder().dim).warm([], seconds=60) == 0
+
+
+@pytest.mark.parametrize("embedded", [True, False])
+async def test_warming_readies_search_for_the_same_people_in_the_same_order(  # type: ignore[no-untyped-def]
+    setup, monkeypatch: pytest.MonkeyPatch, embedded: bool
+) -> None:
+    """After the vectors, what full-text search holds between searches, within the same
+    time, for the same people; a recall with no embedder still searches."""
+    store, memory = setup
+    people = [await store.create_person(name, f"h-{name}") for name in ("Ann", "Ben")]
+    for person in people:
+        await talk(store, memory, person, [f"{person.name} keeps bees.", "How sweet."])
+    readied: list[tuple[list[int], float]] = []
+
+    async def ready(people: list[int], seconds: float) -> int:
+        readied.append((list(people), seconds))
+        return len(people)
+
+    monkeypatch.setattr(store, "ready_search", ready)
+    recaller = Recaller(store, HashEmbedder() if embedded else None, Weights())
+    order = await store.people_by_recency()
+    assert await recaller.warm(iter(order), seconds=60) == (2 if embedded else 0)
+    assert readied[0][0] == order and 0 < readied[0][1] <= 60
 
 
 def test_a_short_kind_is_held_in_half_precision_and_a_long_one_in_full() -> None:

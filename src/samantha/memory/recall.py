@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -384,11 +385,14 @@ class Recaller:
         self._cache.forget(person_id)
 
     async def warm(self, people: Iterable[int], seconds: float) -> int:
-        """Hold the vectors of ``people``, the most recent first, as far as the cache
-        allows (``VectorCache.warm``); how many people's."""
-        if self.embedder is None:
-            return 0
-        return await self._cache.warm(people, seconds)
+        """Ready what the first recall for each of ``people`` (the most recent first)
+        would read, for at most ``seconds``: their vectors as far as the cache allows
+        (``VectorCache.warm``), then what full-text search holds between searches
+        (``Store.ready_search``). How many people's vectors are held."""
+        until, people = time.monotonic() + seconds, list(people)
+        held = 0 if self.embedder is None else await self._cache.warm(people, seconds)
+        await self.store.ready_search(people, until - time.monotonic())
+        return held
 
     async def _dense(
         self, person_id: int, query: str, depth: int

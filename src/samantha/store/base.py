@@ -371,6 +371,12 @@ class Store(RelationshipStore, ABC):
         """How many of the person's turns and memory records full-text search reaches (a
         store may answer with the counts its last searches made)."""
 
+    async def ready_search(self, people: Sequence[int], seconds: float) -> int:
+        """Read ahead what full-text search holds of each of ``people`` between searches,
+        in their order, for at most ``seconds``; how many people's. A store that holds
+        nothing reads nothing."""
+        return 0
+
     @abstractmethod
     async def vectors_since(self, person_id: int, version: int) -> VectorChanges:
         """The person's vectors added since ``version`` (all of them when that is 0 or

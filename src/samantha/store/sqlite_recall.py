@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,8 @@ from samantha.store.sqlite_search import (
     rank,
     size,
 )
+
+READY_AT_ONCE = 64  # people whose search statistics one read readies
 
 
 class SQLiteRecall(SQLiteCore):
@@ -74,6 +77,25 @@ class SQLiteRecall(SQLiteCore):
             return size(db, TURNS, person_id), size(db, MEMORIES, person_id)
 
         return await self._read(run)
+
+    async def ready_search(self, people: Sequence[int], seconds: float) -> int:
+        """Each person's average row lengths (:meth:`Collections.hold`), a few people a
+        read so that no read holds a reader thread long."""
+        until, done = time.monotonic() + seconds, 0
+        while done < len(people) and time.monotonic() < until:
+            part = people[done : done + READY_AT_ONCE]
+
+            def run(db: sqlite3.Connection, part: Sequence[int] = part) -> None:
+                db.execute("BEGIN")  # each count with the rows it counted
+                try:
+                    for person_id in part:
+                        self._collections.hold(db, person_id)
+                finally:
+                    db.execute("ROLLBACK")
+
+            await self._read(run)
+            done += len(part)
+        return done
 
     async def vectors_since(self, person_id: int, version: int) -> VectorChanges:
         def run(db: sqlite3.Connection) -> VectorChanges:
