@@ -13,6 +13,7 @@ import pytest
 
 from samantha.errors import StoreError
 from samantha.store import Learned, NewMemory, SQLiteStore, sqlite_core
+from samantha.store import bm25 as scoring
 from samantha.store.migrations import (
     MIGRATIONS,
     m012_full_text_blocks,
@@ -20,6 +21,15 @@ from samantha.store.migrations import (
 )
 from samantha.store.sqlite_core import connect
 from samantha.store.sqlite_search import ID_BITS, ID_MASK, _lengths_of, block, key, tokens
+
+
+@pytest.fixture(autouse=True, params=["by hand", "on arrays"])
+def scored(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test twice: scores worked out by hand (as for a short history), and on arrays
+    (as for a long one)."""
+    if request.param == "on arrays":
+        monkeypatch.setattr(scoring, "ARRAYS_FROM", 0)
+    return str(request.param)
 
 
 async def indexed(
@@ -171,9 +181,9 @@ def test_lengths_are_read_as_fts5_writes_them() -> None:
     assert tokens(bytes([1, 5, 7])) == 13
     assert tokens(bytes([1, 0x82, 0x2C, 3])) == 1 + 300 + 3
     # records joined into one blob: one byte a column, or longer varints among them
-    assert _lengths_of(bytes([1, 5, 7, 1, 0, 0]), "3,3") == [13, 1]
-    assert _lengths_of(bytes([1, 5, 7, 1, 0x82, 0x2C, 3]), "3,4") == [13, 304]
-    assert _lengths_of(None, None) == [] and _lengths_of(b"", "") == []
+    assert _lengths_of(bytes([1, 5, 7, 1, 0, 0]), "3,3").tolist() == [13, 1]
+    assert _lengths_of(bytes([1, 5, 7, 1, 0x82, 0x2C, 3]), "3,4").tolist() == [13, 304]
+    assert not len(_lengths_of(None, None)) and not len(_lengths_of(b"", ""))
 
 
 async def test_rows_of_over_127_tokens_a_column_are_measured_whole(store: SQLiteStore) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from samantha.errors import NotFound
+from samantha.store.joined import joined_ints
 from samantha.store.records import (
     Learned,
     MemoryKind,
@@ -23,7 +24,7 @@ from samantha.store.records import (
 )
 from samantha.store.sqlite_core import MESSAGE_COLUMNS
 from samantha.store.sqlite_recall import SQLiteRecall
-from samantha.store.sqlite_search import SEARCH_TABLES, block, chunks, joined_ints, key, owner
+from samantha.store.sqlite_search import SEARCH_TABLES, block, chunks, key, owner
 from samantha.store.sqlite_tidy import tidy_search
 
 MEMORY_COLUMNS = (

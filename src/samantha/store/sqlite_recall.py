@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from samantha.store.joined import joined_ints
 from samantha.store.records import Message, Said, VectorBlock, VectorChanges
 from samantha.store.sqlite_core import MESSAGE_COLUMNS, SQLiteCore
 from samantha.store.sqlite_search import (
@@ -20,7 +21,6 @@ from samantha.store.sqlite_search import (
     TURNS,
     Collections,
     chunks,
-    joined_ints,
     rank,
     size,
 )

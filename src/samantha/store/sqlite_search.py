@@ -24,7 +24,8 @@ word counts once per column it is in); the row's length is all its columns toget
 tokens, read from FTS5's ``%_docsize`` table by rowid, as ``bm25()`` reads it; the average
 length comes from the person's newest :data:`SAMPLE` rows, which keeps a long history's
 cost bounded, and is held between searches (:class:`Collections`). Every hit is checked
-against the row it indexes, the person's own, before it is scored.
+against the row it indexes, the person's own, before it is scored. The arithmetic is
+``bm25``'s.
 
 The lists a search reads (a word's rows, the rows' lengths) come back joined into one row by
 ``group_concat``: Python's sqlite3 lets go of the GIL for every row it steps to and must win
@@ -35,8 +36,6 @@ CPU time at 1,000 people, issue 4).
 
 from __future__ import annotations
 
-import heapq
-import math
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator, Sequence
@@ -45,12 +44,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from samantha.errors import StoreError
+from samantha.store import bm25
+from samantha.store.joined import Ints, ints
 
-K1 = 1.2
-B = 0.75
 SAMPLE = 512  # rows the average length is taken over: plenty for an average
 ID_BITS = 40  # a full-text rowid's low bits: the item's own id (the person's id is above)
 ID_MASK = (1 << ID_BITS) - 1
+NONE: Ints = np.zeros(0, np.int64)
 
 
 def owner(person_id: int) -> str:
@@ -154,46 +154,29 @@ def rank(
         return []
     db.execute("BEGIN")  # the counts and the rows as of one moment (learning goes on meanwhile)
     try:
-        scores = _scores(db, index, person_id, words, weights, collections, exclude, common)
+        hidden = NONE
+        if exclude:
+            hidden = _lengths(db, index, person_id, bm25.distinct(np.array(list(exclude))))[0]
+        total = size(db, index, person_id) - len(hidden)
+        average = collections.average(db, index, person_id, total)
+        # a word in over half the person's rows weighs nothing (idf): when it is in more
+        # than ``common`` of them, counted in C, it is left out before its rows are read
+        # here (a short history keeps all its words: the rows they find still rank above
+        # the rest)
+        few = max(COMMON, total * common)
+        lists = _frequencies(db, index, person_id, words, weights, few)
+        if bm25.entries(lists) < bm25.ARRAYS_FROM:
+            found = bm25.by_hand(lists, few)
+            hits = np.array(sorted(set().union(*found).difference(hidden.tolist())), np.int64)
+            lengths = _lengths(db, index, person_id, hits)
+            return bm25.best_by_hand(found, lengths, total, average, limit)
+        arrays = bm25.in_arrays(lists, few)
+        hits = bm25.distinct(arrays.rows)
+        hits = hits[~np.isin(hits, hidden)] if len(hidden) else hits
+        lengths = _lengths(db, index, person_id, hits)
+        return bm25.best_in_arrays(arrays, lengths, total, average, limit)
     finally:
         db.execute("ROLLBACK")
-    return heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
-
-
-def _scores(
-    db: sqlite3.Connection,
-    index: Index,
-    person_id: int,
-    words: Sequence[str],
-    weights: Sequence[float],
-    collections: Collections,
-    exclude: Collection[int] = (),
-    common: float = 0.5,
-) -> dict[int, float]:
-    """Each of the person's rows holding any of ``words`` and not in ``exclude``, with its
-    BM25 score over the person's rows less those."""
-    hidden = set(_lengths(db, index, person_id, set(exclude))) if exclude else set()
-    total = size(db, index, person_id) - len(hidden)
-    average = collections.average(db, index, person_id, total)
-    # a word in over half the person's rows weighs nothing (idf below): when it is in more
-    # than ``common`` of them, counted in C, it is left out before its rows are read here
-    # (a short history keeps all its words: the rows they find still rank above the rest)
-    found = _frequencies(db, index, person_id, words, weights, max(COMMON, total * common))
-    # a row without a length is neither scored nor counted in a word's idf (below)
-    lengths = _lengths(db, index, person_id, set().union(*found) - hidden)
-    if not lengths:
-        return {}
-    norms = {item: K1 * (1 - B + B * n / average) for item, n in lengths.items()}
-    scores = dict.fromkeys(norms, 0.0)
-    for freq in found:
-        mine = [(item, f, norms[item]) for item, f in freq.items() if item in norms]
-        # FTS5's own idf: a word in over half the person's rows (their own name, say) tells
-        # nothing about which one is meant; the +1 variant kept it, and lost on LoCoMo
-        df = min(len(mine), total)
-        idf = max(1e-6, math.log((total - df + 0.5) / (df + 0.5)))
-        for item, f, norm in mine:
-            scores[item] += idf * f * (K1 + 1) / (f + norm)
-    return scores
 
 
 def _frequencies(
@@ -203,92 +186,89 @@ def _frequencies(
     words: Sequence[str],
     weights: Sequence[float],
     fewer_than: float,
-) -> list[dict[int, float]]:
+) -> bm25.Lists:
     """For each of ``words`` in fewer than ``fewer_than`` of the person's rows, in their
-    order: item -> the word's column-weighted frequency. One statement for all the words:
-    per word and column, FTS5 walks the word's list within the person's block only, and
-    gives back the rows it found unless there were ``fewer_than`` or more (NULL: the word
-    is left out before Python reads a row of it). A word's rows are those holding it in
-    any searched column."""
+    order, the rows holding it in each searched column (``bm25.Lists``). One statement
+    for all the words: per word and column, FTS5 walks the word's list within the
+    person's block only, and gives back the rows it found unless there were
+    ``fewer_than`` or more (NULL: the word is left out before Python reads a row of it).
+    Each search is a subquery of its own, its word and the block bound to it: drawn from
+    a table of the words joined to the block instead, the same reads cost a tenth more."""
     fts = index.table
     columns = [(c, w) for c, w in zip(index.columns, weights, strict=True) if w > 0]
     if not columns or not words:
         return []
-    reads = ", ".join(
-        f"(SELECT CASE WHEN count(*) < s.few THEN coalesce(group_concat(rowid - s.first), '')"
-        f" END FROM {fts} WHERE {fts} MATCH q.c{i} AND rowid BETWEEN s.first AND s.last)"
-        for i in range(len(columns))
+    first, last = block(person_id)
+    read = (
+        f"(SELECT CASE WHEN count(*) < ? THEN coalesce(group_concat(rowid - ?), '') END"
+        f" FROM {fts} WHERE {fts} MATCH ? AND rowid BETWEEN ? AND ?)"
     )
-    row = "(" + ",".join("?" * (1 + len(columns))) + ")"
-    sql = (
-        f"WITH s (few, first, last) AS (VALUES (?, ?, ?)),"
-        f" q (n{''.join(f', c{i}' for i in range(len(columns)))}) AS"
-        f" (VALUES {','.join([row] * len(words))})"
-        f" SELECT {reads} FROM q, s ORDER BY n"
-    )
-    args: list[object] = [fewer_than, *block(person_id)]
-    for n, word in enumerate(words):
-        args += [n, *(f"{c} : {word}" for c, _ in columns)]
-    found = []
-    for joined in db.execute(sql, args):
-        if None in joined:
-            continue
-        freq: dict[int, float] = {}
-        for (_, weight), rows in zip(columns, joined, strict=True):
-            for item in joined_ints(rows):
-                freq[item] = freq.get(item, 0.0) + weight
-        if len(freq) < fewer_than:
-            found.append(freq)
-    return found
-
-
-def joined_ints(joined: str | None) -> list[int]:
-    """The integers ``group_concat`` joined with commas (None: there were none)."""
-    return [int(n) for n in joined.split(",")] if joined else []
+    args: list[object] = []
+    for word in words:
+        for column, _ in columns:
+            args += [fewer_than, first, f"{column} : {word}", first, last]
+    reads = ", ".join([read] * (len(words) * len(columns)))
+    (row,) = db.execute(f"SELECT {reads}", args).fetchall()
+    lists = [row[n : n + len(columns)] for n in range(0, len(row), len(columns))]
+    return [
+        [(rows, w) for rows, (_, w) in zip(found, columns, strict=True) if rows]
+        for found in lists
+        if None not in found
+    ]
 
 
 # a statement's ``%_docsize`` records (``d.sz``) as one blob, and each one's size in bytes
 JOINED_SIZES = "CAST(group_concat(d.sz, '') AS BLOB), group_concat(length(d.sz))"
 
 
-def _lengths_of(joined: bytes | None, sizes: str | None) -> list[int]:
+def _lengths_of(joined: bytes | None, sizes: str | None) -> Ints:
     """Row lengths in tokens from ``%_docsize`` records joined into one blob, each record
     ``sizes`` bytes long (:data:`JOINED_SIZES`). Where no column of any row reaches 128
     tokens, each is one byte, and a row's length the sum of its bytes, summed in C: a
     search at 10,000 turns reads the lengths of some 1,500 rows."""
-    widths = joined_ints(sizes)
-    if not joined or not widths:
-        return []
-    if joined.isascii() and min(widths) > 0:
-        starts = np.cumsum([0, *widths[:-1]])
-        summed: list[int] = np.add.reduceat(
-            np.frombuffer(joined, np.uint8), starts, dtype=np.int64
-        ).tolist()
-        return summed
+    widths = ints(sizes)
+    if not joined or not len(widths):
+        return np.zeros(0, np.int64)
+    if joined.isascii() and widths.min() > 0:
+        starts = np.cumsum(widths) - widths
+        return np.add.reduceat(np.frombuffer(joined, np.uint8), starts, dtype=np.int64)
     found, at = [], 0
-    for width in widths:
+    for width in widths.tolist():
         found.append(tokens(joined[at : at + width]))
         at += width
-    return found
+    return np.array(found, np.int64)
 
 
 def _lengths(
-    db: sqlite3.Connection, index: Index, person_id: int, items: set[int]
-) -> dict[int, int]:
-    """Each hit's length in tokens, for the hits proved the person's own by the row they
-    index (its ``person_id``, and ``index.keep``); others are dropped here."""
+    db: sqlite3.Connection, index: Index, person_id: int, items: Ints
+) -> tuple[Ints, Ints]:
+    """The hits (ascending) proved the person's own by the row they index (its
+    ``person_id``, and ``index.keep``), and each one's length in tokens; others are dropped
+    here."""
     first = block(person_id)[0]
-    lengths: dict[int, int] = {}
-    for chunk, marks in chunks(sorted(items)):
+    found: list[Ints] = []
+    lengths: list[Ints] = []
+    for chunk, marks in chunks(items.tolist()):
         ids, joined, sizes = db.execute(  # CROSS JOIN: ten times faster than the planner's
             f"SELECT group_concat(m.id), {JOINED_SIZES} FROM {index.table}_docsize d"
             f" CROSS JOIN {index.rows} m ON m.id = d.id - ? WHERE m.person_id = ?"
             f" AND {index.keep} AND d.id IN ({marks})",
             (first, person_id, *(first + item for item in chunk)),
         ).fetchone()
-        for item, size in zip(joined_ints(ids), _lengths_of(joined, sizes), strict=True):
-            lengths[item] = size
-    return lengths
+        found.append(ints(ids))
+        lengths.append(_lengths_of(joined, sizes))
+    if not found:
+        return NONE, NONE
+    items, length = (found[0], lengths[0]) if len(found) == 1 else _joined(found, lengths)
+    if len(items) > 1 and not (items[1:] > items[:-1]).all():  # SQLite reads them so, unsaid
+        order = np.argsort(items)
+        items, length = items[order], length[order]
+    return items, length
+
+
+def _joined(*parts: list[Ints]) -> tuple[Ints, Ints]:
+    items, length = (np.concatenate(part) for part in parts)
+    return items, length
 
 
 def size(db: sqlite3.Connection, index: Index, person_id: int) -> int:
