@@ -12,6 +12,7 @@ from samantha.admission import SERVER_SLOTS, Admission, Ticket
 from samantha.cli.talk import _one_turn
 from samantha.errors import Busy, InputError, ModelError, ModelUnavailable, TooManyReplies
 from samantha.llm.embedded import EmbeddedLLM
+from samantha.reply import Reply
 from samantha.store import Person
 from samantha.system import Samantha, running
 from tests.conftest import make_settings
@@ -153,6 +154,17 @@ async def said(sam: Samantha, name: str, text: str = "hello there") -> tuple[Per
     return person, conversation.id
 
 
+async def finished(started: list[asyncio.Task[Reply]]) -> None:
+    """Read the replies started to their ends, all at once: which of them took the slot
+    and which waited in line is a race, and the one waiting ends only after the other is
+    read to its end (read in turn, the waiting one first, neither would end)."""
+
+    async def read(task: asyncio.Task[Reply]) -> str:
+        return await (await task).read_all()
+
+    await asyncio.gather(*(read(task) for task in started))
+
+
 def refusals(sam: Samantha, reason: str) -> float | None:
     return sam.metrics.registry.get_sample_value(
         "samantha_replies_refused_total", {"reason": reason}
@@ -260,8 +272,7 @@ async def test_refusals_are_counted(tight: Samantha, fake: ScriptedLLM) -> None:
         await sam.companion.reply(theo, second.id)
     assert refusals(sam, "busy") == refusals(sam, "too_many_replies") == 1
     fake.gate.set()
-    for task in started:
-        await (await task).read_all()
+    await finished(started)
     assert idle(sam)
 
 
@@ -299,6 +310,5 @@ async def test_a_person_in_crisis_is_never_refused(tight: Samantha, fake: Script
     await sam.companion.say(theo, second.id, "I want to kill myself")
     assert "988" in await (await sam.companion.reply(theo, second.id)).read_all()
     fake.gate.set()
-    for task in started:
-        await (await task).read_all()
+    await finished(started)
     assert idle(sam)
