@@ -7,10 +7,12 @@ is what "connected" means), then sends messages at a human pace (exponential gap
 ``--rate`` seconds) and reads every reply to the end, checking that the stored reply
 (the ``done`` event) is what was streamed.
 
-``ttft_ms`` is from sending to the first token; ``server_ms`` is that minus the simulated
-model's own wait for its first token (``1 / sim rate``): the part spent in Samantha
-(HTTP, auth, storing the message, recall, composing) plus the load generator itself,
-which shares the machine. ``lost`` counts messages sent and never stored, read from the
+Each person sends on a connection of their own, kept open between their messages as a
+browser keeps one (for up to :data:`KEPT_S`, under the server's keep-alive), beside their
+event stream. ``ttft_ms`` is from sending to the first token; ``server_ms`` is that minus
+the simulated model's own wait for its first token (``1 / sim rate``): the part spent in
+Samantha (HTTP, auth, storing the message, recall, composing) plus the load generator
+itself, which shares the machine. ``lost`` counts messages sent and never stored, read from the
 database after the server stops.
 """
 
@@ -64,6 +66,10 @@ QUESTIONS = (
 )
 
 HOST = "127.0.0.1"
+# how long a person's connection may lie idle and still carry their next message: less
+# than the server keeps one open (``cli.console.KEEP_ALIVE_S``), so that it never closes one
+# as a message goes out on it
+KEPT_S = 290.0
 STOP_WAIT_S = 60.0  # how long the server may take to stop once the run is over
 
 
@@ -214,22 +220,27 @@ async def _converse(
     await stop.pause(rng.expovariate(1 / args.rate))
     if stop.rung:
         return
+    via = wire.Connection(HOST, port, KEPT_S)  # their own, kept open as a browser keeps one
     try:
-        res = await wire.request(HOST, port, "POST", "/v1/conversations", token=token, body={})
+        res = await via.request("POST", "/v1/conversations", token=token, body={})
         made = await res.json()
-        await res.close()
+        await via.done(res)
         path = f"/v1/conversations/{made['id']}/messages"
     except (OSError, asyncio.IncompleteReadError, ValueError, KeyError) as exc:
         tally.problem(f"conversation {type(exc).__name__}")
+        await via.close()
         return
     count = 0
-    while not stop.rung:
-        count += 1
-        content = f"{rng.choice(QUESTIONS)} [{args.run}:{n}:{count}]"
-        tally.sent += 1
-        tally.contents.append(content)
-        await _one(port, path, token, content, tally)
-        await stop.pause(rng.expovariate(1 / args.rate))
+    try:
+        while not stop.rung:
+            count += 1
+            content = f"{rng.choice(QUESTIONS)} [{args.run}:{n}:{count}]"
+            tally.sent += 1
+            tally.contents.append(content)
+            await _one(via, path, token, content, tally)
+            await stop.pause(rng.expovariate(1 / args.rate))
+    finally:
+        await via.close()
 
 
 @dataclass(frozen=True)
@@ -244,36 +255,51 @@ class Heard:
     error: str = ""
 
 
-async def hear(port: int, path: str, token: str, content: str) -> Heard:
-    """Send a message and read the whole streamed reply."""
-    res = await wire.request(HOST, port, "POST", path, token=token, body={"content": content})
+async def hear(
+    port: int, path: str, token: str, content: str, via: wire.Connection | None = None
+) -> Heard:
+    """Send a message and read the whole streamed reply (on the person's own connection,
+    ``via``, when they keep one)."""
+    body = {"content": content}
+    res = await (
+        via.request("POST", path, token=token, body=body)
+        if via is not None
+        else wire.request(HOST, port, "POST", path, token=token, body=body)
+    )
     try:
-        if res.status != 200:
-            return Heard(res.status)
-        first = last = None
-        text: list[str] = []
-        event = ""
-        async for line in res.lines():
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: ") and event == "token":
-                last = time.perf_counter()
-                first = first or last
-                text.append(json.loads(line[6:])["text"])
-            elif line.startswith("data: ") and event == "error":
-                return Heard(200, first, last, len(text), error="reply error")
-            elif line.startswith("data: ") and event == "done":
-                same = json.loads(line[6:])["message"]["content"] == "".join(text).strip()
-                return Heard(200, first, last, len(text), same)
-        return Heard(200, first, last, len(text), error="reply incomplete")
-    finally:
+        heard = await _heard(res)
+    except BaseException:
         await res.close()
+        raise
+    await (via.done(res) if via is not None else res.close())
+    return heard
 
 
-async def _one(port: int, path: str, token: str, content: str, tally: Tally) -> None:
+async def _heard(res: wire.Response) -> Heard:
+    if res.status != 200:
+        return Heard(res.status)
+    first = last = None
+    text: list[str] = []
+    event = ""
+    async for line in res.lines():
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: ") and event == "token":
+            last = time.perf_counter()
+            first = first or last
+            text.append(json.loads(line[6:])["text"])
+        elif line.startswith("data: ") and event == "error":
+            return Heard(200, first, last, len(text), error="reply error")
+        elif line.startswith("data: ") and event == "done":
+            same = json.loads(line[6:])["message"]["content"] == "".join(text).strip()
+            return Heard(200, first, last, len(text), same)
+    return Heard(200, first, last, len(text), error="reply incomplete")
+
+
+async def _one(via: wire.Connection, path: str, token: str, content: str, tally: Tally) -> None:
     asked = time.perf_counter()
     try:
-        heard = await hear(port, path, token, content)
+        heard = await hear(via.port, path, token, content, via)
     except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
         tally.problem(f"send {type(exc).__name__}")
         return

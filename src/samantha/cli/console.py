@@ -25,6 +25,13 @@ GRACEFUL_STOP_S = 3  # seconds a stopping server gives open streams and replies 
 # connections waiting to be accepted: 8,316 people may connect at once (uvicorn's default is
 # 2,048; the kernel caps it at net.core.somaxconn, 4,096 on many machines)
 BACKLOG = 8316
+# how long an idle connection is kept for the client's next request. uvicorn's default is
+# 5 s, and people write a message a minute or so: each message then came on a new
+# connection. Setting one up and tearing it down cost both ends CPU, and new ones waited to
+# be accepted behind the event loop's other work (``bench load`` at 8,316 people, 120 s:
+# server_ms p50 10-11 s against 0.5 s, issue 4). Browsers keep a used connection up to 300 s
+# (Chrome; Firefox 115 s) when the server does too.
+KEEP_ALIVE_S = 300
 
 
 def row(*fields: object) -> None:

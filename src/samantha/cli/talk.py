@@ -10,6 +10,7 @@ from samantha.auth import add_person, clean_name, ensure_admin_token
 from samantha.cli.console import (
     BACKLOG,
     GRACEFUL_STOP_S,
+    KEEP_ALIVE_S,
     err,
     no_database,
     out,
@@ -44,6 +45,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=port,
         log_config=None,
         timeout_graceful_shutdown=GRACEFUL_STOP_S,
+        timeout_keep_alive=KEEP_ALIVE_S,
         backlog=BACKLOG,
     )
     server = uvicorn.Server(config)
