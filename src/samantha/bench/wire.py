@@ -60,6 +60,10 @@ class Response:
         if pending:
             yield pending.decode("utf-8")
 
+    def connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """The connection the response came on, for the next request once it has ended."""
+        return self._reader, self._writer
+
     async def json(self) -> Any:
         return json.loads(b"".join([c async for c in self.chunks()]))
 
@@ -127,7 +131,7 @@ class Connection:
         if response.headers.get("connection", "").lower() == "close":
             await response.close()
             return
-        self._open = (response._reader, response._writer)
+        self._open = response.connection()
         self._since = asyncio.get_running_loop().time()
 
     async def close(self) -> None:

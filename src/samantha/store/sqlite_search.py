@@ -50,7 +50,8 @@ from samantha.store.joined import Ints, ints
 SAMPLE = 512  # rows the average length is taken over: plenty for an average
 ID_BITS = 40  # a full-text rowid's low bits: the item's own id (the person's id is above)
 ID_MASK = (1 << ID_BITS) - 1
-NONE: Ints = np.zeros(0, np.int64)
+NONE: Ints = np.zeros(0, np.int64)  # no rows (shared: never written to)
+NONE.flags.writeable = False
 
 
 def owner(person_id: int) -> str:
@@ -257,17 +258,16 @@ def _lengths(
         ).fetchone()
         found.append(ints(ids))
         lengths.append(_lengths_of(joined, sizes))
+        if len(found[-1]) != len(lengths[-1]):
+            raise StoreError(f"{index.table}: {len(found[-1])} rows, {len(lengths[-1])} lengths")
     if not found:
         return NONE, NONE
-    items, length = (found[0], lengths[0]) if len(found) == 1 else _joined(found, lengths)
+    items, length = found[0], lengths[0]
+    if len(found) > 1:  # read in chunks
+        items, length = np.concatenate(found), np.concatenate(lengths)
     if len(items) > 1 and not (items[1:] > items[:-1]).all():  # SQLite reads them so, unsaid
         order = np.argsort(items)
         items, length = items[order], length[order]
-    return items, length
-
-
-def _joined(*parts: list[Ints]) -> tuple[Ints, Ints]:
-    items, length = (np.concatenate(part) for part in parts)
     return items, length
 
 
