@@ -21,14 +21,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import json
 import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -42,6 +38,7 @@ from samantha import pauses
 from samantha.archive import import_archive
 from samantha.bench import procs, wire
 from samantha.bench.bell import Bell
+from samantha.bench.procs import HOST, free_port, serving
 from samantha.config import Settings
 from samantha.errors import ConfigError
 from samantha.store import Conversation, MemoryRecord, Message, Person, PersonData
@@ -65,12 +62,10 @@ QUESTIONS = (
     "I went for a walk by the river.",
 )
 
-HOST = "127.0.0.1"
 # how long a person's connection may lie idle and still carry their next message: less
 # than the server keeps one open (``cli.console.KEEP_ALIVE_S``), so that it never closes one
 # as a message goes out on it
 KEPT_S = 290.0
-STOP_WAIT_S = 60.0  # how long the server may take to stop once the run is over
 
 
 @dataclass
@@ -371,7 +366,7 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
         began = time.monotonic()
         tokens = await seeded(seed_settings, args, out)
         seeded_s = time.monotonic() - began
-        port = args.port or _free_port()
+        port = args.port or free_port()
         async with serving(home, env, port) as served:
             figures = await _drive(port, tokens, args, served.pid, out)
         figures["stop_s"] = round(served.stop_s, 1)
@@ -387,75 +382,6 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
 
         timeline(tally.timeline, args.plot, f"bench load: {args.people} people")
     return 0 if figures["errors"] == 0 and figures["lost"] == 0 else 1
-
-
-@dataclass
-class Served:
-    """A server :func:`serving` runs: its pid, and once the block has ended, how long it
-    took to stop once asked."""
-
-    pid: int
-    stop_s: float = 0.0
-
-
-@contextlib.asynccontextmanager
-async def serving(home: Path, env: dict[str, str], port: int) -> AsyncIterator[Served]:
-    """``samantha serve`` as its own process on ``home``, until the block ends. Its log is
-    ``home/serve.log``."""
-    with (home / "serve.log").open("w") as log:
-        server = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "samantha",
-            "serve",
-            "--port",
-            str(port),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            preexec_fn=_die_with_parent,
-        )
-        served = Served(server.pid)
-        try:
-            await until_ready(port)
-            yield served
-        finally:
-            asked = time.monotonic()
-            server.terminate()
-            try:
-                await asyncio.wait_for(server.wait(), STOP_WAIT_S)
-            except TimeoutError:  # the run is still reported; the log says it was killed
-                log.write(f"server still running {STOP_WAIT_S:.0f} s after SIGTERM: killed\n")
-                server.kill()
-                await server.wait()
-            served.stop_s = time.monotonic() - asked
-
-
-def _die_with_parent() -> None:
-    """In the server's process, before it starts: end it if the bench itself is killed,
-    so no server is left behind (Linux; elsewhere, only the bench's own ending stops it)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-async def until_ready(port: int, tries: int = 1500) -> None:
-    """Wait for the server's ``/readyz`` (the model loaded), up to five minutes."""
-    for _ in range(tries):
-        with contextlib.suppress(OSError, ValueError, asyncio.IncompleteReadError):
-            res = await wire.request(HOST, port, "GET", "/readyz")
-            await res.close()
-            if res.status == 200:
-                return
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"the server on port {port} never became ready")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _drive(

@@ -24,7 +24,8 @@ from typing import Any
 from rich.console import Console
 
 from samantha.bench import wire
-from samantha.bench.load import HOST, Heard, _free_port, _pct, hear, seed, serving
+from samantha.bench.load import Heard, _pct, hear, seed
+from samantha.bench.procs import HOST, free_port, serving
 from samantha.config import DEFAULT_MODEL, Settings
 
 # messages the model answers (a question about her memory could be answered from the store)
@@ -107,7 +108,7 @@ async def run_sustain_bench(settings: Settings, args: argparse.Namespace, out: C
         )
         out.print(f"{model}: {most} slots; people at once: {levels(most)}")
         rows = []
-        port = args.port or _free_port()
+        port = args.port or free_port()
         async with serving(home, env, port):
             await _person(port, tokens[0], 0, 1)  # the first prompt warms the model: not counted
             for people in levels(most):
