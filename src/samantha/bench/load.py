@@ -39,6 +39,7 @@ from samantha.archive import import_archive
 from samantha.bench import procs, wire
 from samantha.bench.bell import Bell
 from samantha.bench.procs import HOST, free_port, serving
+from samantha.cli.console import KEEP_ALIVE_S
 from samantha.config import Settings
 from samantha.errors import ConfigError
 from samantha.store import Conversation, MemoryRecord, Message, Person, PersonData
@@ -63,9 +64,8 @@ QUESTIONS = (
 )
 
 # how long a person's connection may lie idle and still carry their next message: less
-# than the server keeps one open (``cli.console.KEEP_ALIVE_S``), so that it never closes one
-# as a message goes out on it
-KEPT_S = 290.0
+# than the server keeps one open, so that it never closes one as a message goes out on it
+KEPT_S = KEEP_ALIVE_S - 10.0
 
 
 @dataclass
@@ -217,25 +217,37 @@ async def _converse(
         return
     via = wire.Connection(HOST, port, KEPT_S)  # their own, kept open as a browser keeps one
     try:
+        await _messages(via, token, n, tally, args, stop, rng)
+    finally:
+        await via.close()
+
+
+async def _messages(
+    via: wire.Connection,
+    token: str,
+    n: int,
+    tally: Tally,
+    args: argparse.Namespace,
+    stop: Bell,
+    rng: random.Random,
+) -> None:
+    """A person's conversation: opened, then their messages, each read to its end."""
+    try:
         res = await via.request("POST", "/v1/conversations", token=token, body={})
         made = await res.json()
         await via.done(res)
         path = f"/v1/conversations/{made['id']}/messages"
     except (OSError, asyncio.IncompleteReadError, ValueError, KeyError) as exc:
         tally.problem(f"conversation {type(exc).__name__}")
-        await via.close()
         return
     count = 0
-    try:
-        while not stop.rung:
-            count += 1
-            content = f"{rng.choice(QUESTIONS)} [{args.run}:{n}:{count}]"
-            tally.sent += 1
-            tally.contents.append(content)
-            await _one(via, path, token, content, tally)
-            await stop.pause(rng.expovariate(1 / args.rate))
-    finally:
-        await via.close()
+    while not stop.rung:
+        count += 1
+        content = f"{rng.choice(QUESTIONS)} [{args.run}:{n}:{count}]"
+        tally.sent += 1
+        tally.contents.append(content)
+        await _one(via, path, token, content, tally)
+        await stop.pause(rng.expovariate(1 / args.rate))
 
 
 @dataclass(frozen=True)
