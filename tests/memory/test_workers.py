@@ -21,7 +21,7 @@ import pytest
 from samantha.embeddings import Embedder, HashEmbedder
 from samantha.embeddings.base import Vectors
 from samantha.memory import Memory, Recollection
-from samantha.memory.workers import DEATHS, RecallWorkers, WorkerGone
+from samantha.memory.workers import DEATHS, RecallWorkers, WorkerGone, _Answers, _frame
 from samantha.relationship import Relationships, tally
 from samantha.store import Person, SQLiteStore
 from tests.memory.test_recall import Clock, history
@@ -333,3 +333,47 @@ async def test_workers_started_with_the_server_hold_their_peoples_vectors_first(
         assert replaced is not None and replaced.held == 0
     finally:
         await memory.close()
+
+
+class _Heard:
+    """What a worker's answers settle, as :class:`_Answers` hands them on."""
+
+    def __init__(self) -> None:
+        self.process = type("P", (), {"pid": 1})()
+        self.answers: list[tuple[int, bool, object]] = []
+
+    def answered(self, call: int, ok: bool, value: object) -> None:
+        if call < 0:
+            raise KeyError(call)  # not a call it was given
+        self.answers.append((call, ok, value))
+
+
+class _Transport:
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def test_answers_are_read_whole_however_the_socket_cuts_them() -> None:
+    frames = [_frame((1, True, ["a", 2])), _frame((2, False, "why")), _frame((3, True, None))]
+    stream = b"".join(frames)
+    for cuts in ([1], [3, 9], [len(frames[0])], [len(stream) - 1], list(range(1, len(stream)))):
+        heard, transport = _Heard(), _Transport()
+        answers = _Answers(heard, asyncio.get_running_loop().create_future())  # type: ignore[arg-type]
+        answers.connection_made(transport)  # type: ignore[arg-type]
+        for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True):
+            answers.data_received(stream[start:end])
+        assert heard.answers == [(1, True, ["a", 2]), (2, False, "why"), (3, True, None)]
+        assert not transport.closed
+
+
+@pytest.mark.parametrize(
+    "said", [_frame((-1, True, None)), _frame("not an answer"), b"\x00" * 7 + b"\x03abc"]
+)
+async def test_a_worker_that_answers_what_cannot_be_read_is_closed(said: bytes) -> None:
+    heard, transport = _Heard(), _Transport()
+    answers = _Answers(heard, asyncio.get_running_loop().create_future())  # type: ignore[arg-type]
+    answers.connection_made(transport)  # type: ignore[arg-type]
+    answers.data_received(said + _frame((4, True, "after")))
+    assert transport.closed and heard.answers == []
