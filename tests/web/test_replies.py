@@ -15,7 +15,7 @@ from starlette.types import Message
 
 from samantha.auth import add_person
 from samantha.config import Settings
-from samantha.errors import ModelError
+from samantha.errors import ModelError, StoreError
 from samantha.reply import gathered
 from samantha.system import Samantha, running
 from samantha.web import create_app
@@ -308,3 +308,60 @@ async def test_pieces_held_when_the_model_fails_are_sent_before_the_error() -> N
         async for piece in gathered(pieces("I", " was", ModelError("lost")), every=3600):
             got.append(piece)
     assert got == ["I", " was"]  # the partial reply she kept is what the client saw
+
+
+@asynccontextmanager
+async def keeping_words(
+    sam: Samantha, fake: ScriptedLLM, fail: bool = False
+) -> AsyncIterator[list[str]]:
+    """The person's words are written only once the model has been asked for her reply
+    (or, with ``fail``, cannot be written then); the roles written, in order."""
+    store, written = sam.store, list[str]()
+    add = store.add_message
+
+    async def add_message(
+        person_id: int, conversation_id: int, role: Any, *a: Any, **k: Any
+    ) -> Any:
+        if role == "user":
+            await until(lambda: len(fake.prompts) == 1)  # her reply began on the words
+            if fail:
+                raise StoreError("the disk is full")
+        written.append(role)
+        return await add(person_id, conversation_id, role, *a, **k)
+
+    store.add_message = add_message  # type: ignore[method-assign]
+    try:
+        yield written
+    finally:
+        store.add_message = add  # type: ignore[method-assign]
+
+
+async def test_her_reply_begins_while_the_words_are_kept_and_nothing_goes_before_them(
+    tmp_path: Path, fake: ScriptedLLM
+) -> None:
+    fake.replies = ["I remember the river."]
+    async with served(make_settings(tmp_path / "home"), fake) as (client, sam):
+        theo, cid = await person(client, sam, "Theo")
+        async with keeping_words(sam, fake) as written:
+            res = await send(client, theo, cid, "a walk by the river", stream=False)
+        assert res.status_code == 200, res.text
+        assert res.json()["reply"]["content"] == "I remember the river."
+        assert written == ["user", "assistant"]  # her row only once theirs was kept
+        assert await history(client, theo, cid) == [
+            ("user", "a walk by the river"),
+            ("assistant", "I remember the river."),
+        ]
+
+
+async def test_words_that_cannot_be_kept_end_the_reply_begun_on_them(
+    tmp_path: Path, fake: ScriptedLLM
+) -> None:
+    fake.replies = ["never sent"]
+    async with served(make_settings(tmp_path / "home"), fake) as (client, sam):
+        theo, cid = await person(client, sam, "Theo")
+        async with keeping_words(sam, fake, fail=True) as written:
+            res = await send(client, theo, cid, "a walk by the river")
+        assert res.status_code == 500 and res.json()["error"]["code"] == "store_error"
+        assert "never sent" not in res.text
+        assert written == [] and await history(client, theo, cid) == []
+        assert idle(sam) and sam.companion.flight.count == 0

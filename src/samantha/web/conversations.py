@@ -19,8 +19,9 @@ from fastapi import APIRouter, Query, Request
 
 from samantha.errors import Departing, ModelError, ModelUnavailable, Overloaded
 from samantha.reply import Reply, gathered
-from samantha.store import Message, Person
+from samantha.store import Person
 from samantha.system import Samantha
+from samantha.turn import Saying
 from samantha.web.deps import CurrentPerson, System
 from samantha.web.errors import client_gone, error_body, error_response, outage, refused
 from samantha.web.replies import Last, ReplyStream, start_reply
@@ -86,9 +87,9 @@ REPLY_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def send_message(
     conversation_id: ItemId, body: NewMessage, person: CurrentPerson, sam: System, request: Request
 ) -> Any:
-    """Say something. Your message is stored before she starts to answer."""
-    message = await sam.companion.say(person, conversation_id, body.content)
-    return await _answer(request, sam, person, conversation_id, message, stream=body.stream)
+    """Say something. Your message is stored before her first word reaches you."""
+    saying = sam.companion.saying(person, conversation_id, body.content)
+    return await _answer(request, sam, person, conversation_id, saying, stream=body.stream)
 
 
 @router.post("/{conversation_id}/reply", responses=REPLY_RESPONSES)
@@ -111,22 +112,29 @@ async def _answer(
     sam: Samantha,
     person: Person,
     conversation_id: int,
-    message: Message | None,
+    saying: Saying | None,
     *,
     stream: bool,
 ) -> Any:
-    kept = {"kept_message": MessageOut.of(message).model_dump()} if message else {}
     retry = f"POST /v1/conversations/{conversation_id}/reply"
     try:
-        reply = await start_reply(request, sam.companion, person, conversation_id)
-    except Overloaded as exc:
-        return refused(exc, f"{exc}; your message is kept: ask for her reply with {retry}", **kept)
-    except ModelUnavailable as exc:
-        return outage(sam.settings.retry_after_s, str(exc), **kept)
-    except ModelError as exc:
+        reply = await start_reply(request, sam.companion, person, conversation_id, saying)
+    except (Overloaded, ModelError) as exc:
+        message = await saying.kept if saying else None  # its own error first: none kept
+        kept = {"kept_message": MessageOut.of(message).model_dump()} if message else {}
+        if isinstance(exc, Overloaded):
+            return refused(
+                exc, f"{exc}; your message is kept: ask for her reply with {retry}", **kept
+            )
+        if isinstance(exc, ModelUnavailable):
+            return outage(sam.settings.retry_after_s, str(exc), **kept)
         return error_response(
             502, exc.code, f"{exc}; your message is kept, retry with {retry}", **kept
         )
+    except Exception:
+        if saying is not None and not saying.kept.cancelled():
+            await saying.kept  # why the words could not be kept comes first
+        raise
     if reply is None:
         return client_gone()
     if not stream:

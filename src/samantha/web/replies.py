@@ -19,17 +19,22 @@ from starlette.types import Receive, Scope, Send
 
 from samantha.reply import Reply
 from samantha.store import Person
-from samantha.turn import Companion, abandon
+from samantha.turn import Companion, Saying, abandon
 
 
 async def start_reply(
-    request: Request, companion: Companion, person: Person, conversation_id: int
+    request: Request,
+    companion: Companion,
+    person: Person,
+    conversation_id: int,
+    saying: Saying | None = None,
 ) -> Reply | None:
-    """Start her reply, or return ``None`` if the client disconnects before it starts.
+    """Start her reply (to ``saying``, when given: see :meth:`Companion.reply`), or return
+    ``None`` if the client disconnects before it starts.
 
     Errors from :meth:`Companion.reply` (a refusal, an outage) are raised as they are.
     """
-    starting = asyncio.ensure_future(companion.reply(person, conversation_id))
+    starting = asyncio.ensure_future(companion.reply(person, conversation_id, saying))
     gone = asyncio.ensure_future(_disconnected(request))
     try:
         await asyncio.wait((starting, gone), return_when=asyncio.FIRST_COMPLETED)
