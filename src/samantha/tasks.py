@@ -25,6 +25,14 @@ async def finished(
     return []
 
 
+def retrieved(future: asyncio.Future[Any]) -> None:
+    """A done callback for a future whose error may go unawaited (its caller left):
+    asyncio then logs "exception was never retrieved"; the error is still raised to
+    whoever awaits it."""
+    if not future.cancelled():
+        future.exception()
+
+
 async def stop(tasks: Tasks) -> None:
     """Cancel ``tasks`` and wait until each has ended."""
     for task in tasks:

@@ -40,7 +40,7 @@ from samantha.relationship import Relationships
 from samantha.reply import Opening, Reply, close_stream, first_words
 from samantha.store import Conversation, MemoryRecord, Message, Person, Store
 from samantha.summary import estimate_tokens, maybe_summarise
-from samantha.tasks import finished, stop
+from samantha.tasks import finished, retrieved, stop
 
 log = logging.getLogger(__name__)
 LEARN_LATER_S = 30.0  # words no reply follows (refused, failed) are learned from this late
@@ -52,11 +52,6 @@ class Saying:
 
     text: str
     kept: asyncio.Future[Message]  # the message as kept, or why it could not be
-
-
-def _retrieved(future: asyncio.Future[Message]) -> None:
-    if not future.cancelled():
-        future.exception()
 
 
 def validate_text(text: str, limit: int) -> str:
@@ -134,7 +129,7 @@ class Companion:
         words are refused here, before anything is written."""
         text = validate_text(text, self.settings.max_message_chars)
         kept = asyncio.ensure_future(self.say(person, conversation_id, text))
-        kept.add_done_callback(_retrieved)  # its error is raised where it is awaited
+        kept.add_done_callback(retrieved)  # its error is raised where it is awaited
         return Saying(text, kept)
 
     def learn_later(self, person: Person) -> None:

@@ -48,6 +48,7 @@ from samantha.memory.kinds import wordnet
 from samantha.memory.recall import Recaller, Recollection, Weights, inline
 from samantha.store import Store
 from samantha.store.relationship import Bond, Milestone
+from samantha.tasks import retrieved
 
 log = logging.getLogger(__name__)
 DEATHS = 3  # workers dying in a row, none answering between, before recall stays at home
@@ -146,7 +147,7 @@ class _Worker:
         loop = asyncio.get_running_loop()
         self.ready: asyncio.Future[None] = loop.create_future()
         self.held = 0  # the people whose vectors it read as it started
-        self.ready.add_done_callback(_retrieved)  # a worker nobody waited for may fail
+        self.ready.add_done_callback(retrieved)  # a worker nobody waited for may fail
         self._calls: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count(1)
         self._transport: asyncio.Transport | None = None
@@ -225,7 +226,6 @@ class _Answers(asyncio.Protocol):
 
     def __init__(self, worker: _Worker, lost: asyncio.Future[None]) -> None:
         self._worker, self._lost = worker, lost
-        self._pid = worker.process.pid
         self._buffer = bytearray()
         self._transport: asyncio.Transport
 
@@ -236,12 +236,14 @@ class _Answers(asyncio.Protocol):
             end = HEADER + int.from_bytes(buffer[:HEADER], "big")
             if len(buffer) < end:
                 return
-            frame = bytes(buffer[HEADER:end])
+            frame = buffer[HEADER:end]  # a copy: the buffer goes on
             del buffer[:end]
             try:
                 self._worker.answered(*pickle.loads(frame))
             except Exception:  # not an answer to a call it was given: it is ended
-                log.exception("recall worker %d answered what cannot be read", self._pid)
+                log.exception(
+                    "recall worker %d answered what cannot be read", self._worker.process.pid
+                )
                 self._transport.close()  # its end reads the close, and it exits
                 return
 
@@ -254,11 +256,6 @@ class _Answers(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if not self._lost.done():
             self._lost.set_result(None)
-
-
-def _retrieved(future: asyncio.Future[None]) -> None:
-    if not future.cancelled():
-        future.exception()
 
 
 class RecallWorkers:
