@@ -554,6 +554,8 @@ def test_bench_load_drives_the_real_server(cli_env: dict[str, str], tmp_path: Pa
     assert figures["connected_peak"] == 20
     assert figures["errors"] == 0 and figures["lost"] == 0
     assert figures["replies_completed"] == figures["messages_sent"] > 20
+    # a small run's turns are all learned before the server has stopped: none put off
+    assert figures["unlearned"] == 0
     assert set(figures["server_ms"]) == {"p50", "p99"} and figures["rss_mb"] > 0
     assert (tmp_path / "l.png").read_bytes().startswith(b"\x89PNG")
 

@@ -13,7 +13,10 @@ event stream. ``ttft_ms`` is from sending to the first token; ``server_ms`` is t
 the simulated model's own wait for its first token (``1 / sim rate``): the part spent in
 Samantha (HTTP, auth, storing the message, recall, composing) plus the load generator
 itself, which shares the machine. ``lost`` counts messages sent and never stored, read from the
-database after the server stops.
+database after the server stops; ``unlearned``, the turns learning had not reached by then
+(it has :data:`~samantha.memory.STOP_LEARNING_S` to finish once asked to stop): work the
+run put off, not done within its figures. Its own turns only on a fresh home; a reused
+home (``--home``) also counts what earlier runs left.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from samantha.cli.console import KEEP_ALIVE_S
 from samantha.config import Settings
 from samantha.errors import ConfigError
 from samantha.store import Conversation, MemoryRecord, Message, Person, PersonData
+from samantha.store.sqlite_memory import UNLEARNED
 from samantha.system import running
 
 TOPICS = (
@@ -350,9 +354,13 @@ async def _watch(tally: Tally, out: Console, stop: Bell, every: float = 5.0) -> 
         )
 
 
-def _stored(db: Path) -> set[str]:
+def _stored(db: Path) -> tuple[set[str], int]:
+    """What the people said that was stored, and how many turns were still to be learned
+    when the server stopped."""
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-        return {r[0] for r in conn.execute("SELECT content FROM messages WHERE role = 'user'")}
+        said = {r[0] for r in conn.execute("SELECT content FROM messages WHERE role = 'user'")}
+        (unlearned,) = conn.execute(f"SELECT count(*) FROM messages WHERE {UNLEARNED}").fetchone()
+    return said, unlearned
 
 
 async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Console) -> int:
@@ -382,7 +390,7 @@ async def run_load_bench(settings: Settings, args: argparse.Namespace, out: Cons
         async with serving(home, env, port) as served:
             figures = await _drive(port, tokens, args, served.pid, out)
         figures["stop_s"] = round(served.stop_s, 1)
-        stored = _stored(home / "samantha.db")
+        stored, figures["unlearned"] = _stored(home / "samantha.db")
     tally: Tally = figures.pop("_tally")
     figures["lost"] = sum(1 for c in tally.contents if c not in stored)
     figures["seed_s"] = round(seeded_s, 1)

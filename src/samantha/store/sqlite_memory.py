@@ -52,7 +52,7 @@ def memory_record(row: tuple[Any, ...], sources: dict[int, list[int]]) -> Memory
 
 
 # a turn learning reads: kept, whole, with words (an empty reply row is not read)
-_UNLEARNED = "learned = 0 AND recallable = 1 AND status = 'complete' AND content != ''"
+UNLEARNED = "learned = 0 AND recallable = 1 AND status = 'complete' AND content != ''"
 FEW = 50  # records of one kind read on the event loop's thread (the people in one's life)
 
 
@@ -446,7 +446,7 @@ class SQLiteMemory(SQLiteRecall):
     # -- learning -------------------------------------------------------------------------------
     async def unlearned(self, person_id: int, limit: int = 64) -> list[Message]:
         rows = await self._rows(
-            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE person_id = ? AND {_UNLEARNED}"
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE person_id = ? AND {UNLEARNED}"
             " ORDER BY id LIMIT ?",
             (person_id, limit),
         )
@@ -455,7 +455,7 @@ class SQLiteMemory(SQLiteRecall):
     async def people_to_learn(self) -> list[Person]:
         rows = await self._scan(
             "SELECT id, name, created_at FROM people p WHERE EXISTS (SELECT 1 FROM messages"
-            f" WHERE person_id = p.id AND {_UNLEARNED}) ORDER BY id"
+            f" WHERE person_id = p.id AND {UNLEARNED}) ORDER BY id"
         )
         return [Person(*row) for row in rows]
 
