@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from samantha.errors import InputError, NotFound
-from samantha.store import Learned, NewMemory, SQLiteStore
+from samantha.store import Learned, NewMemory, SQLiteStore, sqlite_core
 from samantha.store.migrations import MIGRATIONS
 from samantha.store.sqlite_core import Checkpointer, connect
 
@@ -376,6 +376,42 @@ async def test_a_write_someone_waits_on_goes_before_the_bookkeeping_queued_ahead
     with sqlite3.connect(store.path) as db:
         kept = [r[0] for r in db.execute("SELECT state FROM inner_life ORDER BY version")]
     assert kept == ["now", "later 1", "later 2", "later 3"]
+
+
+@pytest.mark.parametrize(("hold", "after"), [(0.0, 1), (60.0, 4)])
+async def test_a_batch_of_later_writes_holds_the_writer_a_moment_before_giving_way(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch, hold: float, after: int
+) -> None:
+    """Once a write someone waits on has come, a batch of later writes gives way after
+    the job that ends past ``LATER_HOLD_S`` into its transaction: at once with none, after
+    all four within a long one."""
+    monkeypatch.setattr(sqlite_core, "LATER_HOLD_S", hold)
+    order: list[str] = []
+    running, release = threading.Event(), threading.Event()
+    later_running, later_release = threading.Event(), threading.Event()
+
+    def note(name: str) -> Callable[[sqlite3.Connection], str]:
+        def write(db: sqlite3.Connection) -> str:
+            order.append(name)
+            return name
+
+        return write
+
+    first = asyncio.create_task(store._write(holding(order, "first", running, release)))
+    await asyncio.to_thread(running.wait, 10)
+    writes = [holding(order, "later 0", later_running, later_release)]
+    writes += [note(f"later {i}") for i in (1, 2, 3)]
+    queued = [asyncio.create_task(store._write(w, later=True)) for w in writes]
+    await asyncio.sleep(0.05)  # queued together behind the first
+    release.set()
+    await asyncio.to_thread(later_running.wait, 10)
+    urgent = asyncio.create_task(store._write(note("now")))
+    await asyncio.sleep(0.05)  # waiting behind the later batch
+    later_release.set()
+    assert [await first, await urgent] == ["first", "now"]
+    assert await asyncio.gather(*queued) == [f"later {i}" for i in range(4)]
+    laters = [f"later {i}" for i in range(4)]
+    assert order == ["first", *laters[:after], "now", *laters[after:]]
 
 
 async def test_a_later_write_given_up_before_it_began_is_not_made(store: SQLiteStore) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -120,9 +122,11 @@ def test_a_merge_that_went_too_far_is_undone_and_tried_with_fewer_pages(
     merges = [sql for sql in db.asked if "'merge'" in sql]
     assert [sql.rsplit(", ", 1)[1] for sql in merges] == ["32)", "8)", "2)"]
     assert [sql for sql in db.asked if "tidy" in sql] == [
+        "SAVEPOINT tidying",
         "SAVEPOINT tidy", "ROLLBACK TO tidy", "RELEASE tidy",
         "SAVEPOINT tidy", "ROLLBACK TO tidy", "RELEASE tidy",
         "SAVEPOINT tidy", "RELEASE tidy",
+        "RELEASE tidying",
     ]  # fmt: skip
 
 
@@ -197,3 +201,48 @@ async def test_learning_keeps_the_indexes_in_few_segments_finding_the_same(
     turns, _, memories = tidied
     assert turns <= 6 and memories <= 6
     assert untidied[0] > 2 * turns and untidied[2] > 2 * memories
+
+
+async def test_a_transaction_of_several_peoples_learning_tidies_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Learning queued together is written in one transaction, and the indexes are tidied
+    once for it, not once a person; a tidy that fails is undone alone, and what was
+    learned is kept."""
+    tidies: list[int] = []
+
+    def failing(db: sqlite3.Connection) -> None:
+        tidies.append(1)
+        db.execute("INSERT INTO turn_fts (turn_fts, rank) VALUES ('merge', 32)")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(sqlite_tidy, "_tidy", failing)
+    store = SQLiteStore(tmp_path / "once.db")
+    await store.open()
+    people = [await store.create_person(f"P{i}", f"h{i}") for i in range(3)]
+    said = []
+    for person in people:
+        conv = await store.create_conversation(person.id)
+        said.append(await store.add_message(person.id, conv.id, "user", f"kite {person.id}"))
+    running, release = threading.Event(), threading.Event()
+
+    def hold(db: sqlite3.Connection) -> None:
+        running.set()
+        release.wait(10)
+
+    first = asyncio.create_task(store._write(hold))  # the writer is busy meanwhile
+    await asyncio.to_thread(running.wait, 10)
+    learning = [
+        asyncio.create_task(
+            store.learn(p.id, [Learned(m.id, m.content, None, "", content=m.content)], [])
+        )
+        for p, m in zip(people, said, strict=True)
+    ]
+    await asyncio.sleep(0.05)  # all three queued behind it
+    release.set()
+    await first
+    await asyncio.gather(*learning)
+    assert tidies == [1]
+    for person in people:
+        assert len(await store.search_turns(person.id, ["kite"], 5)) == 1
+    await store.close()

@@ -20,6 +20,7 @@ import functools
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,6 +39,11 @@ NEXT_PERSON_ID = (
     " coalesce((SELECT highest FROM retired_ids WHERE name = 'people'), 0)) + 1"
 )
 GROUP = 64  # the most writes one commit carries
+# how long a batch of later writes keeps the writer once a write someone waits on has come:
+# giving way after one learning pass made a transaction of each, with a segment of every
+# full-text index and a tidy of each (issue 4: at 8,316 people learning fell behind by
+# three turns in four); a message waits for this, and one pass, at most
+LATER_HOLD_S = 0.01
 CHECKPOINT_S = 1.0  # the write-ahead log is copied into the database at most this often
 BUSY_MS = 30000  # how long a statement waits for a lock another connection holds
 WAL_BOUND = 16384  # pages (128 MiB of 8 KiB pages) in the log before it is emptied
@@ -232,9 +238,10 @@ class SQLiteCore(Store):
 
         A write made ``later`` (learning from a turn, the relationship's bookkeeping:
         nobody is waiting on it) goes after the other writes waiting, in batches of its
-        own, and a batch of them stops early when another write arrives; while both kinds
-        wait, they take turns. A person's message then waits for at most one of them, not
-        for a queue of them: under load, a
+        own, and a batch of them gives way once another write has arrived and the batch
+        has held the writer :data:`LATER_HOLD_S`; while both kinds wait, they take turns.
+        A person's message then waits for that and one more of them at most, not for a
+        queue of them: under load, a
         learning pass was the slowest write (its full-text segments merged as they were
         written), and the message's commit is on the way to her first word. A later
         write whose caller gave up before it began (a stopping server's learning,
@@ -295,9 +302,10 @@ class SQLiteCore(Store):
     def _commit(
         self, jobs: list[Callable[[sqlite3.Connection], Any]], give_way: list[Job] | None = None
     ) -> list[Outcome]:
-        """Run ``jobs`` in one transaction, each in a savepoint; their outcomes. With
-        ``give_way``, stop after the job during which that list stopped being empty: the
-        outcomes are then fewer than the jobs, and the rest were not run."""
+        """Run ``jobs`` in one transaction, each in a savepoint, then :meth:`_before_commit`;
+        their outcomes. With ``give_way``, stop after the first job to end once that list
+        is not empty and the transaction has run :data:`LATER_HOLD_S`: the outcomes are
+        then fewer than the jobs, and the rest were not run."""
         db = self._write_db
         if db is None:
             return [(False, RuntimeError("store is not open"))] * len(jobs)
@@ -306,6 +314,7 @@ class SQLiteCore(Store):
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             return [(False, exc)] * len(jobs)
+        began = time.monotonic()
         for job in jobs:
             db.execute("SAVEPOINT job")
             try:
@@ -314,8 +323,10 @@ class SQLiteCore(Store):
                 db.execute("ROLLBACK TO job")
                 outcomes.append((False, exc))
             db.execute("RELEASE job")
-            if give_way:  # read without the lock: a write arriving a moment late waits one job
+            # read without the lock: a write arriving a moment late waits one job more
+            if give_way and time.monotonic() - began >= LATER_HOLD_S:
                 break
+        self._before_commit(db)
         try:
             db.execute("COMMIT")
         except sqlite3.Error as exc:  # the disk is full, say: each caller gets that error
@@ -323,6 +334,9 @@ class SQLiteCore(Store):
                 db.execute("ROLLBACK")
             return [(False, exc)] * len(outcomes)
         return outcomes
+
+    def _before_commit(self, db: sqlite3.Connection) -> None:
+        """Writer thread: what a transaction does last, after its jobs (nothing here)."""
 
     async def _checkpoint(self) -> bool:
         """Copy the write-ahead log into the database and truncate it; False if readers

@@ -181,7 +181,6 @@ def add_kinds(db: sqlite3.Connection, person_id: int, found: Sequence[tuple[int,
         )
         if cur.rowcount == 1 and kinds:
             _add_kinds_row(db, person_id, message_id, kinds)
-    tidy_search(db)
 
 
 def _add_kinds_row(db: sqlite3.Connection, person_id: int, message_id: int, kinds: str) -> None:
@@ -282,6 +281,16 @@ def erase_memory(db: sqlite3.Connection, person_id: int) -> int:
 
 
 class SQLiteMemory(SQLiteRecall):
+    # learning wrote to the full-text indexes in the transaction under way (writer thread)
+    _untidy = False
+
+    def _before_commit(self, db: sqlite3.Connection) -> None:
+        """Tidy the full-text indexes once a transaction that learned (:func:`tidy_search`),
+        not once for each learning pass in it."""
+        if self._untidy:
+            self._untidy = False
+            tidy_search(db)
+
     async def merge_search(self) -> None:
         await self._write(merge_search)
 
@@ -469,7 +478,11 @@ class SQLiteMemory(SQLiteRecall):
         return [Message(*row) for row in rows]
 
     async def add_kinds(self, person_id: int, found: Sequence[tuple[int, str]]) -> None:
-        await self._write(lambda db: add_kinds(db, person_id, found), later=True)
+        def run(db: sqlite3.Connection) -> None:
+            add_kinds(db, person_id, found)
+            self._untidy = True
+
+        await self._write(run, later=True)
 
     async def learn(
         self, person_id: int, learned: Sequence[Learned], memories: Sequence[NewMemory]
@@ -481,7 +494,7 @@ class SQLiteMemory(SQLiteRecall):
             fresh = index_turns(db, person_id, learned)
             kept = [m for m in memories if set(m.source_ids) <= fresh]
             ids = _insert(db, person_id, kept, now)
-            tidy_search(db)
+            self._untidy = True
             return ids
 
         return await self._write(run, later=True)

@@ -9,7 +9,8 @@ pile up (up to 16 a level), and a search looks each word up in every one of them
 level at a time (4, 4 and 2; 1.9 s of merging) recalled for 8-10% less CPU, the same
 1,500 recalls alternated between the two homes call by call (issue 4).
 
-So each transaction that learns also merges a little (:func:`tidy_search`): at most 32
+So each transaction that learns also merges a little (:func:`tidy_search`), once however
+many people's learning it carries (``SQLiteMemory._before_commit``): at most 32
 pages an index, two segments of a level into one of the next (``usermerge`` 2, migration
 13); the same run then ended with 7, 8 and 6 segments. It merges only where FTS5's merge
 begins below the level under the largest segment (:func:`picked`), so the largest segment
@@ -27,6 +28,7 @@ and 90 s at 4,000 people left 14 segments on the lowest level of the turns' inde
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import sqlite3
 
@@ -37,6 +39,7 @@ from samantha.store.sqlite_search import SEARCH_TABLES
 # worth it, the tidy is undone and tried again with fewer, down to the two that merge a
 # pair of the smallest segments and no more
 TIDY_PAGES = (32, 8, 2)
+log = logging.getLogger(__name__)
 STRUCTURE_ID = 10  # FTS5's %_data row holding the index's structure
 
 
@@ -149,7 +152,18 @@ def tidy_search(db: sqlite3.Connection) -> None:
     """Merge a little of each full-text index where it is worth it, in the caller's
     transaction (see the module's note). A merge that reaches past what was worth it
     (FTS5 goes on to the next level while pages are left) is undone and tried again with
-    fewer pages (:data:`TIDY_PAGES`)."""
+    fewer pages (:data:`TIDY_PAGES`). A tidy that fails is undone alone, and logged: the
+    transaction's own writes are kept."""
+    db.execute("SAVEPOINT tidying")
+    try:
+        _tidy(db)
+    except sqlite3.Error as exc:
+        db.execute("ROLLBACK TO tidying")
+        log.warning("the full-text indexes were not tidied: %s", exc)
+    db.execute("RELEASE tidying")
+
+
+def _tidy(db: sqlite3.Connection) -> None:
     for table in SEARCH_TABLES:
         record = _record(db, table)
         plan = _plan(record) if record is not None else None
