@@ -343,6 +343,16 @@ def holding(
     return write
 
 
+def noting(order: list[str], name: str) -> Callable[[sqlite3.Connection], str]:
+    """A write that only notes that it ran, in ``order``."""
+
+    def write(db: sqlite3.Connection) -> str:
+        order.append(name)
+        return name
+
+    return write
+
+
 async def test_a_write_someone_waits_on_goes_before_the_bookkeeping_queued_ahead(
     store: SQLiteStore,
 ) -> None:
@@ -391,11 +401,7 @@ async def test_a_batch_of_later_writes_holds_the_writer_a_moment_before_giving_w
     later_running, later_release = threading.Event(), threading.Event()
 
     def note(name: str) -> Callable[[sqlite3.Connection], str]:
-        def write(db: sqlite3.Connection) -> str:
-            order.append(name)
-            return name
-
-        return write
+        return noting(order, name)
 
     first = asyncio.create_task(store._write(holding(order, "first", running, release)))
     await asyncio.to_thread(running.wait, 10)
@@ -421,11 +427,7 @@ async def test_a_later_write_given_up_before_it_began_is_not_made(store: SQLiteS
     running, release = threading.Event(), threading.Event()
 
     def note(name: str) -> Callable[[sqlite3.Connection], str]:
-        def write(db: sqlite3.Connection) -> str:
-            order.append(name)
-            return name
-
-        return write
+        return noting(order, name)
 
     first = asyncio.create_task(store._write(holding(order, "slow", running, release)))
     await asyncio.to_thread(running.wait, 10)
