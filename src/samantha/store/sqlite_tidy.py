@@ -157,7 +157,7 @@ def tidy_search(db: sqlite3.Connection) -> None:
     db.execute("SAVEPOINT tidying")
     try:
         _tidy(db)
-    except sqlite3.Error as exc:
+    except Exception as exc:  # the index is as it was: searches and the writes stand
         db.execute("ROLLBACK TO tidying")
         log.warning("the full-text indexes were not tidied: %s", exc)
     db.execute("RELEASE tidying")
