@@ -400,18 +400,15 @@ async def test_a_batch_of_later_writes_holds_the_writer_a_moment_before_giving_w
     running, release = threading.Event(), threading.Event()
     later_running, later_release = threading.Event(), threading.Event()
 
-    def note(name: str) -> Callable[[sqlite3.Connection], str]:
-        return noting(order, name)
-
     first = asyncio.create_task(store._write(holding(order, "first", running, release)))
     await asyncio.to_thread(running.wait, 10)
     writes = [holding(order, "later 0", later_running, later_release)]
-    writes += [note(f"later {i}") for i in (1, 2, 3)]
+    writes += [noting(order, f"later {i}") for i in (1, 2, 3)]
     queued = [asyncio.create_task(store._write(w, later=True)) for w in writes]
     await asyncio.sleep(0.05)  # queued together behind the first
     release.set()
     await asyncio.to_thread(later_running.wait, 10)
-    urgent = asyncio.create_task(store._write(note("now")))
+    urgent = asyncio.create_task(store._write(noting(order, "now")))
     await asyncio.sleep(0.05)  # waiting behind the later batch
     later_release.set()
     assert [await first, await urgent] == ["first", "now"]
@@ -426,14 +423,11 @@ async def test_a_later_write_given_up_before_it_began_is_not_made(store: SQLiteS
     order: list[str] = []
     running, release = threading.Event(), threading.Event()
 
-    def note(name: str) -> Callable[[sqlite3.Connection], str]:
-        return noting(order, name)
-
     first = asyncio.create_task(store._write(holding(order, "slow", running, release)))
     await asyncio.to_thread(running.wait, 10)
-    given_up = asyncio.create_task(store._write(note("given up"), later=True))
-    wanted = asyncio.create_task(store._write(note("wanted"), later=True))
-    urgent = asyncio.create_task(store._write(note("urgent")))
+    given_up = asyncio.create_task(store._write(noting(order, "given up"), later=True))
+    wanted = asyncio.create_task(store._write(noting(order, "wanted"), later=True))
+    urgent = asyncio.create_task(store._write(noting(order, "urgent")))
     await asyncio.sleep(0.05)  # all three queued behind the running one
     given_up.cancel()
     release.set()

@@ -34,12 +34,13 @@ import sqlite3
 
 from samantha.store.sqlite_search import SEARCH_TABLES
 
+log = logging.getLogger(__name__)
+
 # pages a tidy may write per index: a few milliseconds of the writer. FTS5 goes on merging
 # while pages are left, into the next level it picks; where that reached past what was
 # worth it, the tidy is undone and tried again with fewer, down to the two that merge a
 # pair of the smallest segments and no more
 TIDY_PAGES = (32, 8, 2)
-log = logging.getLogger(__name__)
 STRUCTURE_ID = 10  # FTS5's %_data row holding the index's structure
 
 
