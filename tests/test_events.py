@@ -14,8 +14,8 @@ from samantha.system import Samantha
 from tests.fakes import ScriptedLLM
 
 
-async def take(stream: AsyncIterator[Event | None], n: int) -> list[Event | None]:
-    got: list[Event | None] = []
+async def take(stream: AsyncIterator[Event], n: int) -> list[Event]:
+    got: list[Event] = []
     async for item in stream:
         got.append(item)
         if len(got) == n:
@@ -27,12 +27,12 @@ async def test_events_are_kept_in_order_and_resumed_once(sam: Samantha) -> None:
     theo = await sam.person_named("Theo", create=True)
     assert theo
     sent = [await sam.events.publish(theo.id, "notice", {"text": f"n{i}"}) for i in range(3)]
-    first = sam.events.stream(theo.id, 0, heartbeat=5)
+    first = sam.events.stream(theo.id, 0)
     got = await take(first, 2)
     await first.aclose()  # the client goes away after two
     assert [e.data["text"] for e in got if e] == ["n0", "n1"]
     await sam.events.publish(theo.id, "notice", {"text": "n3"})
-    again = sam.events.stream(theo.id, sent[1].id, heartbeat=5)  # Last-Event-ID: n1
+    again = sam.events.stream(theo.id, sent[1].id)  # Last-Event-ID: n1
     rest = await take(again, 2)
     await again.aclose()
     assert [e.data["text"] for e in rest if e] == ["n2", "n3"]
@@ -42,7 +42,7 @@ async def test_a_waiting_stream_is_woken_by_a_new_event(sam: Samantha) -> None:
     theo = await sam.person_named("Theo", create=True)
     amy = await sam.person_named("Amy", create=True)
     assert theo and amy
-    stream = sam.events.stream(theo.id, 0, heartbeat=30)
+    stream = sam.events.stream(theo.id, 0)
     reader = asyncio.create_task(take(stream, 1))
     await asyncio.sleep(0.05)
     assert not reader.done()
@@ -55,16 +55,8 @@ async def test_a_waiting_stream_is_woken_by_a_new_event(sam: Samantha) -> None:
     assert event and event.kind == "message" and event.data == {"text": "how did it go?"}
 
 
-async def test_a_quiet_stream_sends_heartbeats(sam: Samantha) -> None:
-    theo = await sam.person_named("Theo", create=True)
-    assert theo
-    stream = sam.events.stream(theo.id, 0, heartbeat=0.01)
-    assert await take(stream, 2) == [None, None]
-    await stream.aclose()
-
-
-async def test_a_quiet_streams_heartbeats_read_nothing(sam: Samantha) -> None:
-    """At 8,316 open streams a read a heartbeat was 554 reads a second (issue 4)."""
+async def test_a_waiting_stream_reads_only_when_woken(sam: Samantha) -> None:
+    """At 8,316 open streams a read every 15 s each was 554 reads a second (issue 4)."""
     theo = await sam.person_named("Theo", create=True)
     assert theo
     reads = 0
@@ -77,17 +69,33 @@ async def test_a_quiet_streams_heartbeats_read_nothing(sam: Samantha) -> None:
 
     sam.store.events_after = counted  # type: ignore[method-assign]
     events = Events(sam.store, watch_s=0.01)
-    stream = events.stream(theo.id, 0, heartbeat=0.01)
-    assert await take(stream, 5) == [None] * 5
+    stream = events.stream(theo.id, 0)
+    reader = asyncio.create_task(take(stream, 1))
+    await asyncio.sleep(0.2)  # twenty looks of the watch
     assert reads <= 2  # its first read, and one when the watch first looked
     await events.publish(theo.id, "notice", {"text": "one"})
-    got = await take(stream, 2)  # read once woken, and once more to find nothing after it
-    assert got[0] and got[0].data == {"text": "one"} and got[1] is None
+    (got,) = await asyncio.wait_for(reader, 5)
+    assert got and got.data == {"text": "one"}
     reads_then = reads
-    assert await take(stream, 5) == [None] * 5  # the watch saw it too, and knew it was told
-    await stream.aclose()
-    assert reads == reads_then
+    reader = asyncio.create_task(take(stream, 1))
+    await asyncio.sleep(0.2)  # the watch saw it too, and knew it was told
+    assert not reader.done()
+    assert reads == reads_then + 1  # once more after it, to find nothing
+    reader.cancel()
     events.close()
+
+
+async def test_closing_ends_every_stream_once_it_has_sent_what_is_kept(sam: Samantha) -> None:
+    theo = await sam.person_named("Theo", create=True)
+    assert theo
+    events = Events(sam.store)
+    waiting = asyncio.create_task(take(events.stream(theo.id, 0), 5))
+    await asyncio.sleep(0.05)
+    await events.publish(theo.id, "notice", {"text": "last words"})
+    events.close()
+    got = await asyncio.wait_for(waiting, 5)
+    assert [e.data["text"] for e in got if e] == ["last words"]
+    assert [e async for e in events.stream(theo.id, 0)] == got  # a new one ends at once too
 
 
 async def stored_elsewhere(sam: Samantha, person_id: int, text: str) -> Event:
@@ -108,8 +116,8 @@ async def test_an_event_kept_by_another_process_reaches_open_streams_at_once(
     amy = await sam.person_named("Amy", create=True)
     assert theo and amy
     events = Events(sam.store, watch_s=0.02)
-    stream = events.stream(theo.id, 0, heartbeat=30)  # no heartbeat would read it
-    amys = events.stream(amy.id, 0, heartbeat=30)
+    stream = events.stream(theo.id, 0)
+    amys = events.stream(amy.id, 0)
     reader = asyncio.create_task(take(stream, 1))
     amy_reader = asyncio.create_task(take(amys, 1))
     await asyncio.sleep(0.1)
@@ -133,7 +141,7 @@ async def test_events_kept_elsewhere_after_ids_went_back_still_arrive(sam: Saman
     for n in range(3):
         await sam.events.publish(amy.id, "notice", {"text": f"amy {n}"})
     events = Events(sam.store, watch_s=2)
-    stream = events.stream(theo.id, first.id, heartbeat=30)
+    stream = events.stream(theo.id, first.id)
     reader = asyncio.create_task(take(stream, 1))
     await asyncio.sleep(0.1)  # the watch has looked, and looks again in two seconds
     await sam.delete_person(amy.id)  # both before it looks again: the newest id it will

@@ -93,7 +93,7 @@ async def test_the_interview_gets_one_how_did_it_go_the_morning_after(
     assert await texts_sent(sam, "2026-03-04 12:00", clock) == []  # Wednesday
     assert await texts_sent(sam, "2026-03-05 18:00", clock) == []  # Thursday: not over yet
     before = await sam.store.last_event_id(theo.id)
-    stream = sam.events.stream(theo.id, before, heartbeat=30)  # Theo is online
+    stream = sam.events.stream(theo.id, before)  # Theo is online
     live = asyncio.ensure_future(anext(stream))
 
     assert await texts_sent(sam, "2026-03-06 09:00", clock) == [ASKED]  # Friday morning
@@ -121,7 +121,7 @@ async def test_an_offline_person_finds_it_when_they_come_back(sam: Samantha, clo
     last_seen = await sam.store.last_event_id(theo.id)  # his client's Last-Event-ID
     await sam.events.publish(theo.id, "notice", {"text": "Maintenance on Sunday"})
     assert await texts_sent(sam, "2026-03-06 09:00", clock) == [ASKED]  # nobody listening
-    stream = sam.events.stream(theo.id, last_seen, heartbeat=30)  # he reconnects
+    stream = sam.events.stream(theo.id, last_seen)  # he reconnects
     missed = [await anext(stream), await anext(stream)]
     await stream.aclose()
     assert [e.kind for e in missed if e] == ["notice", "message"]

@@ -18,33 +18,39 @@ finds the newest id lower than it was, it wakes every stream; an event another p
 keeps in the same moment above the old newest may wait for the person's next event, or
 their next connection, to be sent.
 
+A quiet stream waits for its events only: its heartbeats come from one clock for all
+(:mod:`samantha.heartbeats`, in :attr:`Events.heartbeats`), which its sender joins.
+
 ``close`` ends every stream once it has sent what is kept, so a server can stop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
 import sqlite3
 from collections import defaultdict
 from collections.abc import AsyncGenerator
 from typing import Any
 
 from samantha.errors import StoreError
+from samantha.heartbeats import Heartbeats
 from samantha.store import Event, Store
 
 BATCH = 100
 WATCH_S = 1.0  # how often the events other processes keep are looked for
+HEARTBEAT_S = 15.0
 
 log = logging.getLogger(__name__)
 
 
 class Events:
-    def __init__(self, store: Store, watch_s: float = WATCH_S) -> None:
+    def __init__(
+        self, store: Store, watch_s: float = WATCH_S, heartbeat_s: float = HEARTBEAT_S
+    ) -> None:
         self.store = store
         self.watch_s = watch_s
+        self.heartbeats = Heartbeats(heartbeat_s)
         self._waiting: defaultdict[int, set[asyncio.Event]] = defaultdict(set)
         self._told: dict[int, int] = {}  # person -> their newest event this process woke for
         self._watch: asyncio.Task[None] | None = None
@@ -70,6 +76,7 @@ class Events:
     def close(self) -> None:
         """End every stream after it has sent what is kept; new streams end at once too."""
         self.closed = True
+        self.heartbeats.close()
         if self._watch is not None:
             self._watch.cancel()
         self._wake_all()
@@ -108,45 +115,24 @@ class Events:
         if (self._watch is None or self._watch.done()) and not self.closed:
             self._watch = asyncio.create_task(self._watching(), name="events-watch")
 
-    async def stream(
-        self, person_id: int, after: int, heartbeat: float
-    ) -> AsyncGenerator[Event | None, None]:
-        """The person's events with ids above ``after``, then new ones as they come.
-
-        Yields ``None`` when nothing happened for ``heartbeat`` seconds, so the caller can
-        show it is alive.
-        """
+    async def stream(self, person_id: int, after: int) -> AsyncGenerator[Event, None]:
+        """The person's events with ids above ``after``, then new ones as they come, until
+        :meth:`close`."""
         wake = asyncio.Event()  # set by ``wake``: something new was kept for the person
         self._waiting[person_id].add(wake)
         self._watched()
-        # the first heartbeat at a random moment of the first ``heartbeat`` seconds: streams
-        # opened together (everyone's app reconnecting after a restart, ``bench load``)
-        # would otherwise beat together for as long as they stay open, thousands in the
-        # same second; at 8,316 people that second's work held up every reply behind it
-        # once every 15 s (issue 4)
-        quiet = heartbeat * (1.0 - random.random())
-        woken = True  # the stream reads first what was kept after ``after``
         try:
             while True:
-                if woken:
-                    wake.clear()  # before reading: what is kept after the read sets it again
-                    batch = await self.store.events_after(person_id, after, BATCH)
-                    for event in batch:
-                        after = event.id
-                        yield event
-                    if batch:  # read on until a read finds nothing more
-                        continue
+                wake.clear()  # before reading: what is kept after the read sets it again
+                batch = await self.store.events_after(person_id, after, BATCH)
+                for event in batch:
+                    after = event.id
+                    yield event
+                if batch:  # read on until a read finds nothing more
+                    continue
                 if self.closed:
                     return
-                # a quiet stream's heartbeats: one timer each, not a task, and the store
-                # is read again only when woken
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(quiet):
-                        await wake.wait()
-                woken = wake.is_set()
-                if not woken:
-                    yield None
-                quiet = heartbeat
+                await wake.wait()  # the store is read again only when woken
         finally:
             self._discard(person_id, wake)
 

@@ -132,7 +132,7 @@ async def running(
             await model.start()
         await companion.growth.load()
         await memory.resume()  # what the last stop left unlearned, in the background
-        events = Events(store)
+        events = Events(store, heartbeat_s=settings.events_heartbeat_s)
         follow_ups = FollowUps(store, events, settings)
         letters = Letters(store, model, memory, companion.admission, settings, persona.name)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -89,6 +90,30 @@ def test_quiet_streams_get_counts_as_heartbeats(served: Served) -> None:
     ) as res:
         hello, beat = read_events(res.iter_lines(), 2)
     assert hello["event"] == "hello" and beat["event"] == "counts" and "id" not in beat
+
+
+def test_a_stream_whose_client_goes_ends_and_no_longer_counts(served: Served) -> None:
+    url, settings, _ = served
+    theo = person_token(url, settings, "Theo")
+    admin = admin_headers(settings)
+
+    def connected() -> str:
+        text = httpx.get(url + "/metrics", headers=admin).text
+        return next(line for line in text.splitlines() if line.startswith("samantha_connected"))
+
+    for _ in range(3):  # quiet streams (heartbeats only) and their going, again and again
+        with httpx.stream(
+            "GET", url + "/v1/events", headers={"Authorization": f"Bearer {theo}"}, timeout=10
+        ) as res:
+            lines = res.iter_lines()  # kept: httpx closes the stream with its last iterator
+            hello, beat = read_events(lines, 2)
+            assert (hello["event"], beat["event"]) == ("hello", "counts")
+            assert connected() == "samantha_connected_people 1.0"
+        for _ in range(200):
+            if connected() == "samantha_connected_people 0.0":
+                break
+            time.sleep(0.02)
+        assert connected() == "samantha_connected_people 0.0"
 
 
 @pytest.mark.parametrize(

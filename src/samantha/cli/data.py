@@ -213,7 +213,7 @@ def _departed(settings: Settings, summary: Summary) -> None:
         markup=False,
     )
     err.print(
-        "A server running on this home delivers the farewells within a heartbeat and"
+        "A server running on this home delivers the farewells within a second and"
         " keeps serving history, events and archives until you stop it.",
         markup=False,
     )

@@ -8,7 +8,8 @@ message, from any process. Then, person by person, in batches:
    stopping anywhere (Ctrl-C, SIGTERM, a crash) and running again goes on with exactly
    the people still waiting, and nobody gets two;
 2. their open event streams are woken, so those connected read it at once (a server on
-   the same home, when another process departs, finds it at its next heartbeat);
+   the same home, when another process departs, finds it within a second: the watch of
+   ``samantha.events``);
 3. their archive, this farewell included, is written to ``$SAMANTHA_HOME/departure`` for
    them to download (``GET /v1/me/departure/archive``); a run that stopped between 1 and
    3 writes it next time.

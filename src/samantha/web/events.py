@@ -8,13 +8,14 @@ a heartbeat whenever nothing else happened for a while.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import StreamingResponse
 from pydantic import Field
+from starlette.types import Receive, Scope, Send
 
 from samantha.store import Event, Person
 from samantha.system import Samantha
@@ -45,25 +46,66 @@ async def events(
     sam: System,
     last_event_id: Annotated[int | None, Header(ge=0, le=2**62)] = None,
     after: Annotated[int | None, Query(ge=0, le=2**62, description="resume after this id")] = None,
-) -> StreamingResponse:
+) -> Response:
     """Your event stream. You count as connected while it is open."""
     start = last_event_id if last_event_id is not None else after
     if start is None:
         start = await sam.store.last_event_id(person.id)
-    return StreamingResponse(
-        _stream(sam, person, start), media_type="text/event-stream", headers=SSE_HEADERS
-    )
+    return EventStream(sam, person, start)
 
 
-async def _stream(sam: Samantha, person: Person, after: int) -> AsyncIterator[str]:
-    with sam.presence.connected(person.id):
-        yield f"retry: {RECONNECT_MS}\n\n"
-        yield _sse("hello", {"after": after, "connected": sam.presence.people})
-        async for event in sam.events.stream(person.id, after, sam.settings.events_heartbeat_s):
-            if event is None:
-                yield _sse("counts", {"connected": sam.presence.people})
-            else:
-                yield as_sse(event)
+class EventStream(Response):
+    """The stream itself, sent straight to the server rather than through a
+    ``StreamingResponse``: its heartbeats are written by the one clock of
+    :mod:`samantha.heartbeats`, so a quiet stream's coroutines stay asleep until its person
+    has an event, and it needs no task group to notice its client going, only one task that
+    waits for that (objects kept for every open stream are walked by every full collection
+    of the garbage collector: issue 4)."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, sam: Samantha, person: Person, after: int) -> None:
+        self.sam, self.person, self.after = sam, person, after
+        self.status_code = 200
+        self.background = None
+        self.init_headers(SSE_HEADERS)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        sam, person = self.sam, self.person
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+
+        async def chunk(text: str) -> None:
+            await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
+
+        async def beat() -> None:
+            await chunk(_sse("counts", {"connected": sam.presence.people}))
+
+        served = asyncio.current_task()
+        assert served is not None  # the server runs every request in a task
+        gone = asyncio.create_task(_gone(receive, served))
+        try:
+            with sam.presence.connected(person.id), sam.events.heartbeats.beating(beat) as beats:
+                await chunk(f"retry: {RECONNECT_MS}\n\n")
+                await chunk(_sse("hello", {"after": self.after, "connected": sam.presence.people}))
+                async with aclosing(sam.events.stream(person.id, self.after)) as stream:
+                    async for event in stream:
+                        await chunk(as_sse(event))
+                        beats.sent()
+        except asyncio.CancelledError:
+            if not gone.done() or gone.cancelled():
+                raise  # not the client's going: the server's
+            served.uncancel()
+            return  # the client went: nothing more to send it
+        finally:
+            gone.cancel()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _gone(receive: Receive, served: asyncio.Task[Any]) -> None:
+    """Wait for the client to go, then end the stream serving it."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    served.cancel()
 
 
 @router.post("/v1/people/{person_id}/notices", status_code=202, dependencies=[Admin])
