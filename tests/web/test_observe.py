@@ -8,12 +8,14 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.types import Message, Receive, Scope, Send
 
 from samantha.config import Settings
 from samantha.logs import JsonFormatter
 from samantha.presence import Presence
 from samantha.system import Samantha
 from samantha.web import create_app
+from samantha.web.observe import Observe
 from tests.conftest import make_settings
 from tests.fakes import ScriptedLLM
 from tests.web.test_api import admin, conversation, new_person
@@ -134,3 +136,25 @@ def test_history_for_the_operator_page(client: TestClient, settings: Settings) -
     assert set(now) == {"at", "connected", "replies_per_min", "first_token_s"}
     assert started["replies_per_min"] == 0.0 and now["replies_per_min"] > 0
     assert now["first_token_s"] > 0 and now["at"] >= started["at"]
+
+
+async def test_the_app_keeps_what_it_adds_to_a_scope_of_its_own() -> None:
+    """The server keeps a connection's last scope until its next request, a minute later
+    for a person talking at a human pace: what the app hangs on it must not stay (issue 4)."""
+    sent: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["fastapi_inner_astack"] = object()  # FastAPI's exit stacks, the route...
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {"type": "http", "method": "GET", "path": "/v1/me", "headers": []}
+    await Observe(app)(scope, receive, send)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert "fastapi_inner_astack" not in scope
