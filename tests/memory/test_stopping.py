@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
+from samantha import memory as memory_module
 from samantha.embeddings import HashEmbedder
 from samantha.memory import Memory
 from samantha.memory.draw import LEARN_BATCH, Drawn
@@ -85,6 +88,37 @@ async def test_an_unbounded_drain_learns_everything(tmp_path: Path) -> None:
     memory.learn_soon(person.id, person.name)
     await memory.drain()
     assert await unlearned(store, person) == 0
+    await memory.close()
+    await store.close()
+
+
+async def test_only_so_many_people_are_learned_from_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rest wait their turn holding nothing drawn (issue 4), and all are learned."""
+    monkeypatch.setattr(memory_module, "LEARNING_AT_ONCE", 3)
+    store = SQLiteStore(tmp_path / "m.db")
+    await store.open()
+    people = [await talked(store, f"P{n}", 2) for n in range(10)]
+    memory = Memory(store, HashEmbedder())
+    draw, drawing, most = memory.drawer.draw, 0, 0
+
+    async def counted(person_id: int, person_name: str, other_name: str = "") -> Drawn | None:
+        nonlocal drawing, most
+        drawing += 1
+        most = max(most, drawing)
+        try:
+            await asyncio.sleep(0.01)
+            return await draw(person_id, person_name, other_name)
+        finally:
+            drawing -= 1
+
+    memory.drawer.draw = counted  # type: ignore[method-assign]
+    for person in people:
+        memory.learn_soon(person.id, person.name)
+    await memory.drain()
+    assert most == 3
+    assert [await unlearned(store, person) for person in people] == [0] * 10
     await memory.close()
     await store.close()
 

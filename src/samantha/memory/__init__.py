@@ -32,6 +32,12 @@ from samantha.tasks import finished, stop
 __all__ = ["STOP_LEARNING_S", "Memory", "Recollection", "Weights", "query_terms"]
 REFLECT_AFTER = 8  # new memories before she reflects again
 IDLE_WAIT_S = 20.0  # background learning waits at most this long for the model to be idle
+# how many people's turns are learned from at once; the others wait their turn holding
+# nothing but their place. Under load learning waits for the writer: at 8,316 people about
+# 1,400 people's drawn turns, memories and vectors waited there at once, 10 s each, and
+# the garbage collector walked them all at every young collection (issue 4). As many as
+# one write of the store carries (``GROUP``) keep its learning batches full.
+LEARNING_AT_ONCE = 64
 # how long a stopping server waits for learning; then it stops where it is (a batch is
 # written whole or not at all), and the rest is learned after the next start (resume)
 STOP_LEARNING_S = 10.0
@@ -65,6 +71,7 @@ class Memory:
         self.drawer = Drawer(store, embedder, self_name, self.extract_from, self._offload)
         self._pool.submit(wordnet)  # read now (most of a second), not in the first question
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._learning = asyncio.Semaphore(LEARNING_AT_ONCE)
         self._again: set[int] = set()
         self._kinded: set[int] = set()  # people whose older turns have been given kinds
         self._stopping = False  # learning was stopped (drain): nothing new starts
@@ -108,10 +115,12 @@ class Memory:
     async def _learn_loop(self, person_id: int, person_name: str) -> None:
         try:
             while True:
-                self._again.discard(person_id)
-                if self.idle is not None:  # let the reply someone is waiting for finish first
-                    await self.idle.until_idle(IDLE_WAIT_S)
-                if await self.learn(person_id, person_name) and self.llm is not None:
+                async with self._learning:
+                    self._again.discard(person_id)
+                    if self.idle is not None:  # let the reply someone waits for finish first
+                        await self.idle.until_idle(IDLE_WAIT_S)
+                    learned = await self.learn(person_id, person_name)
+                if learned and self.llm is not None:
                     await self.reflect(person_id, person_name)
                 if person_id not in self._again or self._stopping:
                     return
