@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 
@@ -92,15 +93,19 @@ def test_quiet_streams_get_counts_as_heartbeats(served: Served) -> None:
     assert hello["event"] == "hello" and beat["event"] == "counts" and "id" not in beat
 
 
+def connected(url: str, settings: Settings, want: int) -> bool:
+    """Whether ``want`` people are connected, by the operator's metrics, within 4 s."""
+    line = f"samantha_connected_people {want:.1f}"
+    for _ in range(200):
+        if line in httpx.get(url + "/metrics", headers=admin_headers(settings)).text:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def test_a_stream_whose_client_goes_ends_and_no_longer_counts(served: Served) -> None:
     url, settings, _ = served
     theo = person_token(url, settings, "Theo")
-    admin = admin_headers(settings)
-
-    def connected() -> str:
-        text = httpx.get(url + "/metrics", headers=admin).text
-        return next(line for line in text.splitlines() if line.startswith("samantha_connected"))
-
     for _ in range(3):  # quiet streams (heartbeats only) and their going, again and again
         with httpx.stream(
             "GET", url + "/v1/events", headers={"Authorization": f"Bearer {theo}"}, timeout=10
@@ -108,12 +113,33 @@ def test_a_stream_whose_client_goes_ends_and_no_longer_counts(served: Served) ->
             lines = res.iter_lines()  # kept: httpx closes the stream with its last iterator
             hello, beat = read_events(lines, 2)
             assert (hello["event"], beat["event"]) == ("hello", "counts")
-            assert connected() == "samantha_connected_people 1.0"
-        for _ in range(200):
-            if connected() == "samantha_connected_people 0.0":
-                break
-            time.sleep(0.02)
-        assert connected() == "samantha_connected_people 0.0"
+            assert connected(url, settings, 1)
+        assert connected(url, settings, 0)
+
+
+def test_a_stream_asked_for_with_a_body_over_the_limit_ends(served: Served) -> None:
+    """Hostile: a GET whose chunked body outgrows the limit after the stream began."""
+    url, settings, _ = served
+    theo = person_token(url, settings, "Theo")
+
+    def body() -> Iterator[bytes]:
+        for _ in range(17):
+            yield b"x" * 4096  # 68 KiB in all, over the 64 KiB limit
+
+    with httpx.stream(
+        "GET",
+        url + "/v1/events",
+        headers={"Authorization": f"Bearer {theo}"},
+        content=body(),
+        timeout=10,
+    ) as res:
+        assert res.status_code == 200  # the stream began before the body was read
+        beats = 0
+        with contextlib.suppress(httpx.RemoteProtocolError):  # ended without its last chunk
+            for chunk in res.iter_raw():  # to its end, without streaming on
+                beats += chunk.count(b"event: counts")
+                assert beats < 20, "the stream went on after its request failed"
+    assert connected(url, settings, 0)
 
 
 @pytest.mark.parametrize(

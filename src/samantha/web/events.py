@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from contextlib import aclosing
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from samantha.system import Samantha
 from samantha.web.deps import Admin, CurrentPerson, System
 from samantha.web.schemas import ItemId, Strict
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["events"])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 RECONNECT_MS = 3000
@@ -99,12 +101,18 @@ class EventStream(Response):
         finally:
             gone.cancel()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if self.background is not None:
+            await self.background()
 
 
 async def _gone(receive: Receive, served: asyncio.Task[Any]) -> None:
-    """Wait for the client to go, then end the stream serving it."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
+    """Wait for the client to go, then end the stream serving it. A body it should not
+    have sent (over the limit, say) ends it too."""
+    try:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+    except Exception as exc:  # whatever it was, the stream is over
+        log.info("an event stream's request failed: %r", exc)
     served.cancel()
 
 
