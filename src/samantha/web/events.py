@@ -74,7 +74,8 @@ class EventStream(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         sam, person = self.sam, self.person
-        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        status, headers = self.status_code, self.raw_headers
+        await send({"type": "http.response.start", "status": status, "headers": headers})
 
         async def chunk(text: str) -> None:
             await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
