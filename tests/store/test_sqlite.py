@@ -417,6 +417,39 @@ async def test_a_batch_of_later_writes_holds_the_writer_a_moment_before_giving_w
     assert order == ["first", *laters[:after], "now", *laters[after:]]
 
 
+async def test_later_writes_that_keep_coming_wait_for_their_turn_and_nobody_waits(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While later writes keep coming (more came during the last batch of them), a batch
+    of them begins at most every ``LATER_EVERY_S`` (each makes a segment of every
+    full-text index it writes), unless a whole group waits; a write someone waits on is
+    written meanwhile, as it comes; and a later write that comes once they have all been
+    written goes at once."""
+    monkeypatch.setattr(sqlite_core, "LATER_EVERY_S", 3600.0)
+    monkeypatch.setattr(sqlite_core, "GROUP", 4)
+    order: list[str] = []
+    running, release = threading.Event(), threading.Event()
+    first = asyncio.create_task(
+        store._write(holding(order, "later 0", running, release), later=True)
+    )
+    await asyncio.to_thread(running.wait, 10)
+    waiting = [
+        asyncio.create_task(store._write(noting(order, f"later {i}"), later=True)) for i in (1, 2)
+    ]
+    await asyncio.sleep(0.05)  # they came while the first was written
+    release.set()
+    assert await first == "later 0"
+    assert await store._write(noting(order, "now")) == "now"
+    await asyncio.sleep(0.05)
+    assert order == ["later 0", "now"] and not any(task.done() for task in waiting)
+    waiting += [
+        asyncio.create_task(store._write(noting(order, f"later {i}"), later=True)) for i in (3, 4)
+    ]  # a group: written together, without waiting for their turn
+    assert await asyncio.gather(*waiting) == [f"later {i}" for i in (1, 2, 3, 4)]
+    assert await store._write(noting(order, "later 5"), later=True) == "later 5"
+    assert order == ["later 0", "now", *[f"later {i}" for i in (1, 2, 3, 4, 5)]]
+
+
 async def test_a_later_write_given_up_before_it_began_is_not_made(store: SQLiteStore) -> None:
     """A stopping server gives up its queued learning (``Memory.drain``): it is not
     written; a write someone waits on still is, and so is a later one still wanted."""
