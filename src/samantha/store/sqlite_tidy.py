@@ -11,13 +11,13 @@ level at a time (4, 4 and 2; 1.9 s of merging) recalled for 8-10% less CPU, the 
 
 So each transaction that learns also merges a little (:func:`tidy_search`), once however
 many people's learning it carries (``SQLiteMemory._before_commit``): one page an index
-(:data:`TIDY_PAGES`), two segments of a level into one of the next (``usermerge`` 2,
-migration 13); the same run then ended with 7, 8 and 6 segments. It merges only where FTS5's merge
-begins below the level under the largest segment (:func:`picked`), so the largest segment
-is never merged into this way: a bulk import leaves one with everyone's history in it
-(``merge_search``), and pairing the run's segments up into it rewrote all of it (95,000
-pages) while people talked (p99 of first words 9 s). FTS5's own merging, four of a level,
-goes on as before.
+(:data:`TIDY_PAGES`; at first up to 32, see below), two segments of a level into one of
+the next (``usermerge`` 2, migration 13); the same run then ended with 7, 8 and 6
+segments. It merges only where FTS5's merge begins below the level under the largest
+segment (:func:`picked`), so the largest segment is never merged into this way: a bulk
+import leaves one with everyone's history in it (``merge_search``), and pairing the run's
+segments up into it rewrote all of it (95,000 pages) while people talked (p99 of first
+words 9 s). FTS5's own merging, four of a level, goes on as before.
 
 At first a tidy also waited while any level from the one under the largest up held two
 segments. FTS5 moves a new segment up to the level of segments no larger than it, so two
