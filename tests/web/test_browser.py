@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from samantha.web import create_app
 from tests.conftest import free_port, make_settings, wait_until_up
 from tests.fakes import ScriptedLLM
 from tests.web.conftest import DESKTOP
-from tests.web.test_observe import samples
+from tests.web.test_events import connected
 from tests.web.test_openai_compat import person_token
 
 Served = tuple[str, Settings, ScriptedLLM]
@@ -409,14 +408,8 @@ def test_someone_deleted_meanwhile_is_signed_out_with_a_reason(
     me = httpx.get(url + "/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
     admin = {"Authorization": f"Bearer {(settings.home / 'admin.token').read_text().strip()}"}
 
-    def connected() -> float:
-        text = httpx.get(url + "/metrics", headers=admin).text
-        return samples(text)[("samantha_connected_people", ())]
-
-    for _ in range(200):  # the page's event stream is open: what follows is the reply's 401
-        if connected() == 1:
-            break
-        time.sleep(0.05)
+    # the page's event stream is open: what follows is the reply's 401
+    connected(url, settings, 1, within_s=10.0)
     assert httpx.delete(f"{url}/v1/people/{me['id']}", headers=admin).status_code == 204
     say(page, "Hello?")
     expect(page.locator("#signin")).to_be_visible()

@@ -93,10 +93,11 @@ def test_quiet_streams_get_counts_as_heartbeats(served: Served) -> None:
     assert hello["event"] == "hello" and beat["event"] == "counts" and "id" not in beat
 
 
-def connected(url: str, settings: Settings, want: int) -> bool:
-    """Whether ``want`` people are connected, by the operator's metrics, within 4 s."""
+def connected(url: str, settings: Settings, want: int, within_s: float = 4.0) -> bool:
+    """Whether ``want`` people are connected, by the operator's metrics, within
+    ``within_s``."""
     line = f"samantha_connected_people {want:.1f}"
-    for _ in range(200):
+    for _ in range(round(within_s / 0.02)):
         if line in httpx.get(url + "/metrics", headers=admin_headers(settings)).text:
             return True
         time.sleep(0.02)
