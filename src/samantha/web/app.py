@@ -36,6 +36,7 @@ from samantha.web import (
     memories,
     observe,
     openai_compat,
+    pacing,
     people,
     persona,
     relationship,
@@ -148,6 +149,9 @@ def create_app(
         limit=settings.max_body_bytes,
         paths={archives.IMPORT_PATH: settings.max_import_bytes},
     )
+    # event streams opened in a crowd (everyone's app coming back at once) go in a few at
+    # each turn of the event loop, so the replies under way are not held up behind them
+    app.add_middleware(pacing.Paced, paths={events.PATH})
     app.add_middleware(observe.Observe)  # outermost: it also sees what BodyLimit refuses
     # Routes are matched in order, each path against each route until one fits: the two
     # every person uses all the time (a message and its reply, the event stream) come

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["events"])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 RECONNECT_MS = 3000
+PATH = "/v1/events"
 
 
 class NewNotice(Strict):
@@ -42,7 +43,7 @@ def as_sse(event: Event) -> str:
     return _sse(event.kind, {**event.data, "at": event.created_at}, event.id)
 
 
-@router.get("/v1/events", responses={200: {"content": {"text/event-stream": {}}}})
+@router.get(PATH, responses={200: {"content": {"text/event-stream": {}}}})
 async def events(
     person: CurrentPerson,
     sam: System,
@@ -88,8 +89,8 @@ class EventStream(Response):
         gone = asyncio.create_task(_gone(receive, served))
         try:
             with sam.presence.connected(person.id), sam.events.heartbeats.beating(beat) as beats:
-                await chunk(f"retry: {RECONNECT_MS}\n\n")
-                await chunk(_sse("hello", {"after": self.after, "connected": sam.presence.people}))
+                hello = {"after": self.after, "connected": sam.presence.people}
+                await chunk(f"retry: {RECONNECT_MS}\n\n" + _sse("hello", hello))  # one write
                 async with aclosing(sam.events.stream(person.id, self.after)) as stream:
                     async for event in stream:
                         await chunk(as_sse(event))
