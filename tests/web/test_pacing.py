@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -73,6 +75,28 @@ async def test_one_alone_goes_through_at_the_next_turn_and_a_new_crowd_as_before
     went = list(await asyncio.gather(*later))
     turns.stop()
     assert by_turn(went) == [2, 1]
+
+
+def test_a_line_left_on_an_ended_loop_does_not_hold_up_the_next() -> None:
+    turnstile, ended = Turnstile(per_turn=1), asyncio.new_event_loop()
+
+    async def leave_a_line() -> list[Coroutine[Any, Any, None]]:
+        waits = [turnstile.through() for _ in range(3)]
+        for wait in waits:
+            wait.send(None)  # in line, waiting for its turn
+        return waits
+
+    waits = ended.run_until_complete(leave_a_line())  # one turn came, then the loop ended
+    ended.close()
+    assert turnstile.waiting == 2
+    for wait in waits:
+        wait.close()
+
+    async def through_on_a_new_loop() -> None:
+        await asyncio.wait_for(turnstile.through(), 5)  # a hang would time out, not pass
+
+    asyncio.run(through_on_a_new_loop())
+    assert turnstile.waiting == 0
 
 
 def test_a_turnstile_lets_someone_through() -> None:

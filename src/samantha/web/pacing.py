@@ -39,14 +39,19 @@ class Turnstile:
         self.per_turn = per_turn
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._turning = False  # a turn is scheduled
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop its line is on
 
     @property
     def waiting(self) -> int:
+        """How many are in line (one given up counts until its turn would have come)."""
         return len(self._waiting)
 
     async def through(self) -> None:
         """Wait until it is this caller's turn. Cancelled meanwhile, it gives up its place."""
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a line left on a loop that has ended went with it
+            self._waiting.clear()
+            self._turning, self._loop = False, loop
         turn: asyncio.Future[None] = loop.create_future()
         self._waiting.append(turn)
         if not self._turning:
