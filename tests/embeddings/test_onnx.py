@@ -9,6 +9,7 @@ from samantha.embeddings.base import Recent, Vectors
 from samantha.embeddings.onnx import OnnxEmbedder
 from samantha.errors import ConfigError
 from samantha.memory import Memory
+from samantha.memory.recall import first_person
 from samantha.store import SQLiteStore
 
 
@@ -103,6 +104,45 @@ async def test_her_reply_learns_the_message_recall_embedded_without_embedding_it
         assert [m for m, _ in await store.search_turns(theo.id, ["ada"], 5)]  # learned
         found = await memory.recall(theo.id, "When does Ada come to visit?")
         assert found and found[0].message.content == said
+    finally:
+        await memory.close()
+        await store.close()
+
+
+def test_a_speakers_name_hides_their_own_words_from_the_model() -> None:
+    """Turns never name their own speaker, but MiniLM weighs a name heavily: asked with her
+    name in, the turns that name her (thanks from the other speaker) are closest; asked as
+    she would say it, the turn that answers is."""
+    embedder = load_embedder("onnx:minilm")
+    assert embedder is not None
+    answer, thanks = embedder.embed(
+        [
+            "I'm off to go swimming with the kids this afternoon.",
+            "Thank you so much, Melanie, you're a star.",
+        ]
+    )
+    question = "What does Melanie like to do for fun?"
+    speakers = {"user": "Melanie", "assistant": "Caroline"}
+    named, own = embedder.embed([question, first_person(question, speakers)])
+    assert named @ thanks > named @ answer
+    assert own @ answer > own @ thanks + 0.2
+
+
+async def test_recall_embeds_a_question_in_its_speakers_own_words(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "m.db")
+    await store.open()
+    embedder = load_embedder("onnx:minilm")
+    assert isinstance(embedder, OnnxEmbedder)
+    memory = Memory(store, embedder)
+    try:
+        mel = await store.create_person("Melanie", "h-first-person")
+        conversation = await store.create_conversation(mel.id)
+        await store.add_message(mel.id, conversation.id, "user", "Off swimming with the kids.")
+        await memory.learn(mel.id, "Melanie", other_name="Caroline")
+        seen = counting(embedder)
+        speakers = {"user": "Melanie", "assistant": "Caroline"}
+        found = await memory.recall(mel.id, "What do Melanie's kids love?", speakers=speakers)
+        assert seen == ["What do my kids love?"] and len(found) == 1
     finally:
         await memory.close()
         await store.close()

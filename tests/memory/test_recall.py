@@ -9,6 +9,7 @@ import pytest
 
 from samantha.embeddings import HashEmbedder
 from samantha.memory import Memory
+from samantha.memory.recall import first_person
 from samantha.store import Learned, Person, SQLiteStore
 from samantha.store.base import Role
 
@@ -305,5 +306,28 @@ async def test_turns_learned_without_kinds_gain_them_when_their_person_next_lear
     await history(store, theo, ["Lunch was nice.", "Good!"], clock)
     await memory.learn(theo.id, "Theo")
     assert await store.unkinded(theo.id) == []
-    found = await memory.recall(theo.id, "Which instruments do I play?", k=1)
+    # by words and kinds alone: "Good!" shares a hashing bucket with the question, which the
+    # hashing embedder takes for likeness, and dense likeness counts most for such questions
+    words = Memory(store, None)
+    found = await words.recall(theo.id, "Which instruments do I play?", k=1)
+    await words.close()
     assert [r.message.id for r in found] == [old.id]
+
+
+def test_a_question_is_put_as_its_speakers_would_say_it() -> None:
+    speakers = {"user": "Melanie", "assistant": "Caroline"}
+    assert first_person("What does Melanie do to relax?", speakers) == "What does I do to relax?"
+    assert first_person("what do melanie's kids like?", speakers) == "what do my kids like?"
+    assert first_person("Melanie\u2019s dog and Caroline", speakers) == "my dog and I"
+    # only whole names: "Carol" is not in "Caroline", nor "Mel" in "Melanies"
+    assert first_person("Caroline met Melanies", {"user": "Carol", "assistant": "Mel"}) == (
+        "Caroline met Melanies"
+    )
+    # the longest name first, so a full name is one "I"
+    full = {"user": "Ada", "assistant": "Ada Lovelace"}
+    assert first_person("Did Ada Lovelace write?", full) == "Did I write?"
+    assert first_person("Where is Melanie?", {}) == "Where is Melanie?"
+    assert first_person("Where is Melanie?", {"user": "", "assistant": "  "}) == "Where is Melanie?"
+    hostile = {"user": ".*", "assistant": "(a|b"}
+    assert first_person("a b .* (a|b", hostile) == "a b I I"
+    assert first_person("x" * 100_000, speakers) == "x" * 100_000
