@@ -320,6 +320,23 @@ def test_bench_memory_on_a_small_locomo_file(cli_env: dict[str, str], tmp_path: 
         "latency_ms",
     }
     assert plot.read_bytes().startswith(b"\x89PNG")
+    assert result["llm_extraction"] is False
+    assert "LLM extraction off (rules only)" in " ".join(done.stdout.split())
+    # the model reads the turns too, as live chat does when extraction is on
+    read = samantha(
+        cli_env, "bench", "memory", "--locomo", str(data), "--json", str(out), "--embedder",
+        "hash:", "--llm", "embedded:smollm2-135m",
+    )  # fmt: skip
+    assert read.returncode == 0, read.stderr
+    assert json.loads(out.read_text())["llm_extraction"] == "embedded:smollm2-135m"
+    assert "LLM extraction by embedded:smollm2-135m" in " ".join(read.stdout.split())
+    # a model that finds nothing, or cannot start, is refused before anything is measured
+    for spec in ("sim:", "embedded:/nowhere/model.gguf"):
+        refused = samantha(
+            cli_env, "bench", "memory", "--locomo", str(data), "--embedder", "hash:", "--llm", spec
+        )
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert spec in refused.stderr
 
 
 def test_models_fetch_assembles_with_a_checked_sha(cli_env: dict[str, str], tmp_path: Path) -> None:

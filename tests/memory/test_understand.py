@@ -143,3 +143,35 @@ async def test_reflections_come_from_the_persons_own_memories(tmp_path) -> None:
     assert await memory.reflect(theo.id, "Theo") is None  # nothing new since
     await memory.close()
     await store.close()
+
+
+async def test_each_speaker_is_read_under_their_own_name_a_few_turns_at_a_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Both speakers are people in the LoCoMo benchmark: Leo's words are not Mia's. And a
+    reading keeps at most four memories, so a long backlog is read a few turns at a time."""
+    from samantha.memory import Memory
+    from samantha.memory.understand import UNDERSTOOD_AT_ONCE
+    from samantha.store import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "u.db")
+    await store.open()
+    fake = ScriptedLLM()
+    fake.default = '{"memories": []}'
+    memory = Memory(store, None, extract_from=("user", "assistant"), llm=fake)
+    try:
+        mia = await store.create_person("Mia", "h-roles")
+        conversation = await store.create_conversation(mia.id)
+        for i in range(UNDERSTOOD_AT_ONCE + 2):
+            await store.add_message(mia.id, conversation.id, "user", f"I planted tree {i}.")
+        await store.add_message(mia.id, conversation.id, "assistant", "My pottery bowl won.")
+        await memory.learn(mia.id, "Mia", other_name="Leo")
+        asked = [prompt[-1].content for prompt in fake.prompts]
+        assert [text.splitlines()[0] for text in asked] == [
+            "The person is Mia. Their messages:",
+            "The person is Mia. Their messages:",
+            "The person is Leo. Their messages:",
+        ]
+        assert [len(text.splitlines()) - 1 for text in asked] == [UNDERSTOOD_AT_ONCE, 2, 1]
+        assert "pottery" not in asked[0] + asked[1] and "tree" not in asked[2]
+    finally:
+        await memory.close()
+        await store.close()

@@ -30,8 +30,11 @@ from rich.table import Table
 
 from samantha.bench.plot import bars
 from samantha.bench.scale import measure_scale
+from samantha.config import Settings
 from samantha.embeddings import load_embedder
 from samantha.errors import ConfigError
+from samantha.llm import LLM
+from samantha.llm.registry import load_llm
 from samantha.memory import Memory
 from samantha.store import SQLiteStore
 from samantha.store.base import Role
@@ -130,6 +133,7 @@ async def _measure(samples: list[Any], args: argparse.Namespace, out: Console) -
     }
     latencies: list[float] = []
     skipped = 0
+    llm = await _reader(args.llm)  # before anything is written: a model that fails stops here
     with (
         tempfile.TemporaryDirectory(prefix="samantha-locomo-") as home,
         Progress(console=out) as bar,
@@ -137,7 +141,7 @@ async def _measure(samples: list[Any], args: argparse.Namespace, out: Console) -
         clock = Clock()
         store = SQLiteStore(Path(home) / "bench.db", clock=clock)
         await store.open()
-        memory = Memory(store, embedder, extract_from=("user", "assistant"))
+        memory = Memory(store, embedder, extract_from=("user", "assistant"), llm=llm)
         task = bar.add_task("conversations", total=len(samples))
         ingest_seconds = 0.0
         for sample in samples:
@@ -190,11 +194,27 @@ async def _measure(samples: list[Any], args: argparse.Namespace, out: Console) -
             bar.advance(task)
         await memory.close()
         await store.close()
+        if llm is not None:
+            await llm.close()
     result = _summarise(scores, ks, latencies, skipped)
     result["embedder"] = args.embedder
-    result["llm_extraction"] = False
+    result["llm_extraction"] = args.llm or False
     result["ingest_s"] = round(ingest_seconds, 1)
     return result
+
+
+async def _reader(spec: str) -> LLM | None:
+    """The model that reads the turns for memories, started; none when ``spec`` is empty."""
+    if not spec:
+        return None
+    llm = load_llm(spec, Settings())
+    if llm.simulated:
+        raise ConfigError(f"{spec!r} is simulated: it would find no memories worth measuring")
+    await llm.start()
+    if not llm.available:  # measured without it, the figure would claim what it did not do
+        await llm.close()
+        raise ConfigError(f"the model {spec!r} could not be started (see the log above)")
+    return llm
 
 
 def _mean(values: list[float]) -> float:
@@ -263,6 +283,11 @@ def _print(result: dict[str, Any], ks: list[int], out: Console) -> None:
         f"recall latency p50 {result['latency_ms']['p50']} ms, "
         f"p99 {result['latency_ms']['p99']} ms; "
         f"skipped {result['skipped']} questions without usable evidence; "
-        f"embedder {result['embedder']}; LLM extraction off (rules only) for speed; "
-        f"ingest {result['ingest_s']} s"
+        f"embedder {result['embedder']}; "
+        + (
+            f"LLM extraction by {result['llm_extraction']}; "
+            if result["llm_extraction"]
+            else "LLM extraction off (rules only) for speed; "
+        )
+        + f"ingest {result['ingest_s']} s"
     )

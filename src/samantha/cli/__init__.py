@@ -190,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     memory.add_argument("--plot", type=Path, help="draw recall per category beside BM25 (PNG)")
     memory.add_argument("--limit", type=int, default=0, help="only the first N conversations")
     memory.add_argument("--embedder", default="onnx:minilm", help="onnx:minilm, hash: or none")
+    memory.add_argument(
+        "--llm",
+        default="",
+        help="also let this model read the turns for memories, as live chat does when "
+        "SAMANTHA_MEMORY_LLM_EXTRACTION is on (e.g. embedded:qwen2.5-1.5b; hours on 2 cores)",
+    )
     load = bench_sub.add_parser("load", help="many people at once: the real server with sim:")
     load.add_argument("--people", type=int, default=100)
     load.add_argument("--duration", type=float, default=60, help="seconds of load")

@@ -24,7 +24,7 @@ from samantha.llm import LLM, ChatMessage
 from samantha.memory.draw import LEARN_BATCH, Drawer, Drawn
 from samantha.memory.kinds import wordnet
 from samantha.memory.recall import CONTEXT_TURNS, Recaller, Recollection, Weights, query_terms
-from samantha.memory.understand import understand
+from samantha.memory.understand import UNDERSTOOD_AT_ONCE, understand
 from samantha.memory.workers import RecallWorkers, Recipe, WorkerGone
 from samantha.store import Learned, MemoryRecord, Message, NewMemory, Person, Store
 from samantha.tasks import finished, stop
@@ -193,14 +193,31 @@ class Memory:
             batch, memories = drawn.batch, drawn.memories
             more = len(batch) == LEARN_BATCH  # a short batch was the last: no read to find none
             if self.llm is not None:
-                theirs = [m for m in batch if m.role in self.extract_from]
-                understood = await understand(self.llm, person_name, theirs)
+                understood = await self._understand(self.llm, batch, person_name, other_name)
                 _, vectors = await self.drawer.embed([], [m.text for m in understood])
                 memories += [replace(m, vector=v) for m, v in zip(understood, vectors, strict=True)]
             await self.store.learn(person_id, drawn.learned, memories)
             total += len(batch)
         await self._learn_kinds(person_id)
         return total
+
+    async def _understand(
+        self, llm: LLM, batch: Sequence[Message], person_name: str, other_name: str
+    ) -> list[NewMemory]:
+        """What the model finds in the turns of the roles memories are drawn from: each
+        role's turns under its own speaker's name (both speakers are people in the LoCoMo
+        benchmark, and her words are not the person's), :data:`UNDERSTOOD_AT_ONCE` turns at a
+        reading. A reading keeps at most ``understand.MAX_ITEMS`` (4) memories, so a long
+        batch read at once (a backlog after a restart, a whole history: up to 64 turns)
+        kept four memories of it all."""
+        names = {"user": person_name, "assistant": other_name or self.self_name}
+        found: list[NewMemory] = []
+        for role in self.extract_from:
+            theirs = [m for m in batch if m.role == role]
+            for start in range(0, len(theirs), UNDERSTOOD_AT_ONCE):
+                chunk = theirs[start : start + UNDERSTOOD_AT_ONCE]
+                found += await understand(llm, names.get(role, person_name), chunk)
+        return found
 
     async def _draw(self, person_id: int, person_name: str, other_name: str) -> Drawn | None:
         if self._workers is not None:

@@ -21,7 +21,8 @@ from samantha.llm import LLM, ChatMessage
 from samantha.store import MEMORY_KINDS, Message, NewMemory
 
 log = logging.getLogger(__name__)
-MAX_ITEMS = 4
+MAX_ITEMS = 4  # memories kept from one reading
+UNDERSTOOD_AT_ONCE = 8  # turns the model reads at once (``Memory.learn``)
 EMPTY_FACT = re.compile(r"(?:the person|the user|they|he|she)(?:'s name)? is \w+\.?$", re.I)
 SCHEMA: dict[str, Any] = {
     "type": "object",
