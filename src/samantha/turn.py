@@ -321,7 +321,7 @@ class Companion:
             k=self.settings.memory_k,
             today=self.today(),
             exclude=[m.id for m in self.prompts.window(history)],
-            speakers={"user": person.name, "assistant": self.persona.name},
+            speakers=self.speakers(person),
         )
         return [r for r in recalled if r.bears]
 
@@ -339,6 +339,11 @@ class Companion:
         return self.prompts.compose(
             conversation, history, read_mood(said), recalled, person.name, notes
         )
+
+    def speakers(self, person: Person) -> dict[str, str]:
+        """Who speaks in each role of the person's conversations: recall favours the one a
+        question names, and reads the question as they would say it."""
+        return {"user": person.name, "assistant": self.persona.name}
 
     def today(self) -> date:
         return datetime.fromtimestamp(self.store.now()).date()

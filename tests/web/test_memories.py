@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from samantha.config import Settings
+from tests.fakes import ScriptedLLM
 from tests.web.test_api import conversation, new_person
 
 
@@ -76,3 +77,24 @@ def test_memory_is_private_and_input_is_checked(client: TestClient, settings: Se
     assert client.get("/v1/memories/search", params={"q": ""}, headers=theo).status_code == 422
     assert client.get("/v1/memories?kind=secrets", headers=theo).status_code == 422
     assert client.get("/v1/memories").status_code == 401
+
+
+def test_search_favours_the_speaker_it_names_as_chat_does(
+    client: TestClient, settings: Settings, fake_model: ScriptedLLM
+) -> None:
+    """Search recalls as she does in conversation: a question naming the person favours
+    their own words over hers."""
+    theo = new_person(client, settings, "Theo")
+    cid = conversation(client, theo)
+    fake_model.replies = ["Sailing on the lake to relax!"]
+    say(
+        client,
+        theo,
+        cid,
+        "Most weekends, when work allows, I get out on the water with my old school friends, "
+        "sailing around the lake for hours to relax.",
+    )
+    question = {"q": "How does Theo relax sailing on the lake?"}
+    hits = client.get("/v1/memories/search", params=question, headers=theo).json()
+    assert [h["message"]["role"] for h in hits[:2]] == ["user", "assistant"]
+    assert hits[0]["score"] > 1.2 * hits[1]["score"]  # lifted as his (the words nearly tie)

@@ -40,7 +40,10 @@ async def _memory(settings: Settings, args: argparse.Namespace) -> int:
             for record in await sam.store.memories(person.id, kind=args.kind, limit=args.limit):
                 row(record.id, record.kind, record.text, record.happened_on or "")
         elif args.action == "search":
-            for found in await sam.memory.recall(person.id, args.query, k=args.limit):
+            recalled = await sam.memory.recall(
+                person.id, args.query, k=args.limit, speakers=sam.companion.speakers(person)
+            )
+            for found in recalled:
                 row(found.message.id, found.day, found.message.role, found.message.content)
         elif args.action == "show":
             record = await sam.store.memory(person.id, args.id)

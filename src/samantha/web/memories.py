@@ -45,7 +45,9 @@ async def search(
 ) -> list[RecalledOut]:
     """Recall as she does in conversation: the turns that best answer ``q``, with memories."""
     await sam.memory.learn(person.id, person.name)
-    found = await sam.memory.recall(person.id, q, k=k, today=sam.companion.today())
+    found = await sam.memory.recall(
+        person.id, q, k=k, today=sam.companion.today(), speakers=sam.companion.speakers(person)
+    )
     return [RecalledOut.of(r) for r in found]
 
 
