@@ -210,7 +210,7 @@ class Memory:
         reading. A reading keeps at most ``understand.MAX_ITEMS`` (4) memories, so a long
         batch read at once (a backlog after a restart, a whole history: up to 64 turns)
         kept four memories of it all."""
-        names = {"user": person_name, "assistant": other_name or self.self_name}
+        names = self.drawer.speakers(person_name, other_name)
         found: list[NewMemory] = []
         for role in self.extract_from:
             theirs = [m for m in batch if m.role == role]

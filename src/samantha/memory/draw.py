@@ -73,7 +73,7 @@ class Drawer:
         other_name: str = "",
     ) -> tuple[list[Learned], list[bytes | None]]:
         """What full-text and dense search need for these turns, and vectors for memories."""
-        speakers = {"user": person_name, "assistant": other_name or self.self_name}
+        speakers = self.speakers(person_name, other_name)
         texts = [search_text(m, speakers[m.role]) for m in batch]
         turn_vectors, memory_vectors = await self.embed([m.content for m in batch], list(memories))
         kinds = await self.kinds(batch)
@@ -84,6 +84,10 @@ class Drawer:
             nearest_first = tuple(p.id for p in reversed(prior))
             learned.append(Learned(m.id, text, vector, context, nearest_first, m.content, kind))
         return learned, memory_vectors
+
+    def speakers(self, person_name: str, other_name: str = "") -> dict[str, str]:
+        """Who speaks in each role: the person, and the other speaker (her, in live chat)."""
+        return {"user": person_name, "assistant": other_name or self.self_name}
 
     async def kinds(self, batch: Sequence[Message]) -> list[str | None]:
         """What each turn's nouns are kinds of (WordNet is read from disk the first time);
