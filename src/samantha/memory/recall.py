@@ -77,10 +77,10 @@ def first_person(query: str, speakers: Mapping[str, str]) -> str:
     names a speaker, the embedding alone found 0.321 of the evidence in its first ten
     (categories 1-4) with the names in, 0.601 with them taken out and 0.616 as here. Who said
     a turn is weighed apart (``Recaller._lift_speaker``)."""
-    names = sorted({name.strip() for name in speakers.values() if name.strip()}, key=len)
+    names = {name.strip() for name in speakers.values() if name.strip()}
     if not names:
         return query
-    named = "|".join(re.escape(name) for name in reversed(names))  # longest first
+    named = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
     query = re.sub(rf"(?<!\w)(?:{named})['\u2019]s(?!\w)", "my", query, flags=re.IGNORECASE)
     return re.sub(rf"(?<!\w)(?:{named})(?!\w)", "I", query, flags=re.IGNORECASE)
 
