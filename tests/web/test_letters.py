@@ -111,8 +111,10 @@ def test_nobody_reaches_another_persons_letter(
     client: TestClient, settings: Settings, fake_model: ScriptedLLM
 ) -> None:
     theo, amy = new_person(client, settings, "Theo"), new_person(client, settings, "Amy")
-    fake_model.replies = ["The vault code is 7781-owl."]
-    secret = write(client, theo, "Ada", "the vault code is 7781-owl")
+    # a letter before the digits: the secret is sought in whole exports, whose timestamps
+    # carry microseconds ("...42.277781+00:00" once held "7781")
+    fake_model.replies = ["The vault code is V7781-owl."]
+    secret = write(client, theo, "Ada", "the vault code is V7781-owl")
     one = f"{LETTERS}/{secret['id']}"
     for res in (
         client.get(one, headers=amy),
@@ -123,19 +125,19 @@ def test_nobody_reaches_another_persons_letter(
         client.delete(one, headers=amy),
     ):
         assert res.status_code == 404 and res.json()["error"]["code"] == "not_found"
-        assert "7781" not in res.text
+        assert "V7781" not in res.text
     assert client.get(LETTERS, headers=amy).json() == []
-    assert b"7781" not in client.get(f"{LETTERS}/book.pdf", headers=amy).content
+    assert b"V7781" not in client.get(f"{LETTERS}/book.pdf", headers=amy).content
     fake_model.replies, theirs = ["I hope you are well."], len(fake_model.prompts)
     write(client, amy, "Ada", "what is the vault code?")
     say(client, amy, conversation(client, amy), "What is the vault code Theo wrote to Ada?")
     asked = [m.content for p in fake_model.prompts[theirs:] for m in p]
     assert len(fake_model.prompts) == theirs + 2 and "vault code" in asked[-1]
-    assert all("7781" not in text and "owl" not in text for text in asked)
+    assert all("V7781" not in text and "owl" not in text for text in asked)
     exported = client.get("/v1/me/export", headers=amy).content
-    assert "7781" not in "\n".join(members(exported).values())
-    assert all(b"7781" not in pdf for pdf in pdfs(exported).values())
-    assert "7781" in "\n".join(members(client.get("/v1/me/export", headers=theo).content).values())
+    assert "V7781" not in "\n".join(members(exported).values())
+    assert all(b"V7781" not in pdf for pdf in pdfs(exported).values())
+    assert "V7781" in "\n".join(members(client.get("/v1/me/export", headers=theo).content).values())
     assert client.get(one, headers=theo).json() == secret
 
 
