@@ -9,7 +9,7 @@ import pytest
 
 from samantha.embeddings import HashEmbedder
 from samantha.memory import Memory
-from samantha.memory.recall import first_person
+from samantha.memory.recall import first_person, named_speakers
 from samantha.store import Learned, Person, SQLiteStore
 from samantha.store.base import Role
 
@@ -226,6 +226,30 @@ async def test_a_question_naming_one_speaker_favours_their_own_turns(setup) -> N
     both = await memory.recall(mel.id, "Do Mel and Caro relax?", k=2, speakers=speakers)
     plain = await memory.recall(mel.id, "Do Mel and Caro relax?", k=2)
     assert [r.score for r in both] == [r.score for r in plain]  # two named: no one favoured
+    # named with "'s", she is named all the same: her turn counts 1 + speaker times what
+    # its words do (by words alone, so that no embedding of the question differs)
+    words = Memory(store, None)
+    question = "Is pottery class Caro's way to relax?"
+    lifted = {
+        r.message.id: r.score for r in await words.recall(mel.id, question, speakers=speakers)
+    }
+    alone = {r.message.id: r.score for r in await words.recall(mel.id, question)}
+    assert lifted[ids[0]] == pytest.approx(alone[ids[0]])
+    assert lifted[ids[1]] == pytest.approx(alone[ids[1]] * (1 + words.recaller.weights.speaker))
+    await words.close()
+
+
+def test_a_question_names_its_speakers_by_whole_names() -> None:
+    speakers = {"user": "Melanie", "assistant": "Caroline"}
+    assert named_speakers("What do Melanie's kids like?", speakers) == {"user"}
+    assert named_speakers("what does MELANIE\u2019s dog eat?", speakers) == {"user"}
+    assert named_speakers("Did Melanie and Caroline paint?", speakers) == {"user", "assistant"}
+    assert named_speakers("Did Melanies paint? Caro?", speakers) == set()
+    assert named_speakers("Did Ada Lovelace write?", {"user": "Ada Lovelace"}) == {"user"}
+    assert named_speakers("Did Ada write?", {"user": "Ada Lovelace"}) == set()
+    assert named_speakers("Where is Melanie?", {"user": "", "assistant": "  "}) == set()
+    assert named_speakers("a (a|b .*", {"user": "(a|b", "assistant": "x*"}) == {"user"}
+    assert named_speakers("Melanie " * 20_000, speakers) == {"user"}
 
 
 def everyday(n: int) -> list[str]:

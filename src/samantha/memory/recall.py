@@ -77,12 +77,28 @@ def first_person(query: str, speakers: Mapping[str, str]) -> str:
     names a speaker, the embedding alone found 0.321 of the evidence in its first ten
     (categories 1-4) with the names in, 0.601 with them taken out and 0.616 as here. Who said
     a turn is weighed apart (``Recaller._lift_speaker``)."""
-    names = {name.strip() for name in speakers.values() if name.strip()}
+    names = _names(speakers.values())
     if not names:
         return query
-    named = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
-    query = re.sub(rf"(?<!\w)(?:{named})['\u2019]s(?!\w)", "my", query, flags=re.IGNORECASE)
-    return re.sub(rf"(?<!\w)(?:{named})(?!\w)", "I", query, flags=re.IGNORECASE)
+    query = re.sub(rf"{names}['\u2019]s(?!\w)", "my", query, flags=re.IGNORECASE)
+    return re.sub(rf"{names}(?!\w)", "I", query, flags=re.IGNORECASE)
+
+
+def named_speakers(query: str, speakers: Mapping[str, str]) -> set[str]:
+    """The roles whose speaker ``query`` names: whole names, in any case, also with "'s"
+    ("what do Melanie's kids like?" names Melanie; "Caroline" does not name Carol)."""
+    return {
+        role
+        for role, name in speakers.items()
+        if (pattern := _names([name])) and re.search(rf"{pattern}(?!\w)", query, re.IGNORECASE)
+    }
+
+
+def _names(names: Iterable[str]) -> str:
+    """A pattern that starts at a whole word and matches any of ``names``, the longest
+    first; empty when there are none."""
+    kept = sorted({name.strip() for name in names if name.strip()}, key=len, reverse=True)
+    return rf"(?<!\w)(?:{'|'.join(map(re.escape, kept))})" if kept else ""
 
 
 @dataclass(frozen=True)
@@ -370,10 +386,9 @@ class Recaller:
         scores: dict[int, float],
         lift: float,
     ) -> None:
-        """When the question names exactly one speaker, their own turns count ``1 + lift``
-        times."""
-        words = set(_WORD.findall(query.lower()))
-        named = {role for role, name in speakers.items() if name and name.lower() in words}
+        """When the question names exactly one speaker (:func:`named_speakers`), their own
+        turns count ``1 + lift`` times."""
+        named = named_speakers(query, speakers)
         if len(named) != 1 or not lift:
             return
         lift = 1 + lift
