@@ -24,6 +24,8 @@ def test_the_bundled_model_embeds_meaning() -> None:
     assert rows[0] @ rows[1] > rows[0] @ rows[2] + 0.2
     assert embedder.embed([]).shape == (0, 384)
     assert embedder.embed(["word " * 5000]).shape == (1, 384)  # truncated, not an error
+    # a lone surrogate (JSON can carry one) and NUL are taken, not an error
+    assert np.isfinite(embedder.embed(["\ud800 lone", "before\x00after", ""])).all()
 
 
 def test_hash_embedder_and_bad_specs() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from samantha.embeddings.base import Embedder, Recent, Vectors, normalise
+from samantha.embeddings.base import Embedder, Recent, Vectors, normalise, plain
 from samantha.errors import ConfigError
 
 WEIGHTS = (
@@ -78,7 +78,7 @@ class OnnxEmbedder(Embedder):
     def _run(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encoded = self._tokenizer.encode_batch(list(texts))
+        encoded = self._tokenizer.encode_batch([plain(text) for text in texts])
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": mask}
