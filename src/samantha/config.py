@@ -12,6 +12,9 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VECTOR_CACHE_MB = 2048  # people's dense vectors held for recall, by default (MB)
+# the bundled sentence-embedding models, blended (samantha.embeddings.Blend)
+DEFAULT_EMBEDDER = "onnx:minilm+e5:small"
+EMBEDDERS = f"{DEFAULT_EMBEDDER}, onnx:minilm, e5:small, hash: or none"
 
 DEFAULT_MODEL = "embedded:qwen2.5-1.5b"
 TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
@@ -55,7 +58,7 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_timeout_s: float = Field(default=120.0, gt=0)
     sim_rate: float = Field(default=20.0, gt=0, description="tokens/s of the simulated model")
-    embedder: str = Field(default="onnx:minilm", description="onnx:minilm, hash: or none")
+    embedder: str = Field(default=DEFAULT_EMBEDDER, description=EMBEDDERS)
     embed_threads: int = Field(default=1, ge=1, le=64)
     vector_cache_mb: int = Field(
         default=VECTOR_CACHE_MB,

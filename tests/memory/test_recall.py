@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from samantha.embeddings import HashEmbedder
+from samantha.embeddings import Embedder, HashEmbedder
+from samantha.embeddings.base import Vectors
 from samantha.memory import Memory
 from samantha.memory.recall import first_person, named_speakers
 from samantha.store import Learned, Person, SQLiteStore
@@ -355,3 +358,32 @@ def test_a_question_is_put_as_its_speakers_would_say_it() -> None:
     hostile = {"user": ".*", "assistant": "(a|b"}
     assert first_person("a b .* (a|b", hostile) == "a b I I"
     assert first_person("x" * 100_000, speakers) == "x" * 100_000
+
+
+class Narrow(Embedder):
+    """An embedder whose similarities lie close together, as e5's do: every line is 0.8
+    alike with the question, and a line that says "answer" 0.9."""
+
+    name, dim, floor = "narrow", 3, 0.85
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        rows = [[0.9, 0.19**0.5, 0.0] if "answer" in t else [0.8, 0.0, 0.6] for t in texts]
+        return np.array(rows, dtype=np.float32)
+
+    def embed_query(self, texts: Sequence[str]) -> Vectors:
+        return np.array([[1.0, 0.0, 0.0]] * len(texts), dtype=np.float32)
+
+
+@pytest.mark.parametrize("lines", [12, 4])
+async def test_dense_recall_keeps_what_stands_out_on_any_scale(setup, lines: int) -> None:  # type: ignore[no-untyped-def]
+    store, _, clock = setup
+    theo = await store.create_person("Theo", "h-narrow")
+    said = [f"line {i}" for i in range(lines - 1)] + ["the answer"]
+    ids = await history(store, theo, said, clock)
+    memory = Memory(store, Narrow())
+    await memory.learn(theo.id, "Theo")
+    # a floor of 0.2 would keep every line, all being 0.8 alike; the answer stands out from
+    # twelve, and of four, too few to say how far they spread, only it passes the model's floor
+    turns, _ = await memory.recaller._dense(theo.id, "which?", 60)
+    assert list(turns) == [ids[-1]]
+    await memory.close()

@@ -23,7 +23,7 @@ from samantha.cli.relationship import cmd_reflect, cmd_relationship
 from samantha.cli.talk import cmd_chat, cmd_people, cmd_proactive, cmd_serve
 from samantha.cli.tools import cmd_bench, cmd_models, cmd_persona
 from samantha.cli.voice import cmd_voice
-from samantha.config import get_settings
+from samantha.config import DEFAULT_EMBEDDER, EMBEDDERS, get_settings
 from samantha.errors import ModelError, SamanthaError
 from samantha.llm import catalog
 from samantha.store import MEMORY_KINDS
@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     memory.add_argument("--json", type=Path)
     memory.add_argument("--plot", type=Path, help="draw recall per category beside BM25 (PNG)")
     memory.add_argument("--limit", type=int, default=0, help="only the first N conversations")
-    memory.add_argument("--embedder", default="onnx:minilm", help="onnx:minilm, hash: or none")
+    memory.add_argument("--embedder", default=DEFAULT_EMBEDDER, help=EMBEDDERS)
     memory.add_argument(
         "--llm",
         default="",

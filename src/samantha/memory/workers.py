@@ -68,7 +68,7 @@ class Recipe:
     them."""
 
     store: Callable[[], Store]
-    embedder: str | None  # the embedder's name (``onnx:minilm``), None for none
+    embedder: str | None  # its name (``onnx:minilm+e5:small``), None for none
     weights: Weights
     cache_bytes: int
     self_name: str = "Samantha"  # her name, and the roles memories are drawn from, for
