@@ -54,7 +54,8 @@ async def test_a_spoken_question_gets_a_spoken_answer(
     heard = await voice.stt.transcribe(heard_at_16k(answer))
     assert heard.caught, heard
     spoken_words = words(heard.text)
-    assert len(spoken_words) >= 3
+    # three words at least, or all of a shorter reply (the model once said only "I'm sorry")
+    assert len(spoken_words) >= min(3, len(words(lines["Samantha"]))), lines["Samantha"]
     # her voice says her words: most of what is heard in the file is in her stored reply
     assert len(spoken_words & words(lines["Samantha"])) / len(spoken_words) > 0.6, (
         heard.text,
