@@ -127,7 +127,8 @@ async def test_vectors_of_another_embedder_are_left_out_and_words_still_recall( 
     assert "another embedder" in caplog.text
     await talk(store, other, theo, ["I adopted a greyhound, Biscuit.", "What a name!"])
     held = await other.recaller._cache.get(theo.id)
-    assert held is not None and held.turns.matrix.shape == (2, 64)  # only the new ones
+    # the new ones, and the old ones made again as Theo learned (next test)
+    assert held is not None and held.turns.matrix.shape == (4, 64)
     assert "Biscuit" in (await other.recall(theo.id, "greyhound"))[0].message.content
     await other.close()
 
@@ -303,3 +304,32 @@ def test_dense_products_run_on_one_thread_unless_the_operator_says() -> None:
         check=True,
     )
     assert chosen.stdout.split()[1] == "2"
+
+
+async def test_vectors_another_embedder_made_are_made_again_as_their_person_learns(setup) -> None:  # type: ignore[no-untyped-def]
+    store, memory = setup  # 256 parts a vector
+    theo = await store.create_person("Theo", "h1")
+    amy = await store.create_person("Amy", "h2")
+    await talk(store, memory, theo, ["My sister Ada lives in Lyon.", "Lyon is lovely."])
+    await talk(store, memory, amy, ["I keep bees in Oslo.", "Bees, how lovely."])
+    # SAMANTHA_EMBEDDER changed: the old vectors are left out of dense recall
+    other = Memory(store, HashEmbedder(64))
+    old = await store.foreign_vectors(theo.id, 64 * 4)
+    assert sorted(item for item, _, _ in old) == ["memory", "turn", "turn"]
+    assert ("turn", 1, "My sister Ada lives in Lyon.") in old
+    held = await other.recaller._cache.get(theo.id)
+    assert held is not None and not len(held.turns.ids) and not len(held.memories.ids)
+    assert not (await other.recaller._dense(theo.id, "Where does Ada live?", 60))[0]
+    await talk(store, other, theo, ["She visits in May.", "How nice."])
+    assert await store.foreign_vectors(theo.id, 64 * 4) == []
+    now = await other.recaller._cache.get(theo.id)
+    assert now is not None and now.turns.ids.tolist() == [1, 2, 5, 6]
+    assert len(now.memories.ids) == len(await store.memories(theo.id))
+    assert 1 in (await other.recaller._dense(theo.id, "Where does Ada live?", 60))[0]
+    assert np.allclose(np.linalg.norm(now.turns.matrix.astype(np.float32), axis=1), 1.0, atol=1e-3)
+    # only Theo's were made again: Amy's wait for her own learning
+    assert len(await store.foreign_vectors(amy.id, 64 * 4)) == 2  # no record drawn
+    # a vector is only ever put in place of one: an item without one (forgotten) gets none
+    await store.replace_vectors(theo.id, [("turn", 999, b"\0" * 256)])
+    assert 999 not in [i for b in (await store.vectors_since(theo.id, 0)).blocks for i in b.ids]
+    await other.close()

@@ -74,6 +74,7 @@ class Memory:
         self._learning = asyncio.Semaphore(LEARNING_AT_ONCE)
         self._again: set[int] = set()
         self._kinded: set[int] = set()  # people whose older turns have been given kinds
+        self._embedded: set[int] = set()  # people whose vectors are all this embedder's
         self._stopping = False  # learning was stopped (drain): nothing new starts
         self._resuming: asyncio.Task[None] | None = None
 
@@ -144,6 +145,7 @@ class Memory:
         """
         self._again.discard(person_id)
         self._kinded.discard(person_id)
+        self._embedded.discard(person_id)
         task = self._tasks.get(person_id)
         if task is not None:
             await stop([task])
@@ -199,6 +201,7 @@ class Memory:
             await self.store.learn(person_id, drawn.learned, memories)
             total += len(batch)
         await self._learn_kinds(person_id)
+        await self._learn_vectors(person_id)
         return total
 
     async def _understand(
@@ -241,6 +244,27 @@ class Memory:
                 person_id, [(m.id, k) for m, k in zip(batch, found, strict=True) if k is not None]
             )
         self._kinded.add(person_id)
+
+    async def _learn_vectors(self, person_id: int) -> None:
+        """Embed again the texts of the person's vectors that another embedder made
+        (``SAMANTHA_EMBEDDER`` changed since they were learned), which recall leaves out.
+        Once done for a person, it is not looked for again in this process."""
+        if self.embedder is None or person_id in self._embedded:
+            return
+        size, more = self.embedder.dim * 4, True  # float32 parts
+        while more:
+            if self._stopping:
+                return
+            found = await self.store.foreign_vectors(person_id, size, limit=LEARN_BATCH)
+            if not found:
+                break
+            more = len(found) == LEARN_BATCH
+            blobs, _ = await self.drawer.embed([text for _, _, text in found], [])
+            await self.store.replace_vectors(
+                person_id,
+                [(item, i, b) for (item, i, _), b in zip(found, blobs, strict=True) if b],
+            )
+        self._embedded.add(person_id)
 
     async def _offload(self, work: Callable[[], T]) -> T:
         """CPU work (the embedder, WordNet) on the learning thread, off the event loop."""

@@ -168,7 +168,8 @@ class Vectors:
 def _rows(blocks: Sequence[VectorBlock], kind: str, dim: int) -> tuple[Ids, Matrix]:
     """The ids and vectors of one kind, in id order. A vector of another size was made by
     another embedder (``SAMANTHA_EMBEDDER`` changed since it was learned): it cannot be
-    compared with this one's, so it is left out, and that turn is found by its words."""
+    compared with this one's, so it is left out, and that turn is found by its words until
+    its person next learns (``Memory._learn_vectors`` makes it again)."""
     size = dim * 4  # float32
     block = next((b for b in blocks if b.item == kind), None)
     if block is None or not block.ids:
@@ -197,6 +198,7 @@ def _warn_foreign() -> None:
     log.warning(
         "some vectors were made by another embedder (SAMANTHA_EMBEDDER changed): they are"
         " left out of recall, and their turns and memories are found by their words alone"
+        " until their people next learn, when they are made again"
     )
 
 

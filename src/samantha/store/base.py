@@ -382,6 +382,20 @@ class Store(RelationshipStore, ABC):
         """The person's vectors added since ``version`` (all of them when that is 0 or
         something was removed since), read at one moment with the version they make up."""
 
+    @abstractmethod
+    async def foreign_vectors(
+        self, person_id: int, size: int, limit: int = 256
+    ) -> list[tuple[str, int, str]]:
+        """Up to ``limit`` of the person's vectors of another ``size`` in bytes (made by
+        another embedder), as ("turn" or "memory", its id, the text it was made from)."""
+
+    @abstractmethod
+    async def replace_vectors(
+        self, person_id: int, vectors: Sequence[tuple[str, int, bytes]]
+    ) -> None:
+        """Put new vectors in place of the person's ("turn" or "memory", id, vector), where
+        the item still has one; the cached copies take them as added."""
+
     # one person's letters
     @abstractmethod
     async def add_letter(self, person_id: int, recipient: str, notes: str, text: str) -> Letter:

@@ -30,6 +30,7 @@ from samantha.store.sqlite_follow_ups import SQLiteFollowUps
 from samantha.store.sqlite_letters import SQLiteLetters
 from samantha.store.sqlite_memory import SQLiteMemory, erase_memory
 from samantha.store.sqlite_relationship import SQLiteRelationship
+from samantha.store.sqlite_vectors import SQLiteVectors
 
 
 class SQLiteStore(
@@ -39,6 +40,7 @@ class SQLiteStore(
     SQLiteDeparture,
     SQLiteFollowUps,
     SQLiteRelationship,
+    SQLiteVectors,
 ):
     # -- people and tokens ------------------------------------------------------------------
     async def create_person(self, name: str, token_hash: str) -> Person:
