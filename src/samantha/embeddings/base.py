@@ -68,11 +68,10 @@ class Recent:
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], model: Callable[[Sequence[str]], Vectors]) -> Vectors:
-        """A row per text: those kept, and ``model``'s for the rest (each new text once)."""
-        keys = [
-            hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-            for t in texts
-        ]
+        """A row per text: those kept, and ``model``'s for the rest (each new text once),
+        which it is given :func:`plain`."""
+        texts = [plain(t) for t in texts]
+        keys = [hashlib.blake2b(t.encode(), digest_size=16).digest() for t in texts]
         with self._lock:
             rows = [self._kept(k) for k in keys]
         new = {k: t for k, t, row in zip(keys, texts, rows, strict=True) if row is None}

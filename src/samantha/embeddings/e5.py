@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from samantha.embeddings.base import Embedder, Recent, Vectors, normalise, package_file, plain
+from samantha.embeddings.base import Embedder, Recent, Vectors, normalise, package_file
 from samantha.errors import ConfigError
 
 WEIGHTS = (
@@ -84,7 +84,7 @@ class E5Embedder(Embedder):
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            cut = [self._cut(plain(text), query) for text in texts]
+            cut = [self._cut(text, query) for text in texts]
             rows = self._model.query(cut) if query else self._model.passage(cut)
         return normalise(np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim))
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from samantha.embeddings.base import Embedder, Recent, Vectors, normalise, package_file, plain
+from samantha.embeddings.base import Embedder, Recent, Vectors, normalise, package_file
 from samantha.errors import ConfigError
 
 WEIGHTS = (
@@ -63,7 +63,7 @@ class OnnxEmbedder(Embedder):
     def _run(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encoded = self._tokenizer.encode_batch([plain(text) for text in texts])
+        encoded = self._tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": mask}
